@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One thread per test worker: CI runs pytest-xdist on two cores.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
@@ -14,14 +16,3 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-
-def pytest_configure(config):
-    # One thread per test worker: CI runs pytest-xdist on two cores.
-    try:
-        import threadpoolctl
-
-        threadpoolctl.threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        pass
-    if "torch" in __import__("sys").modules:  # pragma: no cover
-        __import__("torch").set_num_threads(1)
