@@ -1,0 +1,281 @@
+"""Compiled row kernels for :mod:`sklearn_focal.theory`.
+
+The kernels work on C-contiguous float64 arrays of shape (n, K) and are
+parallel over rows. Inputs are validated by the callers in ``theory``.
+numba is imported when this module is first used, never at package import.
+"""
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# Below this value h(v) = v to double precision: h(v) = v (1 + O(v log v)).
+_H_IS_IDENTITY_BELOW = 1e-100
+# The linear-space power (1 - v)^(gamma - 1) must stay inside this range,
+# otherwise the row is recomputed in log space.
+_POWER_LOW = 1e-280
+_POWER_HIGH = 1e280
+
+POWER_INTEGER = 0
+POWER_HALF_INTEGER = 1
+POWER_GENERAL = 2
+
+
+def power_mode(exponent):
+    """Return how ``(1 - v) ** exponent`` is computed: multiplications when possible."""
+    if exponent == round(exponent) and abs(exponent) < 2**31:
+        return POWER_INTEGER
+    if 2 * exponent == round(2 * exponent) and abs(exponent) < 2**31:
+        return POWER_HALF_INTEGER
+    return POWER_GENERAL
+
+
+@njit(cache=True, inline="always")
+def _integer_power(base, m):
+    # Explicit products for the common small exponents: a runtime ``**`` is slow.
+    if m == 0:
+        return 1.0
+    if m == 1:
+        return base
+    if m == 2:
+        return base * base
+    if m == -1:
+        return 1.0 / base
+    if m == 3:
+        return base * base * base
+    if m == 4:
+        squared = base * base
+        return squared * squared
+    return base**m
+
+
+@njit(cache=True, inline="always")
+def _power(base, exponent, mode, m):
+    """``base ** exponent``; ``m`` is the integer part of the exponent."""
+    if mode == POWER_INTEGER:
+        return _integer_power(base, m)
+    if mode == POWER_HALF_INTEGER:
+        return _integer_power(base, m) * math.sqrt(base)
+    return base**exponent
+
+
+@njit(cache=True, inline="always")
+def _log_inverse_h_core(v, gamma):
+    # log((1 - v)/v - gamma log v) for 0 < v < 1: a sum of positive terms.
+    return math.log((1.0 - v) / v - gamma * math.log(v))
+
+
+@njit(cache=True, parallel=True)
+def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
+    """Psi^gamma of every row of ``q`` (gamma > 0), weights ``1/alpha``.
+
+    Linear space first: ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))``
+    (all factors positive). Rows where the power leaves the safe range are
+    redone in log space.
+    """
+    n, k = q.shape
+    exponent = gamma - 1.0
+    m = int(math.floor(exponent)) if mode != POWER_GENERAL else 0
+    for r in prange(n):
+        total = 0.0
+        special = False
+        for i in range(k):
+            v = q[r, i]
+            if v < _H_IS_IDENTITY_BELOW:
+                value = v * inv_alpha[i]
+            else:
+                one_minus = 1.0 - v
+                pw = _power(one_minus, exponent, mode, m)
+                if not (_POWER_LOW <= pw <= _POWER_HIGH):
+                    special = True
+                    break
+                value = inv_alpha[i] * v / (pw * (one_minus - gamma * v * math.log(v)))
+            out[r, i] = value
+            total += value
+        if special:
+            _psi_row_special(q[r], gamma, log_alpha, out[r])
+        else:
+            scale = 1.0 / total
+            for i in range(k):
+                out[r, i] *= scale
+
+
+@njit(cache=True)
+def _psi_row_special(row, gamma, log_alpha, dest):
+    # One-hot rows (an entry equal to 1) are fixed points: h(1) = inf.
+    k = row.shape[0]
+    ones = 0
+    for i in range(k):
+        if row[i] == 1.0:
+            ones += 1
+    if ones > 0:
+        for i in range(k):
+            dest[i] = 1.0 / ones if row[i] == 1.0 else 0.0
+        return
+    _psi_row_log_space(row, gamma, log_alpha, dest)
+
+
+@njit(cache=True)
+def _psi_row_log_space(row, gamma, log_alpha, dest):
+    k = row.shape[0]
+    largest = -np.inf
+    for i in range(k):
+        v = row[i]
+        if v == 0.0:
+            dest[i] = -np.inf
+            continue
+        if v < _H_IS_IDENTITY_BELOW:
+            log_h = math.log(v)
+        else:
+            log_h = -(gamma - 1.0) * math.log1p(-v) - _log_inverse_h_core(v, gamma)
+        dest[i] = log_h - log_alpha[i]
+        if dest[i] > largest:
+            largest = dest[i]
+    total = 0.0
+    for i in range(k):
+        dest[i] = math.exp(dest[i] - largest)
+        total += dest[i]
+    for i in range(k):
+        dest[i] /= total
+
+
+@njit(cache=True, inline="always")
+def _log_h_logit(t, gamma):
+    """log h(q), d log h / dt, q and q(1 - q) at q = sigmoid(t)."""
+    a = math.exp(-abs(t))
+    s = math.log1p(a)
+    if t >= 0.0:
+        log_q = -s
+        log_one_minus = -t - s
+        q = 1.0 / (1.0 + a)
+        one_minus = a / (1.0 + a)
+        big_l = s
+        core = a + gamma * big_l  # (1 - q)/q - gamma log q
+        log_core = math.log(core)
+        odds_over_core = a / core
+        rest_over_core = gamma * one_minus / core
+    else:
+        log_q = t - s
+        log_one_minus = -s
+        q = a / (1.0 + a)
+        one_minus = 1.0 / (1.0 + a)
+        big_l = -log_q
+        extra = gamma * big_l * a
+        log_core = -t + math.log1p(extra)
+        odds_over_core = 1.0 / (1.0 + extra)
+        rest_over_core = gamma * one_minus * a / (1.0 + extra)
+    log_h = -(gamma - 1.0) * log_one_minus - log_core
+    slope = (gamma - 1.0) * q + odds_over_core + rest_over_core
+    return log_h, slope, q, q * one_minus
+
+
+_MAX_NEWTON = 200
+_MAX_STEP = 8.0
+_FINAL_STEP_BELOW = 1e-7
+
+
+@njit(cache=True, parallel=True)
+def focal_minimizer_rows(log_target, gamma, out_q, out_log_lambda, status):
+    """Solve log h(q_i) = log_target_i - log(lambda), sum(q) = 1, row by row.
+
+    ``log_target`` holds log(p_i alpha_i) and -inf where p_i = 0. Newton's
+    method runs jointly on the logits t_i and mu = log(lambda); the Jacobian
+    is diagonal plus rank one, so each step costs O(K). ``status`` receives the
+    number of Newton steps, or -1 when a row did not converge.
+    """
+    n, k = log_target.shape
+    n_chunks = min(n, 64)
+    for chunk in prange(n_chunks):
+        scratch = np.empty((3, k))
+        for r in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            status[r] = _focal_minimizer_row(
+                log_target[r], gamma, out_q[r], out_log_lambda, r, scratch
+            )
+
+
+@njit(cache=True)
+def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
+    k = target.shape[0]
+    t = scratch[0]
+    slope = scratch[1]
+    resid = scratch[2]
+    n_active = 0
+    last = -1
+    log_target_max = -np.inf
+    for i in range(k):
+        if target[i] > -np.inf:
+            n_active += 1
+            last = i
+            if target[i] > log_target_max:
+                log_target_max = target[i]
+    if n_active == 1:
+        for i in range(k):
+            q_row[i] = 0.0
+        q_row[last] = 1.0
+        out_log_lambda[r] = -np.inf  # h(1) = inf, so lambda = 0
+        return 0
+    # Start from q = p (the normalized target) and lambda = 1.
+    total_target = 0.0
+    for i in range(k):
+        if target[i] > -np.inf:
+            total_target += math.exp(target[i] - log_target_max)
+    log_norm = log_target_max + math.log(total_target)
+    for i in range(k):
+        if target[i] > -np.inf:
+            log_p = target[i] - log_norm
+            t[i] = log_p - math.log1p(-min(math.exp(log_p), 0.999999))
+    mu = 0.0
+    steps = -1
+    for iteration in range(_MAX_NEWTON):
+        sum_q = 0.0
+        sum_w_over_d = 0.0
+        sum_wr_over_d = 0.0
+        max_resid = 0.0
+        for i in range(k):
+            if target[i] == -np.inf:
+                continue
+            log_h, d, q, w = _log_h_logit(t[i], gamma)
+            slope[i] = d
+            resid[i] = log_h - target[i] + mu
+            sum_q += q
+            sum_w_over_d += w / d
+            sum_wr_over_d += w * resid[i] / d
+            scaled = abs(resid[i]) / (1.0 + abs(target[i]))
+            if scaled > max_resid:
+                max_resid = scaled
+        constraint = sum_q - 1.0
+        # Newton converges quadratically (g is nearly linear in the logit):
+        # one more step from a residual of _FINAL_STEP_BELOW reaches rounding.
+        final_step = (
+            max_resid <= _FINAL_STEP_BELOW and abs(constraint) <= _FINAL_STEP_BELOW
+        )
+        delta_mu = (constraint - sum_wr_over_d) / sum_w_over_d
+        largest_step = 0.0
+        for i in range(k):
+            if target[i] == -np.inf:
+                continue
+            resid[i] = (resid[i] + delta_mu) / slope[i]
+            if abs(resid[i]) > largest_step:
+                largest_step = abs(resid[i])
+        damping = 1.0 if largest_step <= _MAX_STEP else _MAX_STEP / largest_step
+        for i in range(k):
+            if target[i] > -np.inf:
+                t[i] -= damping * resid[i]
+        mu += damping * delta_mu
+        if final_step:
+            steps = iteration + 1
+            break
+    total = 0.0
+    for i in range(k):
+        if target[i] == -np.inf:
+            q_row[i] = 0.0
+        else:
+            a = math.exp(-abs(t[i]))
+            q_row[i] = 1.0 / (1.0 + a) if t[i] >= 0.0 else a / (1.0 + a)
+        total += q_row[i]
+    for i in range(k):
+        q_row[i] /= total
+    out_log_lambda[r] = mu
+    return steps

@@ -1,0 +1,855 @@
+"""Exact numerics of the focal loss: Psi^gamma, its inverse, thresholds, focal-entropy.
+
+All functions work row-wise on arrays of shape (n, K) with the classes on the
+last axis; a 1-D array is one row. They accept float32 or float64 array-likes
+and return the input's float dtype (other numeric input gives float64).
+
+References
+----------
+.. [1] N. Charoenphakdee, J. Vongkulbhisal, N. Chairatanakul, M. Sugiyama.
+   "On Focal Loss for Class-Posterior Probability Estimation: A Theoretical
+   Perspective." CVPR 2021.
+.. [2] D. Shah, M. Cardone, A. Dytso. "Functional Properties of the
+   Focal-Entropy." AISTATS 2026.
+"""
+# SPDX-License-Identifier: BSD-3-Clause
+
+from enum import IntEnum
+from numbers import Real
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import brentq
+from scipy.special import exprel
+
+__all__ = [
+    "Confidence",
+    "ConfidenceRegime",
+    "FocalRegime",
+    "FocalRegimes",
+    "ThresholdRegion",
+    "confidence_regime",
+    "focal_entropy",
+    "focal_loss",
+    "focal_minimizer",
+    "focal_regimes",
+    "h",
+    "min_focal_entropy",
+    "phi",
+    "psi",
+    "tau_oc",
+    "tau_uc",
+]
+
+
+# --------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------
+
+
+def _check_gamma(gamma, name="gamma"):
+    """Return ``gamma`` as a float after checking it is finite and >= 0."""
+    if isinstance(gamma, bool) or not isinstance(gamma, Real | np.floating):
+        if isinstance(gamma, np.ndarray) and gamma.ndim == 0:
+            gamma = gamma.item()
+        else:
+            raise TypeError(
+                f"{name} must be a real number, got {type(gamma).__name__}: {gamma!r}"
+            )
+    gamma = float(gamma)
+    if not np.isfinite(gamma):
+        raise ValueError(f"{name} must be finite, got {gamma}")
+    if gamma < 0:
+        raise ValueError(f"{name} must be >= 0, got {gamma}")
+    return gamma
+
+
+def _check_gamma_array(gamma, name="gamma"):
+    """Array version of :func:`_check_gamma`, for the threshold functions."""
+    try:
+        values = np.asarray(gamma, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be real numbers, got {gamma!r}") from exc
+    if values.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must be finite, got {gamma!r}")
+    if np.any(values < 0):
+        raise ValueError(f"{name} must be >= 0, got {gamma!r}")
+    return values
+
+
+def _float_array(X, name):
+    """``X`` as an ndarray of float32 or float64; other numeric types become float64."""
+    if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64):
+        array = X
+    else:
+        try:
+            array = np.asarray(X)
+        except Exception as exc:  # ragged nested sequences
+            raise ValueError(
+                f"{name} could not be converted to an array: {exc}"
+            ) from exc
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+        if array.dtype not in (np.float32, np.float64):
+            array = array.astype(np.float64)
+    return array
+
+
+def _first_bad_row(mask):
+    rows = np.flatnonzero(mask.reshape(-1) if mask.ndim == 1 else mask)
+    return int(rows[0])
+
+
+def _row_sum_tolerance(dtype, n_classes):
+    return float(np.sqrt(np.finfo(dtype).eps)) * max(1.0, np.sqrt(n_classes) / 4)
+
+
+def _check_distribution(P, name="p", *, min_classes=2):
+    """Validate a (n, K) or (K,) array of probability rows.
+
+    Returns the 2-D array (a view when possible) and whether the input was 1-D.
+    """
+    array = _float_array(P, name)
+    if array.ndim not in (1, 2):
+        raise ValueError(
+            f"{name} must be 1-D (one distribution) or 2-D (one per row), "
+            f"got an array of shape {array.shape}"
+        )
+    one_row = array.ndim == 1
+    rows = array.reshape(1, -1) if one_row else array
+    if rows.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape})")
+    n_classes = rows.shape[1]
+    if n_classes < min_classes:
+        raise ValueError(
+            f"{name} needs at least {min_classes} classes (columns), got {n_classes}"
+        )
+    finite = np.isfinite(rows).all(axis=1)
+    if not finite.all():
+        raise ValueError(
+            f"{name} contains NaN or inf (first in row {_first_bad_row(~finite)})"
+        )
+    negative = (rows < 0).any(axis=1)
+    if negative.any():
+        raise ValueError(
+            f"{name} contains negative probabilities "
+            f"(first in row {_first_bad_row(negative)})"
+        )
+    sums = rows.sum(axis=1, dtype=np.float64)
+    bad_sum = np.abs(sums - 1.0) > _row_sum_tolerance(rows.dtype, n_classes)
+    if bad_sum.any():
+        row = _first_bad_row(bad_sum)
+        raise ValueError(f"{name} rows must sum to 1; row {row} sums to {sums[row]!r}")
+    return rows, one_row
+
+
+def _check_alpha(alpha, n_classes):
+    """Validate per-class weights; ``None`` means equal weights."""
+    if alpha is None:
+        return None
+    weights = _float_array(alpha, "alpha").astype(np.float64, copy=False)
+    if weights.ndim != 1 or weights.shape[0] != n_classes:
+        raise ValueError(
+            f"alpha must be a 1-D array with one weight per class ({n_classes}), "
+            f"got shape {weights.shape}"
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights <= 0):
+        raise ValueError(f"alpha must be finite and > 0, got {weights!r}")
+    return weights
+
+
+def _restore(result, dtype, one_row):
+    result = result.astype(dtype, copy=False)
+    return result[0] if one_row else result
+
+
+# --------------------------------------------------------------------------
+# phi, h
+# --------------------------------------------------------------------------
+
+
+def _check_unit_interval(v, name="v"):
+    array = _float_array(v, name)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    if np.any((array < 0) | (array > 1)):
+        raise ValueError(f"{name} must lie in [0, 1]")
+    return array
+
+
+def _log_inverse_h(v, gamma):
+    """log(1/h(v)) = (gamma - 1) log(1 - v) + log((1 - v)/v - gamma log v)."""
+    with np.errstate(divide="ignore"):
+        log_v = np.log(v)
+        log_one_minus = np.log1p(-v)
+        log_odds = log_one_minus - log_v
+        if gamma == 0:
+            log_core = log_odds
+        else:
+            log_core = np.logaddexp(log_odds, np.log(gamma) + np.log(-log_v))
+    return (gamma - 1.0) * log_one_minus + log_core
+
+
+def phi(v: ArrayLike, gamma: float) -> NDArray:
+    """The function phi^gamma of Charoenphakdee et al. (2021), elementwise.
+
+    ``phi(v) = (1 - v)^gamma - gamma (1 - v)^(gamma - 1) v log v``, so that
+    ``h(v) = v / phi(v)``. It is 1 at ``v = 0``, peaks at :func:`tau_oc`,
+    crosses 1 again at :func:`tau_uc` and falls to 0 at ``v = 1`` (gamma > 0).
+
+    Parameters
+    ----------
+    v : array-like of float in [0, 1]
+        Probabilities.
+    gamma : float
+        Focusing parameter, ``gamma >= 0``.
+
+    Returns
+    -------
+    ndarray
+        ``phi(v)``, same shape and float dtype as ``v``.
+
+    Examples
+    --------
+    >>> from sklearn_focal.theory import phi
+    >>> phi([0.0, 0.5, 1.0], gamma=0.0)
+    array([1., 1., 1.])
+    >>> float(phi(0.5, gamma=1.0))  # 0.5 + 0.5 log 2
+    0.8465735902799727
+    """
+    gamma = _check_gamma(gamma)
+    array = _check_unit_interval(v)
+    x = array.astype(np.float64)
+    if gamma == 0:
+        return np.ones_like(array)
+    out = np.empty_like(x)
+    inside = (x > 0) & (x < 1)
+    out[x == 0] = 1.0
+    out[x == 1] = 0.0
+    xi = x[inside]
+    # phi = v/h = v * exp(log(1/h)); computed in log space, no cancellation.
+    out[inside] = np.exp(np.log(xi) + _log_inverse_h(xi, gamma))
+    return out.astype(array.dtype, copy=False)
+
+
+def h(v: ArrayLike, gamma: float) -> NDArray:
+    """The increasing function ``h(v) = v / phi^gamma(v)``, elementwise.
+
+    Computed in log space from
+    ``1/h(v) = (1 - v)^(gamma - 1) ((1 - v)/v - gamma log v)``, a product of
+    positive factors. ``h(0) = 0`` and ``h(v)`` grows without bound as
+    ``v -> 1`` (``h(1) = inf`` for gamma > 0).
+
+    Parameters
+    ----------
+    v : array-like of float in [0, 1]
+        Probabilities.
+    gamma : float
+        Focusing parameter, ``gamma >= 0``. ``gamma = 0`` gives ``h(v) = v``.
+
+    Returns
+    -------
+    ndarray
+        ``h(v)``, same shape and float dtype as ``v``.
+
+    Examples
+    --------
+    >>> from sklearn_focal.theory import h
+    >>> h([0.0, 0.25, 0.5], gamma=0.0)
+    array([0.  , 0.25, 0.5 ])
+    >>> h([0.0, 1.0], gamma=2.0)
+    array([ 0., inf])
+    """
+    gamma = _check_gamma(gamma)
+    array = _check_unit_interval(v)
+    if gamma == 0:
+        return array.copy() if isinstance(array, np.ndarray) else np.asarray(array)
+    x = array.astype(np.float64)
+    out = np.empty_like(x)
+    out[x == 0] = 0.0
+    out[x == 1] = np.inf
+    inside = (x > 0) & (x < 1)
+    with np.errstate(over="ignore"):
+        out[inside] = np.exp(-_log_inverse_h(x[inside], gamma))
+    return out.astype(array.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------
+# Psi and its inverse
+# --------------------------------------------------------------------------
+
+
+def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArray:
+    """Recover the class posterior from a focal-loss output: Psi^gamma.
+
+    ``Psi_i(q) = (h(q_i) / alpha_i) / sum_l (h(q_l) / alpha_l)`` (Thm 11 of
+    Charoenphakdee et al., 2021, extended to the alpha-balanced focal loss).
+    It maps the minimizer of the focal risk back to the true posterior,
+    preserves the argmax and the order of the entries, keeps zeros at zero and
+    one-hot rows unchanged, and is the identity for ``gamma = 0`` without
+    ``alpha``.
+
+    Parameters
+    ----------
+    q : array-like of shape (n_samples, n_classes) or (n_classes,)
+        Softmax outputs of a focal-trained model; rows sum to 1.
+    gamma : float
+        Focusing parameter of the focal loss, ``gamma >= 0``.
+    alpha : array-like of shape (n_classes,), default=None
+        Per-class weights of the alpha-balanced focal loss
+        ``-alpha_y (1 - q_y)^gamma log q_y``. Minimizing
+        ``sum_i eta_i alpha_i (1 - q_i)^gamma log(1/q_i)`` over the simplex
+        gives ``h(q_i) = eta_i alpha_i / lambda``, hence the ``1/alpha_i``.
+
+    Returns
+    -------
+    ndarray of the same shape and float dtype as ``q``
+        Recovered posteriors; rows sum to 1.
+
+    See Also
+    --------
+    focal_minimizer : The inverse map.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.theory import psi
+    >>> psi([0.6, 0.3, 0.1], gamma=0.0)
+    array([0.6, 0.3, 0.1])
+    >>> p = psi([0.6, 0.3, 0.1], gamma=2.0)
+    >>> p.round(4), int(np.argmax(p))
+    (array([0.7945, 0.1617, 0.0438]), 0)
+    """
+    gamma = _check_gamma(gamma)
+    rows, one_row = _check_distribution(q, "q")
+    weights = _check_alpha(alpha, rows.shape[1])
+    if gamma == 0:
+        if weights is None:
+            return _restore(rows.copy(), rows.dtype, one_row)
+        scaled = rows.astype(np.float64) / weights
+        return _restore(scaled / scaled.sum(axis=1, keepdims=True), rows.dtype, one_row)
+    from sklearn_focal import _kernels
+
+    x = np.ascontiguousarray(rows, dtype=np.float64)
+    if weights is None:
+        weights = np.ones(x.shape[1])
+    out = np.empty_like(x)
+    _kernels.psi_rows(
+        x,
+        gamma,
+        1.0 / weights,
+        np.log(weights),
+        _kernels.power_mode(gamma - 1.0),
+        out,
+    )
+    return _restore(out, rows.dtype, one_row)
+
+
+def focal_minimizer(
+    p: ArrayLike,
+    gamma: float,
+    *,
+    alpha: ArrayLike | None = None,
+    return_lambda: bool = False,
+):
+    """The unique minimizer over the simplex of the focal-entropy, row-wise.
+
+    ``q*(p) = argmin_q sum_i alpha_i p_i (1 - q_i)^gamma log(1/q_i)``: the
+    output of a model trained to the focal risk minimum when the true
+    posterior is ``p``. It is the inverse of :func:`psi`: since ``h`` is
+    strictly increasing, ``q*_i = h^{-1}(alpha_i p_i / lambda)`` with the
+    multiplier ``lambda`` fixed by ``sum_i q*_i = 1``. Entries with
+    ``p_i = 0`` give ``q*_i = 0``.
+
+    The system is solved by Newton's method on the logits of ``q`` and
+    ``log lambda`` jointly, compiled and parallel over rows.
+
+    Parameters
+    ----------
+    p : array-like of shape (n_samples, n_classes) or (n_classes,)
+        Class posteriors; rows sum to 1.
+    gamma : float
+        Focusing parameter, ``gamma >= 0``.
+    alpha : array-like of shape (n_classes,), default=None
+        Per-class weights of the alpha-balanced focal loss.
+    return_lambda : bool, default=False
+        Also return the Lagrange multiplier ``lambda`` of every row. For
+        ``alpha=None``, ``lambda > 1`` means the small-probability tail is
+        over-suppressed (see :func:`focal_regimes`); ``lambda = 0`` for
+        one-hot rows.
+
+    Returns
+    -------
+    q : ndarray of the same shape and float dtype as ``p``
+        The minimizers; rows sum to 1.
+    lam : ndarray of shape (n_samples,) or float
+        Only when ``return_lambda=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.theory import focal_minimizer, psi
+    >>> p = np.array([0.8, 0.15, 0.05])
+    >>> q = focal_minimizer(p, gamma=2.0)
+    >>> q.round(4)
+    array([0.6009, 0.2853, 0.1138])
+    >>> bool(np.allclose(psi(q, gamma=2.0), p, rtol=0, atol=1e-14))
+    True
+    """
+    gamma = _check_gamma(gamma)
+    rows, one_row = _check_distribution(p, "p")
+    weights = _check_alpha(alpha, rows.shape[1])
+    x = rows.astype(np.float64)
+    if gamma == 0:
+        scaled = x if weights is None else x * weights
+        lam = scaled.sum(axis=1)
+        q = scaled / lam[:, None]
+    else:
+        from sklearn_focal import _kernels
+
+        with np.errstate(divide="ignore"):
+            log_target = np.log(x)
+            if weights is not None:
+                log_target += np.log(weights)
+        q = np.empty_like(x)
+        log_lam = np.empty(x.shape[0])
+        status = np.empty(x.shape[0], dtype=np.int32)
+        _kernels.focal_minimizer_rows(
+            np.ascontiguousarray(log_target), gamma, q, log_lam, status
+        )
+        if (status < 0).any():  # pragma: no cover - guarded by the tests
+            row = int(np.flatnonzero(status < 0)[0])
+            raise RuntimeError(
+                f"focal_minimizer did not converge for row {row}; please report "
+                "this input as a bug"
+            )
+        lam = np.exp(log_lam)
+    q = _restore(q, rows.dtype, one_row)
+    if return_lambda:
+        return q, (float(lam[0]) if one_row else lam)
+    return q
+
+
+# --------------------------------------------------------------------------
+# Thresholds and regimes
+# --------------------------------------------------------------------------
+
+
+def _tau_oc_equation(v, gamma):
+    # (2(1 - v) + (1 - gamma v) log v) / (1 - v): the root at v = 1 removed.
+    return 2.0 + (1.0 - gamma * v) * np.log(v) / (1.0 - v)
+
+
+def _phi_minus_one_over_gamma(v, gamma):
+    # (phi(v) - 1) / gamma, continuous at gamma = 0.
+    log_one_minus = np.log1p(-v)
+    first = log_one_minus * exprel(gamma * log_one_minus)
+    return first - np.exp((gamma - 1.0) * log_one_minus) * v * np.log(v)
+
+
+_ROOT_OPTIONS = {"xtol": 1e-300, "rtol": 4 * np.finfo(float).eps, "maxiter": 500}
+
+
+def _solve_tau_oc(gamma):
+    return brentq(_tau_oc_equation, 1e-300, 1 - 1e-9, args=(gamma,), **_ROOT_OPTIONS)
+
+
+def _solve_tau_uc(gamma):
+    lower = _solve_tau_oc(gamma)
+    return brentq(
+        _phi_minus_one_over_gamma, lower, 1 - 1e-12, args=(gamma,), **_ROOT_OPTIONS
+    )
+
+
+def tau_oc(gamma: ArrayLike) -> NDArray | float:
+    """The overconfidence threshold ``tau_oc = argmax_v phi^gamma(v)`` (Thm 8).
+
+    It solves ``2(1 - v) + (1 - gamma v) log v = 0`` on (0, 1). A focal risk
+    minimizer whose largest entry is at most ``tau_oc`` is overconfident.
+    At ``gamma = 0``, where phi is constant, the continuous limit
+    ``gamma -> 0`` is returned.
+
+    Parameters
+    ----------
+    gamma : float or array-like of float
+        Focusing parameters, ``gamma >= 0``.
+
+    Returns
+    -------
+    float or ndarray
+        ``tau_oc`` for every gamma.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.theory import tau_oc
+    >>> bool(np.isclose(tau_oc(1.0), np.exp(-2)))
+    True
+    """
+    values = _check_gamma_array(gamma)
+    out = np.vectorize(_solve_tau_oc, otypes=[np.float64])(values)
+    return float(out) if out.ndim == 0 else out
+
+
+def tau_uc(gamma: ArrayLike) -> NDArray | float:
+    """The underconfidence threshold: ``tau_uc`` in (tau_oc, 1) with phi = 1 (Thm 8).
+
+    A focal risk minimizer whose largest entry is at least ``tau_uc`` is
+    underconfident. At ``gamma = 0`` the continuous limit is returned.
+
+    Parameters
+    ----------
+    gamma : float or array-like of float
+        Focusing parameters, ``gamma >= 0``.
+
+    Returns
+    -------
+    float or ndarray
+        ``tau_uc`` for every gamma.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.theory import tau_uc
+    >>> bool(np.isclose(tau_uc(1.0), np.exp(-1)))
+    True
+    """
+    values = _check_gamma_array(gamma)
+    out = np.vectorize(_solve_tau_uc, otypes=[np.float64])(values)
+    return float(out) if out.ndim == 0 else out
+
+
+class Confidence(IntEnum):
+    """Def. 7 of Charoenphakdee et al.: ``max q`` against ``max eta``."""
+
+    UNDERCONFIDENT = -1
+    EXACT = 0
+    OVERCONFIDENT = 1
+
+
+class ThresholdRegion(IntEnum):
+    """Thm 8's regions of ``max q``: below tau_oc, between, above tau_uc."""
+
+    UNDERCONFIDENT = -1
+    AMBIGUOUS = 0
+    OVERCONFIDENT = 1
+
+
+class ConfidenceRegime(NamedTuple):
+    """Per-row confidence diagnostics returned by :func:`confidence_regime`.
+
+    Attributes
+    ----------
+    confidence : ndarray of int8
+        :class:`Confidence` codes, by Def. 7: ``max q`` compared with
+        ``max psi(q)``.
+    region : ndarray of int8
+        :class:`ThresholdRegion` codes, by Thm 8: ``max q <= tau_oc`` is
+        ``OVERCONFIDENT``, ``max q >= tau_uc`` is ``UNDERCONFIDENT``,
+        otherwise ``AMBIGUOUS``.
+    max_q : ndarray
+        Largest entry of each row of ``q``.
+    max_posterior : ndarray
+        Largest entry of each recovered posterior ``psi(q)``.
+    """
+
+    confidence: NDArray
+    region: NDArray
+    max_q: NDArray
+    max_posterior: NDArray
+
+
+def confidence_regime(q: ArrayLike, gamma: float, *, alpha=None) -> ConfidenceRegime:
+    """Whether each focal-loss output is over- or under-confident.
+
+    Parameters
+    ----------
+    q : array-like of shape (n_samples, n_classes) or (n_classes,)
+        Softmax outputs of a focal-trained model.
+    gamma : float
+        Focusing parameter, ``gamma >= 0``.
+    alpha : array-like of shape (n_classes,), default=None
+        Per-class weights of the alpha-balanced focal loss.
+
+    Returns
+    -------
+    ConfidenceRegime
+        Named tuple of per-row arrays (length-1 arrays for 1-D input).
+        ``confidence`` is ``EXACT`` when the two maxima agree to a few units
+        in the last place (uniform and one-hot rows, and ``gamma = 0``).
+
+    Examples
+    --------
+    >>> from sklearn_focal.theory import Confidence, confidence_regime
+    >>> result = confidence_regime([[0.7, 0.3], [0.5, 0.5]], gamma=2.0)
+    >>> [Confidence(c).name for c in result.confidence]
+    ['UNDERCONFIDENT', 'EXACT']
+    """
+    gamma = _check_gamma(gamma)
+    rows, _ = _check_distribution(q, "q")
+    posterior = psi(rows, gamma, alpha=alpha)
+    max_q = rows.max(axis=1)
+    max_posterior = posterior.max(axis=1)
+    tolerance = 8 * np.finfo(rows.dtype).eps * np.maximum(max_q, max_posterior)
+    difference = max_q.astype(np.float64) - max_posterior
+    confidence = np.where(
+        np.abs(difference) <= tolerance, 0, np.sign(difference)
+    ).astype(np.int8)
+    if gamma == 0:
+        region = np.zeros(rows.shape[0], dtype=np.int8)
+    else:
+        low, high = tau_oc(gamma), tau_uc(gamma)
+        region = np.where(max_q <= low, 1, np.where(max_q >= high, -1, 0)).astype(
+            np.int8
+        )
+    return ConfidenceRegime(confidence, region, max_q, max_posterior)
+
+
+class FocalRegime(IntEnum):
+    """How the focal-entropy minimizer moves one class probability."""
+
+    OVER_SUPPRESSED = -2
+    SUPPRESSED = -1
+    UNCHANGED = 0
+    AMPLIFIED = 1
+
+
+class FocalRegimes(NamedTuple):
+    """Result of :func:`focal_regimes`.
+
+    Attributes
+    ----------
+    regime : ndarray of int8, same shape as ``p``
+        :class:`FocalRegime` code of every class.
+    q : ndarray
+        The focal-entropy minimizer ``q*(p)``.
+    lam : ndarray of shape (n_samples,)
+        The multiplier lambda of every row.
+    thresholds : ndarray of shape (n_samples, 2)
+        ``(t_low, t_high)``: ``q*_i > p_i`` exactly when
+        ``t_low < q*_i < t_high``, where ``phi(t) = lambda``. ``t_low = 0``
+        when ``lambda <= 1`` (a single threshold); when
+        ``1 < lambda < max phi`` both exist and classes with
+        ``q*_i <= t_low`` are over-suppressed.
+    """
+
+    regime: NDArray
+    q: NDArray
+    lam: NDArray
+    thresholds: NDArray
+
+
+def _phi_scalar(v, gamma):
+    if v <= 0:
+        return 1.0
+    log_one_minus = np.log1p(-v)
+    return np.exp(gamma * log_one_minus) - gamma * np.exp(
+        (gamma - 1) * log_one_minus
+    ) * v * np.log(v)
+
+
+def _phi_level_thresholds(lam, gamma, peak):
+    """Solutions t of phi(t) = lam on either side of the peak of phi."""
+    phi_peak = _phi_scalar(peak, gamma)
+    if lam >= phi_peak:
+        return peak, peak
+    high = brentq(
+        lambda v: _phi_scalar(v, gamma) - lam, peak, 1 - 1e-16, **_ROOT_OPTIONS
+    )
+    if lam <= 1:
+        return 0.0, high
+    low = brentq(lambda v: _phi_scalar(v, gamma) - lam, 1e-300, peak, **_ROOT_OPTIONS)
+    return low, high
+
+
+def focal_regimes(p: ArrayLike, gamma: float) -> FocalRegimes:
+    """Amplification, suppression and over-suppression by the focal-entropy.
+
+    The minimizer ``q*`` of the focal-entropy satisfies ``q*_i / p_i =
+    phi(q*_i) / lambda`` (from ``h(q*_i) = p_i / lambda``). So class ``i`` is
+    amplified (``q*_i > p_i``) exactly when ``phi(q*_i) > lambda``: mid-range
+    probabilities are amplified, large ones suppressed, and when
+    ``lambda > 1`` (extreme imbalance) the tiny ones are over-suppressed
+    (Shah, Cardone and Dytso, 2026).
+
+    Parameters
+    ----------
+    p : array-like of shape (n_samples, n_classes) or (n_classes,)
+        Distributions; rows sum to 1.
+    gamma : float
+        Focusing parameter, ``gamma > 0`` gives non-trivial regimes.
+
+    Returns
+    -------
+    FocalRegimes
+        Named tuple with the per-class ``regime`` codes, ``q``, ``lam`` and the
+        ``thresholds`` ``(t_low, t_high)`` of every row.
+
+    Examples
+    --------
+    >>> from sklearn_focal.theory import FocalRegime, focal_regimes
+    >>> result = focal_regimes([0.7, 0.2, 0.1], gamma=2.0)
+    >>> [FocalRegime(c).name for c in result.regime[0]]
+    ['SUPPRESSED', 'AMPLIFIED', 'AMPLIFIED']
+    """
+    gamma = _check_gamma(gamma)
+    rows, _ = _check_distribution(p, "p")
+    x = rows.astype(np.float64)
+    q, lam = focal_minimizer(x, gamma, return_lambda=True)
+    thresholds = np.zeros((x.shape[0], 2))
+    thresholds[:, 1] = 1.0
+    if gamma > 0:
+        peak = _solve_tau_oc(gamma)
+        for level in np.unique(lam):  # one root solve per distinct lambda
+            if level <= 0:
+                continue
+            low, high = _phi_level_thresholds(level, gamma, peak)
+            thresholds[lam == level] = (low, high)
+    relative = q - x
+    tolerance = 8 * np.finfo(np.float64).eps * np.maximum(q, x)
+    regime = np.zeros(x.shape, dtype=np.int8)
+    regime[relative > tolerance] = FocalRegime.AMPLIFIED
+    below = relative < -tolerance
+    over = below & (q <= thresholds[:, :1])
+    regime[below & ~over] = FocalRegime.SUPPRESSED
+    regime[over] = FocalRegime.OVER_SUPPRESSED
+    return FocalRegimes(regime, q.astype(rows.dtype), lam, thresholds)
+
+
+# --------------------------------------------------------------------------
+# Focal-entropy and focal loss
+# --------------------------------------------------------------------------
+
+
+def _focal_terms_sum(targets, predictions, gamma, base):
+    """sum_i targets_i (1 - predictions_i)^gamma log(1/predictions_i), row-wise."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        modulating = np.power(1.0 - predictions, gamma)
+        surprise = -np.log(predictions)
+        terms = np.where(targets > 0, targets * modulating * surprise, 0.0)
+    # q_i = 0 with p_i > 0 gives +inf (surprise inf, modulating 1).
+    total = terms.sum(axis=1)
+    if base is not None:
+        total = total / np.log(base)
+    return total
+
+
+def _check_base(base):
+    if base is None:
+        return None
+    if isinstance(base, bool) or not isinstance(base, Real):
+        raise TypeError(f"base must be a real number or None, got {base!r}")
+    if not np.isfinite(base) or base <= 0 or base == 1:
+        raise ValueError(f"base must be positive, finite and != 1, got {base}")
+    return float(base)
+
+
+def focal_entropy(
+    p: ArrayLike, q: ArrayLike, gamma: float, *, base: float | None = None
+) -> NDArray | float:
+    """The focal-entropy ``FE_gamma(p, q) = sum_i p_i (1 - q_i)^gamma log(1/q_i)``.
+
+    Parameters
+    ----------
+    p : array-like of shape (n_samples, n_classes) or (n_classes,)
+        True distributions.
+    q : array-like of the same shape as ``p``
+        Predicted distributions.
+    gamma : float
+        Focusing parameter, ``gamma >= 0``; ``gamma = 0`` is the cross-entropy.
+    base : float, default=None
+        Logarithm base; ``None`` is the natural log (nats), 2 gives bits.
+
+    Returns
+    -------
+    float or ndarray of shape (n_samples,)
+        ``+inf`` where some ``q_i = 0`` with ``p_i > 0``.
+
+    Examples
+    --------
+    >>> from sklearn_focal.theory import focal_entropy
+    >>> focal_entropy([0.5, 0.5], [0.5, 0.5], gamma=0.0, base=2)
+    1.0
+    >>> focal_entropy([0.5, 0.5], [0.5, 0.5], gamma=1.0, base=2)
+    0.5
+    """
+    gamma = _check_gamma(gamma)
+    base = _check_base(base)
+    p_rows, one_row = _check_distribution(p, "p")
+    q_rows, _ = _check_distribution(q, "q")
+    if p_rows.shape != q_rows.shape:
+        raise ValueError(
+            f"p and q must have the same shape, got {np.shape(p)} and {np.shape(q)}"
+        )
+    dtype = np.result_type(p_rows.dtype, q_rows.dtype)
+    total = _focal_terms_sum(
+        p_rows.astype(np.float64), q_rows.astype(np.float64), gamma, base
+    ).astype(dtype)
+    return dtype.type(total[0]).item() if one_row else total
+
+
+def min_focal_entropy(
+    p: ArrayLike, gamma: float, *, base: float | None = None
+) -> NDArray | float:
+    """The minimum over q of the focal-entropy: ``FE_gamma(p, q*(p))``.
+
+    For ``gamma = 0`` it is the Shannon entropy of ``p``.
+
+    Parameters
+    ----------
+    p : array-like of shape (n_samples, n_classes) or (n_classes,)
+        Distributions.
+    gamma : float
+        Focusing parameter, ``gamma >= 0``.
+    base : float, default=None
+        Logarithm base; ``None`` is the natural log.
+
+    Returns
+    -------
+    float or ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from sklearn_focal.theory import min_focal_entropy
+    >>> min_focal_entropy([0.25, 0.25, 0.25, 0.25], gamma=0.0, base=2)
+    2.0
+    """
+    gamma = _check_gamma(gamma)
+    base = _check_base(base)
+    rows, one_row = _check_distribution(p, "p")
+    x = rows.astype(np.float64)
+    q = focal_minimizer(x, gamma)
+    total = _focal_terms_sum(x, q, gamma, base).astype(rows.dtype)
+    return rows.dtype.type(total[0]).item() if one_row else total
+
+
+def focal_loss(u: ArrayLike, v: ArrayLike, gamma: float) -> NDArray | float:
+    """The focal loss ``l(u, v) = -sum_i v_i (1 - u_i)^gamma log u_i`` (eq. 5).
+
+    Parameters
+    ----------
+    u : array-like of shape (n_samples, n_classes) or (n_classes,)
+        Predicted probabilities (a softmax output).
+    v : array-like of the same shape
+        Labels as distributions (one-hot or soft).
+    gamma : float
+        Focusing parameter, ``gamma >= 0``; ``gamma = 0`` is the log loss.
+
+    Returns
+    -------
+    float or ndarray of shape (n_samples,)
+        The loss of every row, in nats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.theory import focal_loss
+    >>> bool(np.isclose(focal_loss([0.8, 0.2], [1.0, 0.0], gamma=0.0), -np.log(0.8)))
+    True
+    """
+    return focal_entropy(v, u, gamma)
