@@ -737,66 +737,178 @@ def exact_distortion(
     return _finish_code(p, support, labels, m, g, ln_base, optimal=True, method="exact")
 
 
-def _local_search(ps, labels, n_cells, g, max_iter, swaps):
-    """Best-improvement local search over single moves and pairwise swaps."""
-    k = ps.size
-    labels = labels.copy()
-    cells = np.arange(n_cells)
-    eye = np.eye(k, dtype=bool)
-    p_diag = np.where(eye, ps[None, :], 0.0)
+class _PartitionSearch:
+    """Local search over partitions of the support, with cached cell costs.
 
-    def cell_rows():
-        return np.where(labels[None, :] == cells[:, None], ps[None, :], 0.0)
+    ``cost_with[x, c]`` is the cost of cell ``c`` with symbol ``x`` added (for
+    ``x``'s own cell: the cell itself) and ``cost_without[x]`` the cost of
+    ``x``'s cell with ``x`` removed; a move changes two cells, so only the
+    entries of those two cells are recomputed.
+    """
 
-    rows = cell_rows()
-    cost = _cell_costs(rows, g)
-    # cost_with[x, c]: cost of cell c with x added (x's own cell: unchanged).
-    # cost_without[x]: cost of x's cell with x removed.
-    cost_with = _cell_costs((rows[None, :, :] + p_diag[:, None, :]).reshape(-1, k), g)
-    cost_with = cost_with.reshape(k, n_cells)
-    cost_without = _cell_costs(np.where(eye, 0.0, rows[labels]), g)
-    n_iter = 0
-    while n_iter < max_iter:
-        total = cost.sum()
-        tol = 1e-12 * total
+    def __init__(self, ps, labels, n_cells, gamma):
+        self.ps, self.gamma, self.k = ps, gamma, ps.size
+        self.cells = np.arange(n_cells)
+        self.eye = np.eye(self.k, dtype=bool)
+        self.p_diag = np.where(self.eye, ps[None, :], 0.0)
+        self.labels = labels.copy()
+        self.rows = self._rows()
+        self.cost = _cell_costs(self.rows, gamma)
+        added = self.rows[None, :, :] + self.p_diag[:, None, :]
+        self.cost_with = _cell_costs(added.reshape(-1, self.k), gamma).reshape(
+            self.k, n_cells
+        )
+        self.cost_without = _cell_costs(
+            np.where(self.eye, 0.0, self.rows[self.labels]), gamma
+        )
+
+    def _rows(self):
+        mask = self.labels[None, :] == self.cells[:, None]
+        return np.where(mask, self.ps[None, :], 0.0)
+
+    @property
+    def total(self):
+        return float(self.cost.sum())
+
+    def move_deltas(self):
+        lab = self.labels
         delta = (
-            cost_without[:, None] + cost_with - cost[labels][:, None] - cost[None, :]
+            self.cost_without[:, None]
+            + self.cost_with
+            - self.cost[lab][:, None]
+            - self.cost[None, :]
         )
-        delta[np.arange(k), labels] = np.inf
-        x, c = np.unravel_index(np.argmin(delta), delta.shape)
-        best = delta[x, c]
-        swap = None
-        if not best < -tol and swaps:
-            xs, ys = np.nonzero(np.triu(labels[:, None] != labels[None, :], 1))
-            if xs.size:
-                la, lb = labels[xs], labels[ys]
-                new_a = np.where(eye[xs], 0.0, rows[la]) + p_diag[ys]
-                new_b = np.where(eye[ys], 0.0, rows[lb]) + p_diag[xs]
-                new_cost = _cell_costs(np.concatenate([new_a, new_b]), g)
-                d_swap = new_cost[: xs.size] + new_cost[xs.size :] - cost[la] - cost[lb]
-                j = int(np.argmin(d_swap))
-                if d_swap[j] < -tol:
-                    best, swap = d_swap[j], (xs[j], ys[j])
-        if not best < -tol:
-            break
-        if swap is None:
-            changed = (labels[x], c)
-            labels[x] = c
+        delta[np.arange(self.k), lab] = np.inf
+        return delta
+
+    def best_swap(self):
+        lab = self.labels
+        xs, ys = np.nonzero(np.triu(lab[:, None] != lab[None, :], 1))
+        if xs.size == 0:
+            return np.inf, None
+        la, lb = lab[xs], lab[ys]
+        new_a = np.where(self.eye[xs], 0.0, self.rows[la]) + self.p_diag[ys]
+        new_b = np.where(self.eye[ys], 0.0, self.rows[lb]) + self.p_diag[xs]
+        new_cost = _cell_costs(np.concatenate([new_a, new_b]), self.gamma)
+        delta = (
+            new_cost[: xs.size] + new_cost[xs.size :] - self.cost[la] - self.cost[lb]
+        )
+        j = int(np.argmin(delta))
+        return float(delta[j]), (int(xs[j]), int(ys[j]))
+
+    def set_labels(self, changes):
+        """Apply ``{symbol: new cell}`` and refresh the caches of touched cells."""
+        touched = {int(self.labels[x]) for x in changes} | set(changes.values())
+        for x, c in changes.items():
+            self.labels[x] = c
+        touched = np.array(sorted(touched))
+        self.rows = self._rows()
+        self.cost[touched] = _cell_costs(self.rows[touched], self.gamma)
+        added = self.rows[None, touched, :] + self.p_diag[:, None, :]
+        self.cost_with[:, touched] = _cell_costs(
+            added.reshape(-1, self.k), self.gamma
+        ).reshape(self.k, touched.size)
+        members = np.flatnonzero(np.isin(self.labels, touched))
+        self.cost_without[members] = _cell_costs(
+            np.where(self.eye[members], 0.0, self.rows[self.labels[members]]),
+            self.gamma,
+        )
+
+    def descend(self, max_iter, swaps):
+        """Best-improvement moves, then swaps when no move helps."""
+        n_iter = 0
+        while n_iter < max_iter:
+            tol = 1e-12 * self.total
+            delta = self.move_deltas()
+            x, c = np.unravel_index(np.argmin(delta), delta.shape)
+            if delta[x, c] < -tol:
+                self.set_labels({int(x): int(c)})
+            elif swaps:
+                d_swap, pair = self.best_swap()
+                if not d_swap < -tol:
+                    break
+                a, b = pair
+                self.set_labels({a: int(self.labels[b]), b: int(self.labels[a])})
+            else:
+                break
+            n_iter += 1
+        return n_iter
+
+    def kl_pass(self):
+        """One Kernighan-Lin pass: forced best moves of unlocked symbols.
+
+        Every symbol is moved once, to its best other cell even when that
+        raises the distortion; the best partition met along the way is kept.
+        Returns whether it improved on the starting partition.
+        """
+        start = self.total
+        best, best_labels = start, self.labels.copy()
+        locked = np.zeros(self.k, dtype=bool)
+        for _ in range(self.k):
+            delta = self.move_deltas()
+            delta[locked] = np.inf
+            x, c = np.unravel_index(np.argmin(delta), delta.shape)
+            if not np.isfinite(delta[x, c]):
+                break
+            self.set_labels({int(x): int(c)})
+            locked[x] = True
+            if self.total < best - 1e-12 * best:
+                best, best_labels = self.total, self.labels.copy()
+        changes = {
+            int(x): int(best_labels[x])
+            for x in np.flatnonzero(best_labels != self.labels)
+        }
+        if changes:
+            self.set_labels(changes)
+        return best < start - 1e-12 * start
+
+
+def _pair_resplit(search, max_union):
+    """Optimally re-split every pair of cells whose union is small.
+
+    All ``2**(u-1)`` bipartitions of the ``u`` symbols of two cells are
+    scored in one vectorized call (only when ``u <= max_union``). Returns the
+    number of improving re-splits applied.
+    """
+    n_done = 0
+    n_cells = search.cells.size
+    for a in range(n_cells):
+        for b in range(a + 1, n_cells):
+            members = np.flatnonzero((search.labels == a) | (search.labels == b))
+            u = members.size
+            if u < 3 or u > max_union:
+                continue
+            splits = np.arange(1 << (u - 1))
+            side = np.ones((splits.size, u), dtype=bool)
+            side[:, 1:] = ((splits[:, None] >> np.arange(u - 1)) & 1) == 1
+            pu = search.ps[members]
+            rows = np.concatenate([np.where(side, pu, 0.0), np.where(side, 0.0, pu)])
+            costs = _cell_costs(rows, search.gamma)
+            totals = costs[: splits.size] + costs[splits.size :]
+            j = int(np.argmin(totals))
+            current = search.cost[a] + search.cost[b]
+            if totals[j] < current - 1e-12 * search.total:
+                search.set_labels(
+                    {int(x): (a if side[j, i] else b) for i, x in enumerate(members)}
+                )
+                n_done += 1
+    return n_done
+
+
+def _improve(ps, labels, n_cells, gamma, max_iter, swaps, max_union):
+    """Descend; then re-split pairs of cells and run Kernighan-Lin passes."""
+    search = _PartitionSearch(ps, labels, n_cells, gamma)
+    n_iter = search.descend(max_iter, swaps)
+    while n_iter < max_iter:
+        n_split = _pair_resplit(search, max_union)
+        if n_split:
+            n_iter += n_split
+        elif search.kl_pass():
+            n_iter += 1
         else:
-            xa, yb = swap
-            changed = (labels[xa], labels[yb])
-            labels[xa], labels[yb] = labels[yb], labels[xa]
-        n_iter += 1
-        rows = cell_rows()
-        cost = _cell_costs(rows, g)
-        changed = np.asarray(changed)
-        upd = (rows[None, changed, :] + p_diag[:, None, :]).reshape(-1, k)
-        cost_with[:, changed] = _cell_costs(upd, g).reshape(k, changed.size)
-        members = np.flatnonzero(np.isin(labels, changed))
-        cost_without[members] = _cell_costs(
-            np.where(eye[members], 0.0, rows[labels[members]]), g
-        )
-    return labels, n_iter, n_iter < max_iter
+            break
+        n_iter += search.descend(max_iter - n_iter, swaps)
+    return search.labels, n_iter, search.total
 
 
 def optimized_code(
@@ -807,6 +919,8 @@ def optimized_code(
     auxiliary=None,
     max_iter: int = 10_000,
     swaps: bool = True,
+    n_restarts: int = 10,
+    random_state: int | None = 0,
     base: float | None = 2,
 ) -> RateDistortionCode:
     """An achievable code better than (28): code (26), optimal decoders, local search.
@@ -816,8 +930,11 @@ def optimized_code(
     focal-entropy minimizer of the source restricted to the cell), then moves
     single symbols between cells, or swaps two symbols of different cells,
     taking the best improving change until none lowers the distortion (or
-    ``max_iter`` changes were made). Its distortion is therefore at most the
-    exact distortion (28) of the code (26)-(27), and an upper bound on
+    ``max_iter`` changes were made). To escape local minima it then runs
+    ``n_restarts`` rounds of iterated local search: a few random symbols of
+    the best partition so far are reassigned at random and the local search
+    resumes; the best partition is kept. Its distortion is therefore at most
+    the exact distortion (28) of the code (26)-(27), and an upper bound on
     ``d*(M; gamma)``.
 
     Parameters
@@ -836,6 +953,12 @@ def optimized_code(
     swaps : bool, default=True
         Also try exchanging two symbols of different cells when no single
         move helps.
+    n_restarts : int, default=10
+        Rounds of perturbation and renewed local search (0: plain local
+        search from the code (26)).
+    random_state : int, numpy.random.Generator or None, default=0
+        Seed of the perturbations; the default makes the result
+        deterministic.
     base : float or None, default=2
         Base of the logarithm; ``None`` for natural logarithms.
 
@@ -881,8 +1004,27 @@ def optimized_code(
         return _finish_code(
             p, support, np.arange(k), k, g, ln_base, optimal=True, method="local_search"
         )
+    if (
+        isinstance(n_restarts, bool)
+        or not isinstance(n_restarts, Integral)
+        or n_restarts < 0
+    ):
+        raise ValueError(
+            f"n_restarts must be a nonnegative integer, got {n_restarts!r}."
+        )
+    ps = p[support]
     labels = _greedy_cells(f[support], m)
-    labels, n_iter, _ = _local_search(p[support], labels, m, g, max_iter, swaps)
+    labels, n_iter, best = _improve(ps, labels, m, g, max_iter, swaps, 14)
+    rng = np.random.default_rng(random_state)
+    n_kick = max(2, k // 8)
+    for _ in range(n_restarts if max_iter > 0 else 0):
+        trial = labels.copy()
+        kicked = rng.choice(k, size=min(k, n_kick), replace=False)
+        trial[kicked] = rng.integers(0, m, size=kicked.size)
+        trial, it, value = _improve(ps, trial, m, g, max_iter, swaps, 14)
+        n_iter += it
+        if value < best * (1 - 1e-12):
+            labels, best = trial, value
     method = "greedy" if max_iter == 0 else "local_search"
     return _finish_code(
         p, support, labels, m, g, ln_base, n_iter=n_iter, optimal=False, method=method
