@@ -1,0 +1,928 @@
+"""Calibration metrics, divergences to known posteriors, and scorers.
+
+scikit-learn has no expected calibration error and its calibration curve is
+binary-only. This module provides binned calibration errors for multiclass
+problems (top-label, class-wise and binary), the mean KL divergence to known
+class posteriors, the multiclass Brier score, bootstrap confidence intervals,
+and scorers that plug into :class:`~sklearn.model_selection.GridSearchCV`.
+
+Binning convention
+------------------
+Bins are half-open ``[e_b, e_{b+1})`` except the last, which is closed
+``[e_{B-1}, 1]``, as in :func:`numpy.histogram`. Confidences of exactly 0
+and exactly 1 are therefore valid and land in the first and last bin. With
+``strategy="uniform"`` the edges are ``numpy.linspace(0, 1, n_bins + 1)``;
+with ``strategy="quantile"`` the inner edges are quantiles of the scores
+(weighted when ``sample_weight`` is given). Empty bins are excluded.
+"""
+# SPDX-License-Identifier: BSD-3-Clause
+
+import copy
+from collections import namedtuple
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import rel_entr
+from sklearn.metrics import brier_score_loss, get_scorer, log_loss, make_scorer
+from sklearn.metrics._scorer import _Scorer
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import column_or_1d
+
+from .theory import _check_distribution
+
+__all__ = [
+    "ConfidenceInterval",
+    "binned_calibration",
+    "calibration_scorers",
+    "classwise_calibration_error",
+    "expected_calibration_error",
+    "maximum_calibration_error",
+    "multiclass_brier_score",
+    "neg_classwise_calibration_error",
+    "neg_expected_calibration_error",
+    "neg_maximum_calibration_error",
+    "neg_multiclass_brier_score",
+    "neg_posterior_kl_divergence",
+    "posterior_kl_divergence",
+]
+
+ConfidenceInterval = namedtuple("ConfidenceInterval", ["low", "high"])
+ConfidenceInterval.__doc__ = """Bootstrap percentile confidence interval.
+
+Attributes
+----------
+low : float
+    Lower end of the interval.
+high : float
+    Upper end of the interval.
+"""
+
+_CI_PARAMS = {
+    "return_ci": ["boolean"],
+    "confidence_level": [Interval(Real, 0, 1, closed="neither")],
+    "n_bootstraps": [Interval(Integral, 2, None, closed="left")],
+    "random_state": ["random_state"],
+}
+_BIN_PARAMS = {
+    "n_bins": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "strategy": [StrOptions({"uniform", "quantile"})],
+    "kind": [StrOptions({"top_label", "classwise", "binary"})],
+    "labels": ["array-like", None],
+    "sample_weight": ["array-like", None],
+}
+
+
+# --------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------
+
+
+def _check_y_prob(y_prob, name="y_prob"):
+    """Return ``y_prob`` as float64 rows (n, K); a 1-D array is P(positive class)."""
+    array = np.asarray(y_prob)
+    if array.ndim == 1:
+        if array.size == 0:
+            raise ValueError(f"{name} is empty")
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+        array = array.astype(np.float64)
+        if not np.all(np.isfinite(array)):
+            bad = int(np.flatnonzero(~np.isfinite(array))[0])
+            raise ValueError(f"{name} contains NaN or inf (first in row {bad})")
+        outside = (array < 0) | (array > 1)
+        if outside.any():
+            bad = int(np.flatnonzero(outside)[0])
+            raise ValueError(
+                f"{name} is 1-D, so it holds positive-class probabilities, which "
+                f"must lie in [0, 1]; row {bad} is {array[bad]!r}"
+            )
+        return np.column_stack([1.0 - array, array])
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be 1-D (positive-class probabilities) or 2-D "
+            f"(n_samples, n_classes), got shape {array.shape}"
+        )
+    rows, _ = _check_distribution(array, name, min_classes=2)
+    return rows.astype(np.float64, copy=False)
+
+
+def _encode_labels(y_true, labels, n_classes, name="y_true"):
+    """Map ``y_true`` to column indices of ``y_prob``; return (indices, classes)."""
+    y = column_or_1d(y_true, warn=True)
+    if y.shape[0] == 0:
+        raise ValueError(f"{name} is empty")
+    if labels is None:
+        classes = np.unique(y)
+        if classes.shape[0] != n_classes:
+            raise ValueError(
+                f"{name} has {classes.shape[0]} distinct labels but y_prob has "
+                f"{n_classes} columns; pass labels= to say which class each "
+                "column belongs to"
+            )
+    else:
+        classes = column_or_1d(labels)
+        if classes.shape[0] != n_classes:
+            raise ValueError(
+                f"labels has {classes.shape[0]} entries but y_prob has "
+                f"{n_classes} columns"
+            )
+        if np.unique(classes).shape[0] != classes.shape[0]:
+            raise ValueError(f"labels must be unique, got {classes!r}")
+    try:
+        sorter = np.argsort(classes, kind="stable")
+        position = np.searchsorted(classes[sorter], y)
+        position = np.clip(position, 0, n_classes - 1)
+        found = classes[sorter][position] == y
+    except TypeError as exc:
+        raise ValueError(
+            f"the labels of {name} cannot be compared with labels {classes!r}"
+        ) from exc
+    if not np.all(found):
+        missing = np.unique(y[~found])
+        raise ValueError(
+            f"{name} contains labels not in labels: {missing[:5].tolist()!r}"
+        )
+    return sorter[position], classes
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.ones(n_samples)
+    weight = column_or_1d(sample_weight).astype(np.float64)
+    if weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {weight.shape[0]} entries, expected {n_samples}"
+        )
+    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+        raise ValueError("sample_weight must be finite and >= 0")
+    if weight.sum() <= 0:
+        raise ValueError("sample_weight sums to zero")
+    return weight
+
+
+def _validate_classification(y_true, y_prob, labels, sample_weight):
+    probs = _check_y_prob(y_prob)
+    y = column_or_1d(y_true, warn=True)
+    if y.shape[0] != probs.shape[0]:
+        raise ValueError(
+            f"y_true has {y.shape[0]} samples but y_prob has {probs.shape[0]} rows"
+        )
+    y_index, classes = _encode_labels(y, labels, probs.shape[1])
+    weight = _check_sample_weight(sample_weight, probs.shape[0])
+    return y_index, probs, weight, classes
+
+
+# --------------------------------------------------------------------------
+# Binning
+# --------------------------------------------------------------------------
+
+
+def _n_bins(n_bins, n_samples):
+    if n_bins == "auto":
+        return max(1, int(round(n_samples ** (1.0 / 3.0))))
+    return int(n_bins)
+
+
+def _scores_and_outcomes(y_index, probs, kind):
+    """Scores (n, C) and 0/1 outcomes (n, C) for each reliability curve."""
+    n_samples, n_classes = probs.shape
+    if kind == "top_label":
+        predicted = np.argmax(probs, axis=1)
+        scores = probs[np.arange(n_samples), predicted][:, None]
+        outcomes = (predicted == y_index)[:, None]
+    elif kind == "binary":
+        if n_classes != 2:
+            raise ValueError(
+                f"kind='binary' needs two classes, y_prob has {n_classes} columns"
+            )
+        scores = probs[:, 1:]
+        outcomes = (y_index == 1)[:, None]
+    else:  # classwise
+        scores = probs
+        outcomes = y_index[:, None] == np.arange(n_classes)[None, :]
+    return scores, outcomes.astype(np.float64)
+
+
+def _weighted_quantiles(scores, weight, levels):
+    """Inverted-CDF weighted quantiles of each column of ``scores``."""
+    order = np.argsort(scores, axis=0, kind="stable")
+    sorted_scores = np.take_along_axis(scores, order, axis=0)
+    cumulative = np.cumsum(weight[order], axis=0)
+    cumulative /= cumulative[-1]
+    edges = np.empty((levels.shape[0], scores.shape[1]))
+    for j, level in enumerate(levels):
+        index = np.minimum((cumulative < level).sum(axis=0), scores.shape[0] - 1)
+        edges[j] = sorted_scores[index, np.arange(scores.shape[1])]
+    return edges
+
+
+def _bin_edges(scores, weight, n_bins, strategy, unit_weight):
+    """Bin edges of shape (C, n_bins + 1)."""
+    n_curves = scores.shape[1]
+    if strategy == "uniform":
+        return np.broadcast_to(
+            np.linspace(0.0, 1.0, n_bins + 1), (n_curves, n_bins + 1)
+        )
+    levels = np.linspace(0.0, 1.0, n_bins + 1)
+    if unit_weight:
+        edges = np.quantile(scores, levels, axis=0)
+    else:
+        edges = _weighted_quantiles(scores, weight, levels)
+    edges[0] = 0.0
+    edges[-1] = 1.0
+    return np.ascontiguousarray(edges.T)
+
+
+def _assign_bins(scores, edges):
+    """Bin index of each score: [e_b, e_{b+1}) with the last bin closed."""
+    n_bins = edges.shape[1] - 1
+    inner = edges[:, 1:-1]
+    if np.all(inner == inner[:1]):
+        return np.searchsorted(inner[0], scores, side="right")
+    index = np.zeros(scores.shape, dtype=np.intp)
+    for j in range(n_bins - 1):
+        index += scores >= inner[None, :, j]
+    return index
+
+
+def _binned_sums(scores, outcomes, weight, edges):
+    """Per curve and bin: total weight, weighted sums of scores and outcomes."""
+    n_curves = scores.shape[1]
+    n_bins = edges.shape[1] - 1
+    flat = (_assign_bins(scores, edges) + n_bins * np.arange(n_curves)).ravel()
+    size = n_curves * n_bins
+    w = np.broadcast_to(weight[:, None], scores.shape).ravel()
+    total = np.bincount(flat, weights=w, minlength=size).reshape(n_curves, n_bins)
+    score_sum = np.bincount(flat, weights=w * scores.ravel(), minlength=size)
+    outcome_sum = np.bincount(flat, weights=w * outcomes.ravel(), minlength=size)
+    return (
+        total,
+        score_sum.reshape(n_curves, n_bins),
+        outcome_sum.reshape(n_curves, n_bins),
+    )
+
+
+def _binned(y_index, probs, weight, n_bins, strategy, kind, unit_weight):
+    scores, outcomes = _scores_and_outcomes(y_index, probs, kind)
+    bins = _n_bins(n_bins, probs.shape[0])
+    if n_bins == "auto":
+        strategy = "quantile"
+    edges = _bin_edges(scores, weight, bins, strategy, unit_weight)
+    total, score_sum, outcome_sum = _binned_sums(scores, outcomes, weight, edges)
+    return edges, total, score_sum, outcome_sum
+
+
+def _calibration_error(y_index, probs, weight, n_bins, strategy, norm, kind, unit):
+    _, total, score_sum, outcome_sum = _binned(
+        y_index, probs, weight, n_bins, strategy, kind, unit
+    )
+    occupied = total > 0
+    safe = np.where(occupied, total, 1.0)
+    gap = np.abs(outcome_sum - score_sum) / safe  # 0 in empty bins
+    mass = total / total.sum(axis=1, keepdims=True)
+    if norm == "l1":
+        per_curve = (mass * gap).sum(axis=1)
+    elif norm == "l2":
+        per_curve = np.sqrt((mass * gap**2).sum(axis=1))
+    else:
+        per_curve = np.where(occupied, gap, 0.0).max(axis=1)
+    return float(per_curve.mean())
+
+
+def _with_ci(statistic, arrays, value, return_ci, confidence_level, n_bootstraps, rs):
+    """Attach a percentile bootstrap interval over rows to ``value``."""
+    if not return_ci:
+        return value
+    rng = check_random_state(rs)
+    n_samples = arrays[0].shape[0]
+    replicates = np.empty(n_bootstraps)
+    for b in range(n_bootstraps):
+        rows = rng.randint(0, n_samples, size=n_samples)
+        replicates[b] = statistic(*(a[rows] for a in arrays))
+    tail = 100.0 * (1.0 - confidence_level) / 2.0
+    low, high = np.percentile(replicates, [tail, 100.0 - tail])
+    return value, ConfidenceInterval(float(low), float(high))
+
+
+# --------------------------------------------------------------------------
+# Public metrics
+# --------------------------------------------------------------------------
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_prob": ["array-like"],
+        **_BIN_PARAMS,
+        "norm": [StrOptions({"l1", "l2", "max"})],
+        **_CI_PARAMS,
+    },
+    prefer_skip_nested_validation=True,
+)
+def expected_calibration_error(
+    y_true: ArrayLike,
+    y_prob: ArrayLike,
+    *,
+    n_bins: int | str = 10,
+    strategy: str = "uniform",
+    norm: str = "l1",
+    kind: str = "top_label",
+    labels: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    return_ci: bool = False,
+    confidence_level: float = 0.95,
+    n_bootstraps: int = 1000,
+    random_state=None,
+):
+    """Binned calibration error of probabilistic predictions.
+
+    The scores are grouped into bins; in each non-empty bin ``b`` of weight
+    ``w_b`` (a fraction of the total) the mean score ``conf_b`` is compared
+    with the observed frequency ``acc_b``. The ``'l1'`` norm gives the
+    expected calibration error ``ECE = sum_b w_b |acc_b - conf_b|``, ``'l2'``
+    gives ``sqrt(sum_b w_b (acc_b - conf_b)^2)`` and ``'max'`` gives the
+    maximum calibration error ``max_b |acc_b - conf_b|``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels (numbers or strings).
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities; rows sum to 1. Column ``j`` is the probability
+        of ``labels[j]`` (of the ``j``-th sorted label of ``y_true`` when
+        ``labels`` is None). A 1-D array holds the probability of the second
+        class of a binary problem.
+    n_bins : int or "auto", default=10
+        Number of bins. 10 is the choice of the CVPR 2021 focal-loss paper.
+        ``"auto"`` uses about ``n_samples ** (1/3)`` equal-mass bins, whatever
+        ``strategy`` says.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"``: equal-width bins on [0, 1]. ``"quantile"``: equal-mass
+        bins whose inner edges are (weighted) quantiles of the scores.
+    norm : {"l1", "l2", "max"}, default="l1"
+        How the per-bin gaps are combined (see above).
+    kind : {"top_label", "classwise", "binary"}, default="top_label"
+        ``"top_label"``: the score is the largest probability and the outcome
+        is whether the predicted class is right (Guo et al. 2017).
+        ``"classwise"``: one reliability curve per class (score ``p_k``,
+        outcome ``y == k``, with bins of its own), averaged over the classes
+        (Kull et al. 2019). ``"binary"``: the positive-class probability of a
+        two-class problem, the curve of :func:`sklearn.calibration.calibration_curve`.
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column of ``y_prob``. Needed when some class is
+        absent from ``y_true``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+    return_ci : bool, default=False
+        Also return a percentile bootstrap confidence interval, resampling
+        the rows.
+    confidence_level : float, default=0.95
+        Coverage of the interval.
+    n_bootstraps : int, default=1000
+        Number of bootstrap replicates.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    error : float
+        The calibration error, in [0, 1].
+    ci : ConfidenceInterval
+        Only when ``return_ci=True``: the ``(low, high)`` interval.
+
+    See Also
+    --------
+    binned_calibration : The per-bin statistics behind this number.
+    sklearn_focal.plotting.ReliabilityDisplay : The reliability diagram.
+
+    Notes
+    -----
+    Bins are ``[e_b, e_{b+1})``, the last one closed, so scores of exactly 0
+    and 1 are counted; empty bins do not contribute. The ECE is a biased
+    estimator whose value depends on the binning: use it to report, and a
+    proper score (log loss) to select models (see :func:`calibration_scorers`).
+
+    References
+    ----------
+    .. [1] C. Guo, G. Pleiss, Y. Sun, K. Q. Weinberger. "On Calibration of
+       Modern Neural Networks." ICML 2017.
+    .. [2] M. Kull, M. Perello-Nieto, M. Kängsepp, T. Silva Filho, H. Song,
+       P. Flach. "Beyond temperature scaling: Obtaining well-calibrated
+       multiclass probabilities with Dirichlet calibration." NeurIPS 2019.
+
+    Examples
+    --------
+    >>> from sklearn_focal.metrics import expected_calibration_error
+    >>> y_true = [0, 1, 1, 0]
+    >>> y_prob = [[0.95, 0.05], [0.25, 0.75], [0.32, 0.68], [0.35, 0.65]]
+    >>> round(expected_calibration_error(y_true, y_prob, n_bins=5), 4)
+    0.0325
+    >>> round(expected_calibration_error(y_true, y_prob, kind="classwise"), 4)
+    0.1575
+    >>> ece, ci = expected_calibration_error(
+    ...     y_true, y_prob, return_ci=True, n_bootstraps=200, random_state=0
+    ... )
+    >>> bool(ci.low <= ci.high)
+    True
+    """
+    y_index, probs, weight, _ = _validate_classification(
+        y_true, y_prob, labels, sample_weight
+    )
+    unit = sample_weight is None
+
+    def statistic(y_index, probs, weight):
+        return _calibration_error(
+            y_index, probs, weight, n_bins, strategy, norm, kind, unit
+        )
+
+    value = statistic(y_index, probs, weight)
+    return _with_ci(
+        statistic,
+        (y_index, probs, weight),
+        value,
+        return_ci,
+        confidence_level,
+        n_bootstraps,
+        random_state,
+    )
+
+
+def maximum_calibration_error(y_true: ArrayLike, y_prob: ArrayLike, **kwargs):
+    """Maximum calibration error: the ECE with ``norm="max"``.
+
+    ``MCE = max_b |acc_b - conf_b|`` over the non-empty bins.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities.
+    **kwargs : dict
+        Any other argument of :func:`expected_calibration_error` except
+        ``norm``.
+
+    Returns
+    -------
+    error : float or tuple
+        The error, with its :class:`ConfidenceInterval` when ``return_ci=True``.
+
+    Examples
+    --------
+    >>> from sklearn_focal.metrics import maximum_calibration_error
+    >>> y_prob = [[0.95, 0.05], [0.25, 0.75], [0.32, 0.68], [0.35, 0.65]]
+    >>> round(maximum_calibration_error([0, 1, 1, 0], y_prob), 4)
+    0.25
+    """
+    if "norm" in kwargs:
+        raise TypeError("maximum_calibration_error() fixes norm='max'")
+    return expected_calibration_error(y_true, y_prob, norm="max", **kwargs)
+
+
+def classwise_calibration_error(y_true: ArrayLike, y_prob: ArrayLike, **kwargs):
+    """Class-wise ECE: :func:`expected_calibration_error` with ``kind='classwise'``.
+
+    The mean over classes ``k`` of the calibration error of the scores
+    ``p_k`` against the outcomes ``y == k``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities.
+    **kwargs : dict
+        Any other argument of :func:`expected_calibration_error` except
+        ``kind``.
+
+    Returns
+    -------
+    error : float or tuple
+        The error, with its :class:`ConfidenceInterval` when ``return_ci=True``.
+
+    Examples
+    --------
+    >>> from sklearn_focal.metrics import classwise_calibration_error
+    >>> y_prob = [[0.95, 0.05], [0.25, 0.75], [0.32, 0.68], [0.35, 0.65]]
+    >>> round(classwise_calibration_error([0, 1, 1, 0], y_prob), 4)
+    0.1575
+    """
+    if "kind" in kwargs:
+        raise TypeError("classwise_calibration_error() fixes kind='classwise'")
+    return expected_calibration_error(y_true, y_prob, kind="classwise", **kwargs)
+
+
+@validate_params(
+    {"y_true": ["array-like"], "y_prob": ["array-like"], **_BIN_PARAMS},
+    prefer_skip_nested_validation=True,
+)
+def binned_calibration(
+    y_true: ArrayLike,
+    y_prob: ArrayLike,
+    *,
+    n_bins: int | str = 10,
+    strategy: str = "uniform",
+    kind: str = "top_label",
+    labels: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> Bunch:
+    """Per-bin statistics of a reliability diagram, for any number of classes.
+
+    The multiclass counterpart of :func:`sklearn.calibration.calibration_curve`;
+    the arrays keep empty bins (as NaN means) so that bins stay aligned.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (see :func:`expected_calibration_error`).
+    n_bins : int or "auto", default=10
+        Number of bins.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        Bin edges strategy.
+    kind : {"top_label", "classwise", "binary"}, default="top_label"
+        Which curves: one (top-label or positive class) or one per class.
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column of ``y_prob``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        With ``n_curves`` = 1 (top-label, binary) or ``n_classes``
+        (classwise):
+
+        - ``bin_edges``: (n_curves, n_bins + 1) edges;
+        - ``mean_confidence``: (n_curves, n_bins) weighted mean score per bin,
+          NaN when empty;
+        - ``accuracy``: (n_curves, n_bins) weighted frequency of the outcome
+          (accuracy or fraction of positives), NaN when empty;
+        - ``bin_weight``: (n_curves, n_bins) total sample weight per bin;
+        - ``bin_count``: (n_curves, n_bins) number of samples per bin;
+        - ``bin_weight_sq``: (n_curves, n_bins) sum of squared weights;
+        - ``scores``: (n_samples, n_curves) the binned scores;
+        - ``sample_weight``: (n_samples,) the weights used;
+        - ``classes``: (n_classes,) the class of each column of ``y_prob``;
+        - ``kind``: the kind.
+
+    Examples
+    --------
+    >>> from sklearn_focal.metrics import binned_calibration
+    >>> y_prob = [[0.95, 0.05], [0.25, 0.75], [0.32, 0.68], [0.35, 0.65]]
+    >>> result = binned_calibration([0, 1, 1, 0], y_prob, n_bins=2)
+    >>> result.accuracy.round(4).tolist()
+    [[nan, 0.75]]
+    >>> result.mean_confidence.round(4).tolist()
+    [[nan, 0.7575]]
+    >>> result.bin_count.tolist()
+    [[0, 4]]
+    """
+    y_index, probs, weight, classes = _validate_classification(
+        y_true, y_prob, labels, sample_weight
+    )
+    edges, total, score_sum, outcome_sum = _binned(
+        y_index, probs, weight, n_bins, strategy, kind, sample_weight is None
+    )
+    scores, _ = _scores_and_outcomes(y_index, probs, kind)
+    ones = np.ones_like(weight)
+    count, _, _ = _binned_sums(scores, scores, ones, edges)
+    weight_sq, _, _ = _binned_sums(scores, scores, weight**2, edges)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_confidence = np.where(total > 0, score_sum / total, np.nan)
+        accuracy = np.where(total > 0, outcome_sum / total, np.nan)
+    return Bunch(
+        bin_edges=np.array(edges),
+        mean_confidence=mean_confidence,
+        accuracy=accuracy,
+        bin_weight=total,
+        bin_count=count.astype(np.intp),
+        bin_weight_sq=weight_sq,
+        scores=scores,
+        sample_weight=weight,
+        classes=classes,
+        kind=kind,
+    )
+
+
+@validate_params(
+    {
+        "p_true": ["array-like"],
+        "y_prob": ["array-like"],
+        "sample_weight": ["array-like", None],
+        "base": [Interval(Real, 0, None, closed="neither"), None],
+        **_CI_PARAMS,
+    },
+    prefer_skip_nested_validation=True,
+)
+def posterior_kl_divergence(
+    p_true: ArrayLike,
+    y_prob: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    base: float | None = None,
+    return_ci: bool = False,
+    confidence_level: float = 0.95,
+    n_bootstraps: int = 1000,
+    random_state=None,
+):
+    """Mean KL divergence ``KL(eta || q)`` from known class posteriors.
+
+    ``mean_i sum_k eta_ik log(eta_ik / q_ik)``, with ``0 log 0 = 0``; it is
+    infinite when ``q`` gives zero probability to a class with ``eta > 0``.
+    This is the KLD of the CVPR 2021 synthetic experiment: it needs data with
+    known posteriors (see :mod:`sklearn_focal.datasets`).
+
+    Parameters
+    ----------
+    p_true : array-like of shape (n_samples, n_classes) or (n_samples,)
+        True class posteriors ``eta``; a 1-D array is P(positive class).
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities ``q``, same classes in the same columns.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights of the mean.
+    base : float, default=None
+        Logarithm base; None is the natural log (nats), 2 gives bits.
+    return_ci : bool, default=False
+        Also return a percentile bootstrap confidence interval.
+    confidence_level : float, default=0.95
+        Coverage of the interval.
+    n_bootstraps : int, default=1000
+        Number of bootstrap replicates.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    divergence : float
+        The mean divergence, >= 0.
+    ci : ConfidenceInterval
+        Only when ``return_ci=True``.
+
+    Examples
+    --------
+    >>> from sklearn_focal.metrics import posterior_kl_divergence
+    >>> round(posterior_kl_divergence([[0.5, 0.5]], [[0.9, 0.1]]), 6)
+    0.510826
+    >>> posterior_kl_divergence([0.2, 0.7], [0.2, 0.7])
+    0.0
+    """
+    eta = _check_y_prob(p_true, "p_true")
+    q = _check_y_prob(y_prob, "y_prob")
+    if eta.shape != q.shape:
+        raise ValueError(
+            f"p_true and y_prob must have the same shape, got {eta.shape} and {q.shape}"
+        )
+    weight = _check_sample_weight(sample_weight, q.shape[0])
+    scale = 1.0 if base is None else np.log(base)
+    if base is not None and base == 1:
+        raise ValueError("base must not be 1")
+
+    def statistic(eta, q, weight):
+        per_row = rel_entr(eta, q).sum(axis=1) / scale
+        return float(np.average(per_row, weights=weight))
+
+    value = statistic(eta, q, weight)
+    return _with_ci(
+        statistic,
+        (eta, q, weight),
+        value,
+        return_ci,
+        confidence_level,
+        n_bootstraps,
+        random_state,
+    )
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_prob": ["array-like"],
+        "labels": ["array-like", None],
+        "sample_weight": ["array-like", None],
+        **_CI_PARAMS,
+    },
+    prefer_skip_nested_validation=True,
+)
+def multiclass_brier_score(
+    y_true: ArrayLike,
+    y_prob: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    return_ci: bool = False,
+    confidence_level: float = 0.95,
+    n_bootstraps: int = 1000,
+    random_state=None,
+):
+    """Brier's multiclass score ``mean_i sum_k (q_ik - 1[y_i = k])^2``.
+
+    The original definition (Brier 1950), in [0, 2]. For a binary problem it
+    is twice :func:`sklearn.metrics.brier_score_loss` (which scores only the
+    positive class); it equals ``brier_score_loss(..., scale_by_half=False)``
+    for more than two classes.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (see :func:`expected_calibration_error`).
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column of ``y_prob``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+    return_ci : bool, default=False
+        Also return a percentile bootstrap confidence interval.
+    confidence_level : float, default=0.95
+        Coverage of the interval.
+    n_bootstraps : int, default=1000
+        Number of bootstrap replicates.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    score : float
+        The Brier score (lower is better).
+    ci : ConfidenceInterval
+        Only when ``return_ci=True``.
+
+    Examples
+    --------
+    >>> from sklearn_focal.metrics import multiclass_brier_score
+    >>> y_prob = [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]
+    >>> round(multiclass_brier_score([0, 2], y_prob, labels=[0, 1, 2]), 4)
+    0.25
+    """
+    y_index, probs, weight, _ = _validate_classification(
+        y_true, y_prob, labels, sample_weight
+    )
+
+    def statistic(y_index, probs, weight):
+        rows = np.arange(probs.shape[0])
+        squared = (probs**2).sum(axis=1) - 2.0 * probs[rows, y_index] + 1.0
+        return float(np.average(squared, weights=weight))
+
+    value = statistic(y_index, probs, weight)
+    return _with_ci(
+        statistic,
+        (y_index, probs, weight),
+        value,
+        return_ci,
+        confidence_level,
+        n_bootstraps,
+        random_state,
+    )
+
+
+# --------------------------------------------------------------------------
+# Scorers
+# --------------------------------------------------------------------------
+
+
+class _ClassesAwareScorer(_Scorer):
+    """A ``make_scorer`` scorer that passes ``labels=estimator.classes_``.
+
+    A cross-validation fold may lack a class in its test part; the columns of
+    ``predict_proba`` still follow ``estimator.classes_``, which is what the
+    metric needs to know.
+    """
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        classes = getattr(estimator, "classes_", None)
+        if classes is not None and "labels" not in kwargs:
+            kwargs["labels"] = classes
+        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+
+
+def _classes_aware_scorer(score_func, **kwargs):
+    scorer = make_scorer(
+        score_func,
+        response_method="predict_proba",
+        greater_is_better=False,
+        **kwargs,
+    )
+    return _ClassesAwareScorer(
+        scorer._score_func, scorer._sign, scorer._kwargs, scorer._response_method
+    )
+
+
+def _posterior_kl_score(
+    y_true, y_prob, *, p_true=None, labels=None, sample_weight=None
+):
+    """Score function of :data:`neg_posterior_kl_divergence` (``y_true`` unused)."""
+    if p_true is None:
+        raise ValueError(
+            "neg_posterior_kl_divergence needs the true posteriors p_true: enable "
+            "metadata routing (sklearn.set_config(enable_metadata_routing=True)), "
+            "call scorer.set_score_request(p_true=True) and pass p_true=... to "
+            "fit / cross_validate"
+        )
+    probs = _check_y_prob(y_prob)
+    eta = _check_y_prob(p_true, "p_true")
+    if labels is not None and len(labels) != eta.shape[1]:
+        raise ValueError(
+            f"the estimator knows {len(labels)} classes but p_true has "
+            f"{eta.shape[1]} columns"
+        )
+    return posterior_kl_divergence(eta, probs, sample_weight=sample_weight)
+
+
+def _sklearn_brier(y_true, y_prob, *, labels=None, sample_weight=None):
+    """:func:`sklearn.metrics.brier_score_loss` with the estimator's classes."""
+    if np.ndim(y_prob) == 1:
+        pos_label = None if labels is None else labels[-1]
+        return brier_score_loss(
+            y_true, y_prob, pos_label=pos_label, sample_weight=sample_weight
+        )
+    return brier_score_loss(y_true, y_prob, labels=labels, sample_weight=sample_weight)
+
+
+def _sklearn_log_loss(y_true, y_prob, *, labels=None, sample_weight=None):
+    """:func:`sklearn.metrics.log_loss` with the estimator's classes."""
+    return log_loss(y_true, y_prob, labels=labels, sample_weight=sample_weight)
+
+
+neg_expected_calibration_error = _classes_aware_scorer(expected_calibration_error)
+neg_classwise_calibration_error = _classes_aware_scorer(
+    expected_calibration_error, kind="classwise"
+)
+neg_maximum_calibration_error = _classes_aware_scorer(
+    expected_calibration_error, norm="max"
+)
+neg_multiclass_brier_score = _classes_aware_scorer(multiclass_brier_score)
+neg_posterior_kl_divergence = _classes_aware_scorer(_posterior_kl_score)
+_neg_log_loss = _classes_aware_scorer(_sklearn_log_loss)
+_neg_brier_score = _classes_aware_scorer(_sklearn_brier)
+
+
+def calibration_scorers(*, posterior_kl: bool = False) -> dict:
+    """Scorers for multi-metric model selection of probabilistic classifiers.
+
+    Returns fresh copies, ready for ``GridSearchCV(scoring=...)`` or
+    :func:`~sklearn.model_selection.cross_validate`. All probabilistic scorers
+    pass ``labels=estimator.classes_`` to the metric, so a test fold that
+    lacks a class still scores the right columns.
+
+    Parameters
+    ----------
+    posterior_kl : bool, default=False
+        Also include ``"neg_posterior_kl_divergence"`` with ``p_true``
+        requested, for data with known posteriors. It needs metadata routing
+        (``sklearn.set_config(enable_metadata_routing=True)``); pass the
+        posteriors as ``search.fit(X, y, p_true=P)``.
+
+    Returns
+    -------
+    scorers : dict
+        ``"neg_log_loss"``, ``"neg_brier_score"`` (scikit-learn's metrics),
+        ``"neg_multiclass_brier_score"``, ``"neg_expected_calibration_error"``,
+        ``"neg_classwise_calibration_error"``,
+        ``"neg_maximum_calibration_error"`` and ``"accuracy"``.
+
+    Notes
+    -----
+    Use ``refit="neg_log_loss"``, not an ECE. The log loss (like the Brier
+    score) is a strictly proper scoring rule: its expectation is minimized
+    only by the true class posteriors, so it rewards both calibration and
+    sharpness. The ECE is not proper: a model that predicts the class
+    frequencies for every input has an ECE near zero but is useless, and the
+    binned estimate is biased and depends on the number of bins. Select with
+    the log loss, and report the ECE alongside.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn_focal.metrics import calibration_scorers
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = GridSearchCV(
+    ...     LogisticRegression(max_iter=1000),
+    ...     {"C": [0.1, 1.0]},
+    ...     scoring=calibration_scorers(),
+    ...     refit="neg_log_loss",
+    ... ).fit(X, y)
+    >>> sorted(search.cv_results_)[:2]
+    ['mean_fit_time', 'mean_score_time']
+    >>> "mean_test_neg_expected_calibration_error" in search.cv_results_
+    True
+    """
+    scorers = {
+        "neg_log_loss": _neg_log_loss,
+        "neg_brier_score": _neg_brier_score,
+        "neg_multiclass_brier_score": neg_multiclass_brier_score,
+        "neg_expected_calibration_error": neg_expected_calibration_error,
+        "neg_classwise_calibration_error": neg_classwise_calibration_error,
+        "neg_maximum_calibration_error": neg_maximum_calibration_error,
+    }
+    scorers = {name: copy.deepcopy(scorer) for name, scorer in scorers.items()}
+    scorers["accuracy"] = get_scorer("accuracy")
+    if posterior_kl:
+        scorer = copy.deepcopy(neg_posterior_kl_divergence)
+        scorers["neg_posterior_kl_divergence"] = scorer.set_score_request(p_true=True)
+    return scorers
