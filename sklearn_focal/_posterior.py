@@ -1,0 +1,913 @@
+"""Posterior recovery for focal-loss classifiers: the Psi^gamma calibrator."""
+# SPDX-License-Identifier: BSD-3-Clause
+
+import sys
+import warnings
+from inspect import signature
+from numbers import Real
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch, _safe_indexing, get_tags, indexable
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_method_params,
+    _check_sample_weight,
+    check_is_fitted,
+    check_non_negative,
+    column_or_1d,
+    validate_data,
+)
+
+from sklearn_focal import theory
+
+__all__ = ["FocalPosteriorRecovery"]
+
+# Search range of the signed map's order for gamma="fit". Orders beyond 20
+# move probabilities so far that held-out data cannot tell them apart.
+_GAMMA_FIT_BOUNDS = (-20.0, 20.0)
+
+
+# --------------------------------------------------------------------------
+# Helpers shared with TemperatureScaling
+# --------------------------------------------------------------------------
+
+
+def _unwrap(estimator):
+    """The model inside FrozenEstimator and Pipeline wrappers."""
+    while True:
+        if isinstance(estimator, FrozenEstimator):
+            estimator = estimator.estimator
+        elif isinstance(estimator, Pipeline):
+            estimator = estimator.steps[-1][1]
+        else:
+            return estimator
+
+
+def _is_focal_classifier(estimator):
+    """Whether ``estimator`` gives raw focal-loss outputs via predict_raw_proba.
+
+    Duck-typed, so that torch is never imported to answer the question.
+    """
+    module = sys.modules.get("sklearn_focal._classifier")
+    if module is not None and isinstance(estimator, module.FocalClassifier):
+        return True
+    return callable(getattr(type(estimator), "predict_raw_proba", None))
+
+
+def _raw_proba(estimator, X):
+    """Raw probabilities of a fitted estimator.
+
+    For a FocalClassifier (also inside FrozenEstimator or as the last step of a
+    Pipeline) this is the softmax output before any posterior recovery, so that
+    Psi is never applied twice. Other estimators give ``predict_proba``.
+    """
+    inner = estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
+    if _is_focal_classifier(inner):
+        return inner.predict_raw_proba(X)
+    if isinstance(inner, Pipeline):
+        final = inner.steps[-1][1]
+        if isinstance(final, FrozenEstimator):
+            final = final.estimator
+        if _is_focal_classifier(final):
+            Xt = inner[:-1].transform(X) if len(inner.steps) > 1 else X
+            return final.predict_raw_proba(Xt)
+    return estimator.predict_proba(X)
+
+
+def _as_float64_proba(proba, name):
+    """Validate probability rows in their own precision, return float64 rows.
+
+    Rows of float32 outputs (skorch) sum to 1 only to float32 precision; they
+    are validated at that precision, then renormalized in float64 so that the
+    float64 maps downstream see exact distributions.
+    """
+    rows, _ = theory._check_distribution(proba, name)
+    if rows.dtype != np.float64:
+        rows = rows.astype(np.float64)
+        rows /= rows.sum(axis=1, keepdims=True)
+    return rows
+
+
+def _check_probability_rows(X, owner):
+    """Transformer-mode input: probability rows over at least 2 classes."""
+    if X.shape[1] < 2:
+        raise ValueError(
+            f"X has {X.shape[1]} feature(s), but {owner} in transformer mode "
+            "needs one probability column per class, at least 2."
+        )
+    check_non_negative(X, f"{owner} (X must hold probabilities)")
+    theory._check_distribution(X, "X")
+
+
+def _check_real_order(value, source):
+    """A focal order read from an estimator: a real number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(
+            f"{source} = {value!r} is not a focal-loss order (a real number >= 0)."
+        )
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{source} = {value!r} must be a finite number >= 0.")
+    return value
+
+
+def _gamma_from_estimator(estimator, owner):
+    """Read the focal order gamma of a (possibly wrapped) estimator."""
+    inner = _unwrap(estimator)
+    params = inner.get_params(deep=False) if hasattr(inner, "get_params") else {}
+    name = type(inner).__name__
+    for key in ("gamma", "criterion__gamma"):
+        if key in params and params[key] is not None:
+            return _check_real_order(params[key], f"{name}.{key}")
+    raise ValueError(
+        f"{owner}(gamma='auto') could not find the focal-loss order of {name}: "
+        "it is not a FocalClassifier and exposes no 'gamma' or "
+        "'criterion__gamma' parameter. Pass gamma as a number, or "
+        "gamma='fit' to estimate it on held-out data."
+    )
+
+
+def _alpha_from_estimator(estimator):
+    """Per-class weights of a focal-trained estimator, or None.
+
+    Only focal models are asked: an ``alpha`` parameter of another estimator
+    is usually a regularization strength, not a class weight.
+    """
+    inner = _unwrap(estimator)
+    if _is_focal_classifier(inner):
+        alpha = getattr(inner, "alpha_", None)
+        return None if alpha is None else np.asarray(alpha, dtype=np.float64)
+    params = inner.get_params(deep=False) if hasattr(inner, "get_params") else {}
+    alpha = params.get("criterion__alpha")
+    if alpha is None or isinstance(alpha, str):
+        return None
+    return np.asarray(alpha, dtype=np.float64)
+
+
+def _column_indices(y, n_classes):
+    """Validate labels of transformer mode: column indices in [0, n_classes)."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got an array of shape {y.shape}.")
+    if y.dtype.kind not in "iub" and not (
+        y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y))
+    ):
+        raise ValueError(
+            "In transformer mode y must hold the column index of each row's "
+            f"class, integers in [0, {n_classes}); got dtype {y.dtype}. Encode "
+            "labels with np.searchsorted(clf.classes_, y)."
+        )
+    y = y.astype(np.intp)
+    bad = (y < 0) | (y >= n_classes)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"y[{row}] = {y[row]} is not a column index of X, which has "
+            f"{n_classes} columns; y must hold integers in [0, {n_classes})."
+        )
+    return y
+
+
+def _true_class_log_proba(log_proba, y):
+    return log_proba[np.arange(log_proba.shape[0]), y]
+
+
+def _minimize_on_interval(objective, bounds, n_grid=41):
+    """Global-then-local minimization of a 1-D function on an interval.
+
+    A coarse grid finds the basin, bounded Brent refines it. Objectives here
+    are smooth but not guaranteed unimodal over the whole interval.
+    """
+    grid = np.linspace(bounds[0], bounds[1], n_grid)
+    values = np.array([objective(x) for x in grid])
+    if not np.any(np.isfinite(values)):
+        raise ValueError(
+            "The calibration objective is infinite over the whole search range: "
+            "every calibration row gives probability 0 to its true class."
+        )
+    best = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
+    lo = grid[max(best - 1, 0)]
+    hi = grid[min(best + 1, n_grid - 1)]
+    result = minimize_scalar(
+        objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+    )
+    if result.fun <= values[best]:
+        return float(result.x)
+    return float(grid[best])
+
+
+class _BaseProbaPostprocessor(
+    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+):
+    """Shared two-mode machinery: transformer on probabilities, or meta-estimator.
+
+    Subclasses define how scores are read from the estimator (``_scores``),
+    how transformer input is validated (``_check_transformer_input``), whether
+    fitting needs labelled calibration data (``_needs_calibration_data``), how
+    the map is fitted (``_fit_map``) and applied (``_map``).
+    """
+
+    # ---- hooks ------------------------------------------------------------
+
+    def _needs_calibration_data(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _scores(self, estimator, X):
+        return _as_float64_proba(_raw_proba(estimator, X), "predict_proba output")
+
+    def _check_transformer_input(self, X):
+        _check_probability_rows(X, type(self).__name__)
+        return X
+
+    def _fit_map(self, scores, y, sample_weight, estimator):  # pragma: no cover
+        raise NotImplementedError
+
+    def _map(self, scores):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ---- fit --------------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight, fit_params):
+        if self.estimator is None:
+            return self._fit_transformer(X, y, sample_weight, fit_params)
+        return self._fit_meta(X, y, sample_weight, fit_params)
+
+    def _fit_transformer(self, X, y, sample_weight, fit_params):
+        if fit_params:
+            raise TypeError(
+                f"{type(self).__name__} in transformer mode (estimator=None) "
+                f"takes no fit parameters, got {sorted(fit_params)}."
+            )
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = self._check_transformer_input(X)
+        needs_y = self._needs_calibration_data()
+        if y is None:
+            if needs_y:
+                raise ValueError(self._missing_y_message())
+            y_idx = None
+        else:
+            y_idx = _column_indices(y, X.shape[1])
+            if y_idx.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"X has {X.shape[0]} rows but y has {y_idx.shape[0]} entries."
+                )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        scores = self._transformer_scores(X) if needs_y else None
+        self._fit_map(scores, y_idx, sample_weight, None)
+        return self
+
+    def _transformer_scores(self, X):
+        return _as_float64_proba(X, "X")
+
+    def _missing_y_message(self):  # pragma: no cover - overridden
+        return f"{type(self).__name__}.fit needs y in this configuration."
+
+    def _fit_meta(self, X, y, sample_weight, fit_params):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} with an estimator requires y to be "
+                "passed, but the target y is None."
+            )
+        X, y = indexable(X, y)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        estimator = self.estimator
+        frozen = isinstance(estimator, FrozenEstimator)
+        routed = self._route_fit_params(estimator, sample_weight, fit_params, frozen)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+
+        classes = np.unique(y)
+        needs_calibration = self._needs_calibration_data()
+        if frozen:
+            self.estimator_ = estimator
+        else:
+            calibration_scores = (
+                self._cross_val_scores(X, y, classes, routed)
+                if needs_calibration
+                else None
+            )
+            self.estimator_ = clone(estimator).fit(X, y, **routed.estimator.fit)
+
+        fitted_classes = getattr(self.estimator_, "classes_", None)
+        if fitted_classes is None:
+            raise ValueError(
+                f"The estimator {type(_unwrap(self.estimator_)).__name__} has no "
+                "classes_ after fitting; a classifier is required."
+            )
+        self.classes_ = np.asarray(fitted_classes)
+        for attr in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.estimator_, attr):
+                setattr(self, attr, getattr(self.estimator_, attr))
+
+        if needs_calibration:
+            y_idx = self._encode(y)
+            if frozen:
+                calibration_scores = self._scores(self.estimator_, X)
+            self._fit_map(calibration_scores, y_idx, sample_weight, self.estimator_)
+        else:
+            self._fit_map(None, None, None, self.estimator_)
+        return self
+
+    def _encode(self, y):
+        y = np.asarray(y)
+        index = np.searchsorted(self.classes_, y)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if np.any(unknown):
+            row = int(np.flatnonzero(unknown)[0])
+            raise ValueError(
+                f"y[{row}] = {y[row]!r} is not one of the estimator's classes "
+                f"{self.classes_.tolist()}; a FrozenEstimator must have been "
+                "fitted on the same classes as the calibration data."
+            )
+        return index
+
+    def _route_fit_params(self, estimator, sample_weight, fit_params, frozen):
+        if _routing_enabled():
+            return process_routing(
+                self, "fit", sample_weight=sample_weight, **fit_params
+            )
+        fit_kwargs = dict(fit_params)
+        if sample_weight is not None and not frozen:
+            parameters = signature(estimator.fit).parameters
+            if "sample_weight" in parameters:
+                fit_kwargs["sample_weight"] = sample_weight
+            else:
+                used = (
+                    "the calibration only"
+                    if self._needs_calibration_data()
+                    else "nothing: they are ignored"
+                )
+                warnings.warn(
+                    f"{type(estimator).__name__}.fit does not accept "
+                    f"sample_weight, so sample weights are used for {used}.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return Bunch(estimator=Bunch(fit=fit_kwargs), splitter=Bunch(split={}))
+
+    def _cross_val_scores(self, X, y, classes, routed):
+        """Held-out scores of clones of the estimator, one per CV fold."""
+        cv = check_cv(self.cv, y, classifier=True)
+        n_samples = len(y)
+        scores = None
+        seen = np.zeros(n_samples, dtype=np.intp)
+        for train, test in cv.split(X, y, **routed.splitter.split):
+            fold_params = _check_method_params(
+                X, params=routed.estimator.fit, indices=train
+            )
+            model = clone(self.estimator).fit(
+                _safe_indexing(X, train), _safe_indexing(y, train), **fold_params
+            )
+            fold_classes = np.asarray(getattr(model, "classes_", classes))
+            if fold_classes.shape != classes.shape or np.any(fold_classes != classes):
+                missing = sorted(set(classes.tolist()) - set(fold_classes.tolist()))
+                raise ValueError(
+                    f"Classes {missing} are missing from a training fold of cv="
+                    f"{self.cv!r}; every class needs samples in every training "
+                    "fold. Use fewer folds or a stratified splitter."
+                )
+            fold_scores = self._scores(model, _safe_indexing(X, test))
+            if scores is None:
+                scores = np.empty((n_samples, fold_scores.shape[1]))
+            scores[test] = fold_scores
+            seen[test] += 1
+        if np.any(seen != 1):
+            raise ValueError(
+                f"cv={self.cv!r} must partition the samples: every sample must be "
+                "in exactly one test fold."
+            )
+        return scores
+
+    # ---- inference --------------------------------------------------------
+
+    def _has_estimator(self):
+        if self.estimator is None:
+            raise AttributeError(
+                f"{type(self).__name__} is in transformer mode (estimator=None); "
+                "use transform on probabilities instead."
+            )
+        return True
+
+    def _transform_input(self, X):
+        """Scores from transformer-mode input, checked against the fit."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._check_transformer_input(X)
+
+    @available_if(_has_estimator)
+    def predict_proba(self, X):
+        """Calibrated class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples, as accepted by the estimator's ``predict_proba``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The mapped probabilities; columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        return self._map(self._scores(self.estimator_, X))
+
+    @available_if(_has_estimator)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples, as accepted by the estimator's ``predict_proba``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities; columns follow ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    @available_if(_has_estimator)
+    def predict(self, X):
+        """Predict class labels: the estimator's own predictions.
+
+        The maps are strictly increasing in each probability, so the most
+        probable class never changes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples, as accepted by the estimator's ``predict``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Transformer mode only: the input column names, which the output
+            keeps (column ``k`` stays class ``k``). Defaults to
+            ``feature_names_in_``, else ``x0, ..., x{K-1}``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Transformer mode: the input names. Meta-estimator mode: one
+            ``proba_<class>`` name per class of ``classes_``.
+        """
+        check_is_fitted(self)
+        if self.estimator is None:
+            return _check_feature_names_in(self, input_features)
+        return np.asarray([f"proba_{c}" for c in self.classes_], dtype=object)
+
+    # ---- routing and tags -------------------------------------------------
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        ``sample_weight`` is consumed by the calibration and, when requested,
+        routed to the inner estimator's ``fit``; CV splitter metadata such as
+        ``groups`` is routed to ``split``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating routing information.
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        if self.estimator is not None:
+            router.add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            router.add(
+                splitter=check_cv(self.cv, classifier=True),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        return router
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.estimator is None:
+            tags.estimator_type = None
+            tags.classifier_tags = None
+            tags.target_tags.required = self._needs_calibration_data()
+            tags.input_tags.positive_only = True
+        else:
+            inner = get_tags(self.estimator)
+            tags.input_tags.sparse = inner.input_tags.sparse
+            tags.input_tags.allow_nan = inner.input_tags.allow_nan
+            tags.input_tags.categorical = inner.input_tags.categorical
+            tags.input_tags.string = inner.input_tags.string
+            tags.input_tags.pairwise = inner.input_tags.pairwise
+        return tags
+
+
+def _signed_map(proba, gamma, alpha):
+    """Psi of order gamma for gamma >= 0, its inverse of order -gamma below."""
+    if gamma >= 0:
+        return theory.psi(proba, gamma, alpha=alpha)
+    return theory.focal_minimizer(proba, -gamma, alpha=alpha)
+
+
+class FocalPosteriorRecovery(_BaseProbaPostprocessor):
+    """Recover class posteriors from focal-loss outputs with Psi^gamma.
+
+    A model trained with the focal loss of order ``gamma`` does not output the
+    class posterior: its softmax output ``q`` is the minimizer of the focal
+    risk, which is under-confident where a class dominates. The map
+    :math:`\\Psi^\\gamma` of Charoenphakdee et al. (2021, Thm. 11) undoes this
+    exactly, in closed form and without changing the predicted class:
+
+    .. math::
+
+        \\Psi^\\gamma_i(q) = \\frac{h^\\gamma(q_i) / \\alpha_i}
+        {\\sum_l h^\\gamma(q_l) / \\alpha_l}, \\qquad
+        h^\\gamma(v) = \\frac{v}{(1-v)^\\gamma - \\gamma (1-v)^{\\gamma-1} v \\log v}.
+
+    The estimator has two modes, the way
+    :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis` is both
+    a classifier and a transformer:
+
+    - **transformer mode** (``estimator=None``): ``X`` holds probability rows
+      (for example ``clf.predict_proba(X)``); :meth:`transform` maps them and
+      :meth:`inverse_transform` maps posteriors to what a focal-trained model
+      outputs;
+    - **meta-estimator mode**: wraps a classifier in the style of
+      :class:`~sklearn.calibration.CalibratedClassifierCV`;
+      :meth:`predict_proba` maps its probabilities. A
+      :class:`~sklearn_focal.FocalClassifier` is always read through its raw
+      softmax output, whatever its ``posterior`` setting, so the map is never
+      applied twice.
+
+    With ``gamma="fit"`` the order is estimated on held-out data. The map is
+    then *signed*: ``gamma >= 0`` applies :math:`\\Psi^\\gamma`, which
+    sharpens, and ``gamma < 0`` applies its inverse of order ``-gamma``
+    (:func:`~sklearn_focal.theory.focal_minimizer`), which flattens. This
+    one-parameter family preserves the predicted class and calibrates any
+    classifier, over- or under-confident, not only focal-trained ones.
+
+    Parameters
+    ----------
+    estimator : estimator instance or None, default=None
+        Classifier with ``fit`` and ``predict_proba``, fitted as a clone in
+        :meth:`fit`, or a fitted one wrapped in
+        :class:`~sklearn.frozen.FrozenEstimator`, used as it is. ``None``
+        selects transformer mode.
+
+    gamma : float, "auto" or "fit", default="auto"
+        Order of the map. A number ``>= 0`` applies :math:`\\Psi^\\gamma`; a
+        negative number applies the inverse map of order ``-gamma``.
+
+        - ``"auto"`` (meta-estimator mode only) reads the order of the wrapped
+          model: a FocalClassifier's ``gamma``, else any ``gamma`` or skorch
+          ``criterion__gamma`` parameter. An error is raised when there is
+          none. In transformer mode there is no model to read it from, so
+          ``"auto"`` raises a ``ValueError``.
+        - ``"fit"`` minimizes the negative log-likelihood of the mapped
+          probabilities on calibration data over ``gamma`` in ``[-20, 20]``
+          (``[0, 20]`` when ``alpha`` is set, where the two branches do not
+          meet at 0). In meta-estimator mode the calibration data are
+          cross-validated predictions (see ``cv``), or the fit data for a
+          FrozenEstimator; in transformer mode they are ``X`` and ``y``.
+
+    alpha : array-like of shape (n_classes,), "auto" or None, default="auto"
+        Per-class weights of an alpha-balanced focal loss
+        :math:`-\\alpha_y (1-q_y)^\\gamma \\log q_y`. ``"auto"`` reads the
+        resolved weights ``alpha_`` of a wrapped FocalClassifier (or a skorch
+        ``criterion__alpha``) and means no weights otherwise, including in
+        transformer mode.
+
+    cv : int, cross-validation generator, iterable or None, default=None
+        Splitting strategy for the held-out predictions of ``gamma="fit"``
+        with a non-frozen estimator; ignored otherwise. ``None`` gives
+        stratified 5-fold cross-validation. The splits must partition the
+        samples.
+
+    Attributes
+    ----------
+    gamma_ : float
+        The order of the map that is applied; negative values flatten.
+
+    alpha_ : ndarray of shape (n_classes,) or None
+        The per-class weights in use.
+
+    estimator_ : estimator instance
+        The fitted estimator (the FrozenEstimator itself when one is given).
+        Meta-estimator mode only.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, from the estimator. Meta-estimator mode only.
+
+    n_features_in_ : int
+        Number of input features: the estimator's in meta-estimator mode, the
+        number of classes K in transformer mode.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the input features, when they are all strings.
+
+    See Also
+    --------
+    sklearn_focal.TemperatureScaling : The temperature-scaling baselines
+        TS_NLL and TS_FL.
+    sklearn_focal.theory.psi : The map itself.
+    sklearn_focal.theory.focal_minimizer : Its inverse.
+    sklearn.calibration.CalibratedClassifierCV : Sigmoid, isotonic and
+        temperature calibration.
+
+    Notes
+    -----
+    :math:`\\Psi^\\gamma` is exact for the minimizer of the focal risk; a
+    trained network only approximates it, so the recovered posterior is as
+    good as the network's fit. Temperature scaling fitted with the focal loss
+    (TS_FL) before the map gives a closer approximation of that minimizer; a
+    ``FocalPosteriorRecovery`` wrapped around a
+    :class:`~sklearn_focal.TemperatureScaling` implements this pipeline of
+    the paper's Sec. 6.1.
+
+    ``gamma="auto"`` reads any parameter called ``gamma``. Estimators for
+    which ``gamma`` means something else, such as the kernel coefficient of
+    :class:`~sklearn.svm.SVC`, need an explicit ``gamma``.
+
+    References
+    ----------
+    .. [1] N. Charoenphakdee, J. Vongkulbhisal, N. Chairatanakul and
+       M. Sugiyama, "On Focal Loss for Class-Posterior Probability Estimation:
+       A Theoretical Perspective", CVPR 2021.
+
+    Examples
+    --------
+    Transformer mode, on the outputs of a model trained with gamma = 2:
+
+    >>> import numpy as np
+    >>> from sklearn_focal import FocalPosteriorRecovery
+    >>> q = np.array([[0.6, 0.3, 0.1], [0.4, 0.35, 0.25]])
+    >>> recovery = FocalPosteriorRecovery(gamma=2.0).fit(q)
+    >>> recovery.transform(q).round(3)
+    array([[0.795, 0.162, 0.044],
+           [0.447, 0.347, 0.206]])
+    >>> np.allclose(recovery.inverse_transform(recovery.transform(q)), q)
+    True
+
+    Meta-estimator mode, estimating the order of the map on held-out data:
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = FocalPosteriorRecovery(
+    ...     LogisticRegression(max_iter=1000), gamma="fit"
+    ... ).fit(X, y)
+    >>> bool(np.all(model.predict(X) == model.estimator_.predict(X)))
+    True
+    >>> model.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "gamma": [
+            Interval(Real, None, None, closed="neither"),
+            StrOptions({"auto", "fit"}),
+        ],
+        "alpha": [StrOptions({"auto"}), "array-like", None],
+        "cv": ["cv_object"],
+    }
+
+    def __init__(self, estimator=None, *, gamma="auto", alpha="auto", cv=None):
+        self.estimator = estimator
+        self.gamma = gamma
+        self.alpha = alpha
+        self.cv = cv
+
+    @_fit_context(
+        # FocalPosteriorRecovery.estimator is not validated yet
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y=None, sample_weight=None, **fit_params):
+        """Fit the estimator (meta mode) and resolve the order of the map.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data in meta-estimator mode; probability rows of shape
+            (n_samples, n_classes) in transformer mode.
+
+        y : array-like of shape (n_samples,), default=None
+            Target labels. Required in meta-estimator mode. In transformer
+            mode only ``gamma="fit"`` uses it, and it holds the column index
+            of each row's class.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights of the calibration objective of ``gamma="fit"``.
+            In meta-estimator mode they are also passed to the estimator's
+            ``fit`` when it accepts them (or, with metadata routing enabled,
+            when it requests them).
+
+        **fit_params : dict
+            Meta-estimator mode: parameters passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if isinstance(self.gamma, Real) and not np.isfinite(self.gamma):
+            raise ValueError(f"gamma must be finite, got {self.gamma!r}.")
+        if self.estimator is None and self.gamma == "auto":
+            raise ValueError(
+                "FocalPosteriorRecovery(gamma='auto') reads gamma from the "
+                "wrapped model, but in transformer mode (estimator=None) there "
+                "is none. Pass the focal-loss order the probabilities were "
+                "trained with, e.g. gamma=2.0, or gamma='fit' with labels y to "
+                "estimate it."
+            )
+        return self._fit(X, y, sample_weight, fit_params)
+
+    # ---- hooks ------------------------------------------------------------
+
+    def _needs_calibration_data(self):
+        return isinstance(self.gamma, str) and self.gamma == "fit"
+
+    def _missing_y_message(self):
+        return (
+            "FocalPosteriorRecovery(gamma='fit') in transformer mode estimates "
+            "gamma from labelled probabilities: pass y, the column index of "
+            "each row's class."
+        )
+
+    def _resolve_alpha(self, n_classes, estimator):
+        if isinstance(self.alpha, str):  # "auto"
+            alpha = None if estimator is None else _alpha_from_estimator(estimator)
+        else:
+            alpha = self.alpha
+        if alpha is None:
+            return None
+        return theory._check_alpha(alpha, n_classes)
+
+    def _fit_map(self, scores, y, sample_weight, estimator):
+        n_classes = len(self.classes_) if estimator is not None else self.n_features_in_
+        self.alpha_ = self._resolve_alpha(n_classes, estimator)
+        if isinstance(self.gamma, str) and self.gamma == "auto":
+            self.gamma_ = _gamma_from_estimator(estimator, type(self).__name__)
+        elif isinstance(self.gamma, str):  # "fit"
+            self.gamma_ = self._fit_gamma(scores, y, sample_weight)
+        else:
+            self.gamma_ = float(self.gamma)
+
+    def _fit_gamma(self, proba, y, sample_weight):
+        # Rows that give their true class probability 0 keep it at 0 under
+        # every map of the family: a constant +inf that cannot move the
+        # argmin, so they are left out of the objective.
+        keep = proba[np.arange(len(y)), y] > 0
+        proba, y = proba[keep], y[keep]
+        weight = None if sample_weight is None else sample_weight[keep]
+        if proba.shape[0] == 0:
+            raise ValueError(
+                "gamma='fit' needs calibration rows whose true class has a "
+                "probability > 0; every row gives its class probability 0."
+            )
+
+        def nll(gamma):
+            mapped = _signed_map(proba, gamma, self.alpha_)
+            with np.errstate(divide="ignore"):
+                losses = -np.log(mapped[np.arange(len(y)), y])
+            return float(np.average(losses, weights=weight))
+
+        bounds = _GAMMA_FIT_BOUNDS if self.alpha_ is None else (0.0, 20.0)
+        return _minimize_on_interval(nll, bounds)
+
+    def _map(self, proba):
+        return _signed_map(proba, self.gamma_, self.alpha_)
+
+    # ---- transformer API --------------------------------------------------
+
+    def transform(self, X):
+        """Map probabilities to recovered posteriors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Transformer mode: probability rows of shape (n_samples,
+            n_classes). Meta-estimator mode: samples, as accepted by the
+            estimator; the result is :meth:`predict_proba`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_classes)
+            The mapped probabilities; rows sum to 1.
+        """
+        check_is_fitted(self)
+        if self.estimator is not None:
+            return self.predict_proba(X)
+        return self._map(self._transform_input(X))
+
+    def inverse_transform(self, X):
+        """Map posteriors to the output of a focal-trained model.
+
+        This is the inverse of :meth:`transform` on probability rows: for
+        ``gamma_ >= 0`` it is the focal-entropy minimizer
+        :func:`~sklearn_focal.theory.focal_minimizer` of order ``gamma_``,
+        the output a model trained with that focal loss converges to.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes)
+            Probability rows (posteriors).
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_classes)
+            The probability rows that :meth:`transform` maps to ``X``.
+        """
+        check_is_fitted(self)
+        if self.estimator is None:
+            X = self._transform_input(X)
+        else:
+            X = _as_float64_proba(X, "X")
+            if X.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"X has {X.shape[1]} columns but the estimator has "
+                    f"{len(self.classes_)} classes."
+                )
+        return _signed_map(X, -self.gamma_, self.alpha_)
+
+    def confidence_regime(self, X):
+        """Per-sample over- or under-confidence of the raw probabilities.
+
+        Compares each raw output with its recovered posterior (Def. 7 of
+        Charoenphakdee et al.) and places it in the regions of their Thm. 8,
+        through :func:`sklearn_focal.theory.confidence_regime`. For a
+        flattening map (``gamma_ < 0``) the roles are swapped: the mapped
+        output is the focal-type output of order ``-gamma_`` and the raw one
+        the posterior, so the codes are negated to keep describing the raw
+        probabilities.
+
+        Parameters
+        ----------
+        X : array-like
+            Transformer mode: probability rows of shape (n_samples,
+            n_classes). Meta-estimator mode: samples, as accepted by the
+            estimator.
+
+        Returns
+        -------
+        regime : sklearn_focal.theory.ConfidenceRegime
+            Named tuple of per-row arrays: ``confidence`` (-1 under-confident,
+            0 exact, 1 over-confident), ``region`` (Thm. 8), ``max_q`` (the
+            largest raw probability) and ``max_posterior`` (the largest
+            recovered probability).
+        """
+        check_is_fitted(self)
+        if self.estimator is None:
+            proba = self._transform_input(X)
+        else:
+            proba = self._scores(self.estimator_, X)
+        if self.gamma_ >= 0:
+            return theory.confidence_regime(proba, self.gamma_, alpha=self.alpha_)
+        mapped = self._map(proba)
+        swapped = theory.confidence_regime(mapped, -self.gamma_, alpha=self.alpha_)
+        return theory.ConfidenceRegime(
+            confidence=-swapped.confidence,
+            region=-swapped.region,
+            max_q=proba.max(axis=1),
+            max_posterior=swapped.max_q,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.estimator is None:
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
