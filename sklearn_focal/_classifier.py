@@ -1,0 +1,617 @@
+"""FocalClassifier: a skorch neural-network classifier trained with the focal loss."""
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import contextlib
+from numbers import Integral, Real
+from types import MappingProxyType
+
+import numpy as np
+import torch
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.dataset import Dataset
+from skorch.utils import get_map_location
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+from torch.utils.data import DataLoader
+
+from sklearn_focal import theory
+from sklearn_focal.losses import FocalLoss
+
+__all__ = ["FocalClassifier"]
+
+
+class _MLP(nn.Module):
+    """Fully connected ReLU network returning logits (the default module)."""
+
+    def __init__(self, n_features, n_classes, hidden_layer_sizes=(100,), dropout=0.0):
+        super().__init__()
+        layers = []
+        width_in = n_features
+        for width in hidden_layer_sizes:
+            layers.append(nn.Linear(width_in, width))
+            layers.append(nn.ReLU())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width_in = width
+        layers.append(nn.Linear(width_in, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+def _resolve_device(device):
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _softmax(logits):
+    return torch.softmax(logits, dim=-1)
+
+
+class FocalClassifier(NeuralNetClassifier):
+    """Neural-network classifier trained with the focal loss, with recovered posteriors.
+
+    A :class:`skorch.NeuralNetClassifier` whose criterion is
+    :class:`~sklearn_focal.losses.FocalLoss`. The focal loss is not a proper
+    scoring rule: the softmax output ``q`` of a focal-trained network is not the
+    class posterior. With ``posterior='recovered'`` (the default)
+    :meth:`predict_proba` returns ``psi(q, gamma, alpha=alpha_)``
+    (:func:`sklearn_focal.theory.psi`, Thm 11 of Charoenphakdee et al., 2021),
+    which maps the focal risk minimizer back to the posterior. The raw ``q`` is
+    always available from :meth:`predict_raw_proba`.
+
+    ``gamma``, ``alpha`` and ``label_smoothing`` are top-level parameters, so
+    :class:`~sklearn.model_selection.GridSearchCV` tunes them directly; they are
+    passed to the criterion each time the net is initialized (at every
+    :meth:`fit`). All of skorch's parameters (``module__*``, ``optimizer__*``,
+    ``callbacks``, ``train_split``, ``iterator_train__*`` ...) keep working.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, default=None
+        Network returning one logit per class. None builds a ReLU MLP with
+        ``hidden_layer_sizes`` and ``dropout`` whose input and output sizes
+        come from the training data.
+    gamma : float, default=2.0
+        Focusing parameter of the focal loss, ``gamma >= 0``; 0 is
+        cross-entropy.
+    alpha : None, 'balanced' or array-like of shape (n_classes,), default=None
+        Per-class weights of the alpha-balanced focal loss, in the order of
+        ``classes_``. ``'balanced'`` uses
+        ``n_samples / (n_classes * np.bincount(y))``. Weights must be positive.
+    label_smoothing : float, default=0.0
+        Label smoothing of the targets, in ``[0, 1)``.
+    posterior : {'recovered', 'raw'}, default='recovered'
+        What :meth:`predict_proba` returns: the recovered posterior
+        ``psi(q, gamma, alpha=alpha_)`` or the raw softmax output ``q``.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden widths of the default MLP (used when ``module=None``).
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer of the default MLP.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialization, the shuffling and dropout. Training
+        runs inside :func:`torch.random.fork_rng`, so torch's global random
+        state is left untouched. An int gives identical results on the CPU.
+    criterion : type, default=FocalLoss
+        Loss class. When it is :class:`~sklearn_focal.losses.FocalLoss` (or a
+        subclass) it receives ``gamma``, ``alpha_`` and ``label_smoothing``.
+    optimizer : type, default=torch.optim.Adam
+        Optimizer class.
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=30
+        Number of epochs.
+    batch_size : int, default=128
+        Mini-batch size (-1: the whole data set).
+    iterator_train, iterator_valid : type, default=torch.utils.data.DataLoader
+        Data loaders. The training loader shuffles unless
+        ``iterator_train__shuffle=False`` is given.
+    dataset : type, default=skorch.dataset.Dataset
+        Dataset class.
+    train_split : callable or None, default=None
+        skorch's validation split, e.g. ``skorch.dataset.ValidSplit(0.1,
+        stratified=True)``. None trains on all the data, as scikit-learn's
+        estimators do.
+    callbacks : list or None, default=None
+        skorch callbacks.
+    predict_nonlinearity : callable, None or 'auto', default='auto'
+        Nonlinearity of skorch's inference helpers; 'auto' is the softmax.
+    warm_start : bool, default=False
+        Continue training from the current weights on :meth:`fit`.
+    verbose : int, default=0
+        1 prints skorch's epoch table.
+    device : str, torch.device or 'auto', default='auto'
+        Compute device; 'auto' is ``'cuda'`` when available, else ``'cpu'``,
+        decided at each fit and prediction.
+    compile, use_caching, torch_load_kwargs, classes : see skorch
+        Passed to :class:`skorch.NeuralNetClassifier`.
+    **kwargs
+        skorch's ``prefix__name`` parameters (``module__*``, ``optimizer__*``,
+        ``criterion__*``, ``iterator_train__*`` ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X is a DataFrame with string column names.
+    alpha_ : ndarray of shape (n_classes,) or None
+        The per-class alpha used in the loss and in :func:`~theory.psi`.
+    module_, criterion_, optimizer_, history_ : objects
+        skorch's fitted components and training history.
+
+    See Also
+    --------
+    sklearn_focal.losses.FocalLoss : The criterion.
+    sklearn_focal.theory.psi : The posterior recovery map.
+    sklearn_focal.FocalPosteriorRecovery : Recovery for any fitted classifier.
+
+    Notes
+    -----
+    ``predict`` is the arg-max of the raw output, which equals the arg-max of
+    the recovered posterior (Prop. 12: ``psi`` preserves the order of the
+    entries). With ``label_smoothing = eps > 0`` the loss is minimized by the
+    focal minimizer of the smoothed posterior ``(1 - eps) * eta + eps / K``;
+    ``psi`` recovers that smoothed posterior.
+
+    A non-finite loss (or gradient) during training raises a
+    :class:`FloatingPointError` naming the epoch and batch, before the optimizer
+    step, so the weights are never silently corrupted.
+
+    References
+    ----------
+    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He, P. Dollar. "Focal Loss for
+       Dense Object Detection". ICCV 2017.
+    .. [2] N. Charoenphakdee, J. Vongkulbhisal, N. Chairatanakul, M. Sugiyama.
+       "On Focal Loss for Class-Posterior Probability Estimation: A Theoretical
+       Perspective". CVPR 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_focal import FocalClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = FocalClassifier(gamma=2.0, max_epochs=60, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> proba = clf.predict_proba(X[:2])
+    >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1))
+    ((2, 3), True)
+    """
+
+    _parameter_constraints: dict = {
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "alpha": [None, StrOptions({"balanced"}), "array-like"],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "posterior": [StrOptions({"recovered", "raw"})],
+        "hidden_layer_sizes": ["array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "random_state": ["random_state"],
+        "lr": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, -1, None, closed="left")],
+        "device": [str, torch.device, None],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # skorch's NeuralNet.__init__ sets these three as instance attributes; as
+    # scikit-learn requires, the estimator only stores its parameters at init,
+    # so they live here as class-level defaults until initialization.
+    history_ = None
+    initialized_ = False
+    virtual_params_ = MappingProxyType({})
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        gamma=2.0,
+        alpha=None,
+        label_smoothing=0.0,
+        posterior="recovered",
+        hidden_layer_sizes=(100,),
+        dropout=0.0,
+        random_state=None,
+        criterion=FocalLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=30,
+        batch_size=128,
+        iterator_train=DataLoader,
+        iterator_valid=DataLoader,
+        dataset=Dataset,
+        train_split=None,
+        callbacks=None,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        verbose=0,
+        device="auto",
+        compile=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
+        classes=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            dataset=dataset,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=predict_nonlinearity,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            compile=compile,
+            use_caching=use_caching,
+            torch_load_kwargs=torch_load_kwargs,
+            classes=classes,
+            **kwargs,
+        )
+        self.gamma = gamma
+        self.alpha = alpha
+        self.label_smoothing = label_smoothing
+        self.posterior = posterior
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.random_state = random_state
+        for name in ("history_", "initialized_", "virtual_params_"):
+            vars(self).pop(name, None)
+
+    # ------------------------------------------------------------------ #
+    # fitting
+    # ------------------------------------------------------------------ #
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, **fit_params):
+        """Initialize the network and train it on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (dense; float64 is cast to float32).
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        **fit_params : dict
+            Passed to skorch (the module's ``forward`` and ``train_split``).
+
+        Returns
+        -------
+        self : FocalClassifier
+            The fitted classifier.
+        """
+        reset = not (self.warm_start and self.initialized_)
+        X, y_encoded = self._prepare_fit_data(X, y, reset=reset)
+        with self._device_context(), self._rng_context():
+            if reset:
+                self.initialize()
+            NeuralNet.partial_fit(self, X, y_encoded, **fit_params)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initializing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes, required on the first call if ``y`` does not
+            contain every class.
+        **fit_params : dict
+            Passed to skorch.
+
+        Returns
+        -------
+        self : FocalClassifier
+            The fitted classifier.
+        """
+        first_call = not self.initialized_
+        if first_call:
+            self._validate_params()
+        X, y_encoded = self._prepare_fit_data(X, y, reset=first_call, classes=classes)
+        with self._device_context(), self._rng_context():
+            if first_call:
+                self.initialize()
+            NeuralNet.partial_fit(self, X, y_encoded, **fit_params)
+        return self
+
+    def _prepare_fit_data(self, X, y, *, reset, classes=None):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=[np.float32, np.float64],
+            ensure_min_samples=1,
+        )
+        check_classification_targets(y)
+        if reset:
+            if classes is None:
+                classes = self.classes
+            labels = np.unique(y) if classes is None else np.unique(classes)
+            if labels.size < 2:
+                raise ValueError(
+                    "FocalClassifier needs samples of at least 2 classes, but the "
+                    f"data contains only one class: {labels.tolist()!r}."
+                )
+            self._classes = labels
+        labels = self._classes
+        y_encoded = np.searchsorted(labels, y)
+        unseen = (y_encoded >= labels.size) | (
+            labels[np.minimum(y_encoded, labels.size - 1)] != y
+        )
+        if unseen.any():
+            raise ValueError(
+                f"y contains labels not in classes_: {np.unique(y[unseen]).tolist()!r}."
+            )
+        if reset:
+            self.alpha_ = self._resolve_alpha(y_encoded, labels.size)
+        return X.astype(np.float32, copy=False), y_encoded.astype(np.int64)
+
+    def _resolve_alpha(self, y_encoded, n_classes):
+        if self.alpha is None:
+            return None
+        if isinstance(self.alpha, str):  # 'balanced'
+            present = np.unique(y_encoded)
+            weights = np.ones(n_classes)
+            weights[present] = compute_class_weight(
+                "balanced", classes=present, y=y_encoded
+            )
+            return weights
+        alpha = np.asarray(self.alpha, dtype=np.float64)
+        if alpha.shape != (n_classes,):
+            raise ValueError(
+                f"alpha must have one weight per class, shape ({n_classes},); got "
+                f"shape {alpha.shape}."
+            )
+        if not (np.all(np.isfinite(alpha)) and np.all(alpha > 0)):
+            raise ValueError(f"alpha must be finite and positive, got {alpha!r}.")
+        return alpha
+
+    def _validate_params(self):
+        # Called by _fit_context and by skorch's initialize(): scikit-learn's
+        # declarative constraints on our parameters, then skorch's own check
+        # of the ``prefix__name`` arguments.
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
+        super()._validate_params()
+
+    @contextlib.contextmanager
+    def _device_context(self):
+        """Let skorch see the resolved device while keeping ``device='auto'``."""
+        requested = vars(self).get("device")
+        if not (isinstance(requested, str) and requested == "auto"):
+            yield
+            return
+        vars(self)["device"] = _resolve_device(requested)
+        try:
+            yield
+        finally:
+            vars(self)["device"] = requested
+
+    @contextlib.contextmanager
+    def _rng_context(self):
+        if self.random_state is None:
+            yield
+            return
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        devices = []
+        if torch.device(self.device).type == "cuda":
+            devices = [torch.cuda.current_device()]
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(int(seed))
+            yield
+
+    # ------------------------------------------------------------------ #
+    # skorch hooks
+    # ------------------------------------------------------------------ #
+    def initialize(self):
+        """Initialize the module, criterion and optimizer (done by fit)."""
+        with self._device_context():
+            return super().initialize()
+
+    def initialize_module(self):
+        """Build the default MLP when ``module=None``, else defer to skorch."""
+        if self.module is not None:
+            return super().initialize_module()
+        if not hasattr(self, "_classes"):
+            raise ValueError(
+                "module=None builds an MLP sized from the training data; call fit "
+                "instead of initialize, or pass a module."
+            )
+        kwargs = self.get_params_for("module")
+        self.module_ = _MLP(
+            self.n_features_in_,
+            self._classes.size,
+            hidden_layer_sizes=tuple(int(w) for w in self.hidden_layer_sizes),
+            dropout=float(self.dropout),
+            **kwargs,
+        )
+        return self
+
+    def initialize_criterion(self):
+        """Pass ``gamma``, ``alpha_`` and ``label_smoothing`` to a FocalLoss."""
+        criterion = self.criterion
+        if not (isinstance(criterion, type) and issubclass(criterion, FocalLoss)):
+            return super().initialize_criterion()
+        alpha = getattr(self, "alpha_", None)
+        kwargs = {
+            "gamma": float(self.gamma),
+            "alpha": None
+            if alpha is None
+            else torch.as_tensor(alpha, dtype=torch.float32),
+            "label_smoothing": float(self.label_smoothing),
+            **self.get_params_for("criterion"),
+        }
+        self.criterion_ = criterion(**kwargs)
+        return self
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's loaders; the training loader shuffles by default."""
+        if training and "iterator_train__shuffle" not in vars(self):
+            kwargs = self.get_params_for("iterator_train")
+            kwargs.setdefault("batch_size", self.batch_size)
+            if kwargs["batch_size"] == -1:
+                kwargs["batch_size"] = len(dataset)
+            return self.iterator_train(dataset, shuffle=True, **kwargs)
+        return super().get_iterator(dataset, training=training)
+
+    def infer(self, x, **fit_params):
+        with self._device_context():
+            return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        with self._device_context():
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+
+    def train_step_single(self, batch, **fit_params):
+        """One forward/backward pass; stops on a non-finite loss or gradient."""
+        step = super().train_step_single(batch, **fit_params)
+        loss = step["loss"].detach()
+        grads = [
+            p.grad for _, p in self.get_all_learnable_params() if p.grad is not None
+        ]
+        check = (
+            loss + 0.0 * torch.stack([g.sum() for g in grads]).sum() if grads else loss
+        )
+        if not bool(torch.isfinite(check)):
+            what = "loss" if not bool(torch.isfinite(loss)) else "gradient"
+            epoch = len(self.history)
+            batch_number = len(self.history[-1, "batches"]) if epoch else 0
+            raise FloatingPointError(
+                f"{type(self).__name__}: non-finite training {what} "
+                f"(loss={loss.item()}) at epoch {epoch}, batch {batch_number}. "
+                "Training stopped before the optimizer step, so the module keeps "
+                "the weights of the last finite step. Try a smaller lr, scaled "
+                "inputs, or check the data."
+            )
+        return step
+
+    def _get_predict_nonlinearity(self):
+        if (
+            isinstance(self.predict_nonlinearity, str)
+            and self.predict_nonlinearity == "auto"
+        ):
+            self.check_is_fitted()
+            return _softmax
+        return super()._get_predict_nonlinearity()
+
+    def __setstate__(self, state):
+        requested = state.get("device")
+        if isinstance(requested, str) and requested == "auto":
+            state["device"] = str(get_map_location(_resolve_device("auto")))
+            super().__setstate__(state)
+            vars(self)["device"] = requested
+        else:
+            super().__setstate__(state)
+
+    # ------------------------------------------------------------------ #
+    # inference
+    # ------------------------------------------------------------------ #
+    @property
+    def classes_(self):
+        try:
+            return self._classes
+        except AttributeError as exc:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no "
+                "attribute 'classes_'."
+            ) from exc
+
+    def predict_raw_proba(self, X):
+        """Softmax output ``q`` of the network, whatever ``posterior`` says.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        q : ndarray of shape (n_samples, n_classes)
+            Raw softmax probabilities (float64), columns ordered as
+            ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        with self._device_context():
+            logits = self.forward(X.astype(np.float32, copy=False))
+        if isinstance(logits, tuple):
+            logits = logits[0]
+        logits = logits.detach().to("cpu", torch.float64)
+        if (
+            isinstance(self.predict_nonlinearity, str)
+            and self.predict_nonlinearity == "auto"
+        ):
+            return torch.softmax(logits, dim=-1).numpy()
+        return self._get_predict_nonlinearity()(logits).numpy()
+
+    def predict_proba(self, X):
+        """Class probabilities: ``psi(q, gamma, alpha=alpha_)`` or the raw ``q``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The recovered posterior when ``posterior='recovered'``, else the
+            raw softmax output; columns ordered as ``classes_``.
+        """
+        q = self.predict_raw_proba(X)
+        if self.posterior == "raw":
+            return q
+        return theory.psi(q, float(self.gamma), alpha=self.alpha_)
+
+    def predict(self, X):
+        """Predicted class labels (the arg-max of the raw or recovered output).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[np.argmax(self.predict_raw_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags

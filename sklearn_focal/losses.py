@@ -1,0 +1,584 @@
+"""Numerically stable focal losses for PyTorch.
+
+The focal loss of Lin et al. (2017) on a predicted class probability ``p_t``
+of the true class is ``-(1 - p_t)**gamma * log(p_t)``. This module computes it
+entirely in log space:
+
+- ``log p_t`` is a log-softmax (a log-sigmoid for binary problems);
+- ``log(1 - p_t)`` is the log-sum-exp of the *other* logits minus the
+  log-sum-exp of all logits, which is exact for any margin (no ``1 - p``
+  cancellation, no ``eps`` clamp);
+- the modulating factor is ``exp(gamma * log(1 - p_t))``.
+
+The losses are finite, with finite gradients, for every ``gamma >= 0``
+(including ``0 < gamma < 1``, where ``d/dp (1 - p)**gamma`` is unbounded) and
+logits of any magnitude, and they compute in float32 when given float16 or
+bfloat16 logits (for instance under :func:`torch.autocast`).
+
+Importing this module imports torch; ``import sklearn_focal`` does not.
+"""
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import contextlib
+import math
+from numbers import Real
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "BinaryFocalLoss",
+    "FocalLoss",
+    "binary_focal_loss_with_logits",
+    "focal_loss_with_logits",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+# --------------------------------------------------------------------------- #
+# validation helpers
+# --------------------------------------------------------------------------- #
+def _check_gamma(gamma) -> float:
+    if isinstance(gamma, bool) or not isinstance(gamma, Real):
+        raise TypeError(f"gamma must be a real number, got {type(gamma).__name__}.")
+    gamma = float(gamma)
+    if not (math.isfinite(gamma) and gamma >= 0):
+        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}.")
+    return gamma
+
+
+def _check_reduction(reduction) -> str:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}.")
+    return reduction
+
+
+def _check_label_smoothing(label_smoothing) -> float:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, Real):
+        raise TypeError(
+            "label_smoothing must be a real number, got "
+            f"{type(label_smoothing).__name__}."
+        )
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(
+            f"label_smoothing must be in [0, 1], got {float(label_smoothing)!r}."
+        )
+    return float(label_smoothing)
+
+
+def _as_weight(value, name: str, n_classes: int | None = None) -> Tensor | None:
+    """Per-class weights as a 1-D floating tensor (validated), or None."""
+    if value is None:
+        return None
+    tensor = torch.as_tensor(value)
+    if not tensor.is_floating_point():
+        tensor = tensor.to(torch.get_default_dtype())
+    if tensor.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D sequence of per-class weights, got shape "
+            f"{tuple(tensor.shape)}."
+        )
+    if n_classes is not None and tensor.shape[0] != n_classes:
+        raise ValueError(
+            f"{name} has {tensor.shape[0]} entries but the input has "
+            f"{n_classes} classes."
+        )
+    if tensor.device.type == "cpu" and not (
+        bool(torch.isfinite(tensor).all()) and bool((tensor >= 0).all())
+    ):
+        raise ValueError(f"{name} must be finite and non-negative, got {value!r}.")
+    return tensor
+
+
+def _float32_region(tensor: Tensor):
+    """Context in which autocast is off, so the loss computes in float32+."""
+    device_type = tensor.device.type
+    try:
+        enabled = torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4
+        enabled = (
+            torch.is_autocast_cpu_enabled()
+            if device_type == "cpu"
+            else torch.is_autocast_enabled()
+        )
+    if enabled:
+        return torch.autocast(device_type=device_type, enabled=False)
+    return contextlib.nullcontext()
+
+
+# --------------------------------------------------------------------------- #
+# hard (class-index) targets: a fused autograd Function
+# --------------------------------------------------------------------------- #
+class _HardTargetFocal(torch.autograd.Function):
+    """Per-sample ``-(1 - p_t)**gamma * log p_t`` on (M, C) logits, C >= 2.
+
+    One fused softmax gives every ``p_j``; ``1 - p_t`` is the honest sum of the
+    *other* probabilities (the log-sum-exp over ``j != t`` minus the log-sum-exp
+    over all classes, exponentiated), never ``1 - p_t`` by subtraction.
+    ``log p_t`` is ``log1p(-(1 - p_t))`` when ``t`` is the arg-max class and
+    ``x_t - max_j x_j + log p_max`` otherwise, so both logs are exact for any
+    margin.
+
+    The gradient with respect to the logits is ``c * (r - e_t)`` where ``r``
+    is the softmax over the classes other than ``t`` and
+    ``c = (1-p)**(gamma+1) - gamma (1-p)**gamma p log p`` is non-negative and
+    bounded: it is finite for every ``gamma >= 0``, including ``gamma < 1`` at
+    saturation (kornia #918).
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, gamma):
+        index = target.unsqueeze(1)
+        top_logit, top_index = logits.max(dim=1, keepdim=True)
+        prob = torch.softmax(logits, dim=1)
+        log_p_top = torch.log(prob.gather(1, top_index))
+        logit_t = logits.gather(1, index)
+        prob.scatter_(1, index, 0.0)
+        one_minus_p = prob.sum(dim=1)
+        log_p = torch.where(
+            (logit_t == top_logit).squeeze(1),
+            torch.log1p(-one_minus_p),
+            (logit_t - top_logit + log_p_top).squeeze(1),
+        )
+        log_1mp = torch.log(one_minus_p)
+        if gamma == 0.0:
+            loss = -log_p
+        else:
+            loss = -torch.exp(gamma * log_1mp) * log_p
+        ctx.gamma = gamma
+        ctx.save_for_backward(prob, index, one_minus_p, log_p, log_1mp)
+        return loss
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        prob_other, index, one_minus_p, log_p, log_1mp = ctx.saved_tensors
+        gamma = ctx.gamma
+        if gamma == 0.0:
+            coef = one_minus_p
+        else:
+            coef = torch.exp(gamma * log_1mp) * (
+                one_minus_p - gamma * torch.exp(log_p) * log_p
+            )
+        coef = coef * grad_output
+        # d loss / d x_j = coef * p_j / (1 - p_t) for j != t; when every other
+        # probability underflows (1 - p_t == 0) the coefficient is exactly 0.
+        scale = torch.where(one_minus_p > 0, coef / one_minus_p, 0.0)
+        grad = prob_other * scale.unsqueeze(1)
+        grad.scatter_(1, index, -coef.unsqueeze(1))
+        return grad, None, None
+
+
+# --------------------------------------------------------------------------- #
+# every class: the per-element terms (1 - p_j)**gamma * (-log p_j)
+# --------------------------------------------------------------------------- #
+def _elementwise_focal(logits: Tensor, gamma: float) -> Tensor:
+    """(M, C) array of ``-(1 - p_j)**gamma * log p_j`` for C >= 2, autograd-safe.
+
+    For a class ``j`` that is not the row's arg-max, ``p_j <= 1/2`` so
+    ``log(1 - p_j) = log(-expm1(log p_j))`` is well conditioned. For the arg-max
+    class the log-odds formulation of :class:`_HardTargetFocal` is used.
+    """
+    top = logits.argmax(dim=1, keepdim=True)
+    is_top = torch.zeros_like(logits, dtype=torch.bool).scatter_(1, top, True)
+    lse_other = torch.logsumexp(logits.masked_fill(is_top, -math.inf), dim=1)
+    log_odds = (logits.gather(1, top).squeeze(1) - lse_other).unsqueeze(1)
+    log_p = torch.where(is_top, F.logsigmoid(log_odds), logits.log_softmax(dim=1))
+    if gamma == 0.0:
+        return -log_p
+    # Keep the unused branch finite so that its zero gradient stays zero.
+    safe = log_p.masked_fill(is_top, -1.0)
+    log_1mp = torch.where(
+        is_top, F.logsigmoid(-log_odds), torch.log(-torch.expm1(safe))
+    )
+    return -torch.exp(gamma * log_1mp) * log_p
+
+
+def focal_loss_with_logits(
+    input: Tensor,
+    target: Tensor,
+    gamma: float = 2.0,
+    alpha=None,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    r"""Multi-class focal loss on logits, with the conventions of cross-entropy.
+
+    The loss of one sample with true class :math:`t` and softmax output
+    :math:`p` is :math:`-\alpha_t (1 - p_t)^\gamma \log p_t`. With
+    ``gamma=0`` this is exactly :func:`torch.nn.functional.cross_entropy`,
+    including ``weight=alpha``, ``ignore_index``, ``label_smoothing`` and
+    probability targets.
+
+    Parameters
+    ----------
+    input : Tensor of shape (N, C), (N, C, d1, ..., dk) or (C,)
+        Unnormalized logits.
+    target : Tensor
+        Either class indices (an integer tensor of shape (N,),
+        (N, d1, ..., dk) or ()) with values in ``[0, C)`` or ``ignore_index``,
+        or class probabilities (a floating tensor of the same shape as
+        ``input``), in which case the loss of a sample is
+        :math:`-\sum_j \alpha_j y_j (1 - p_j)^\gamma \log p_j`.
+    gamma : float, default=2.0
+        Focusing parameter, ``gamma >= 0``.
+    alpha : array-like of shape (C,) or Tensor, default=None
+        Per-class weights (the :math:`\alpha`-balanced focal loss), applied as
+        ``weight`` in :func:`~torch.nn.functional.cross_entropy`.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        With class-index targets, ``'mean'`` divides by the summed weight
+        :math:`\sum_i \alpha_{t_i}` of the non-ignored samples (by their count
+        when ``alpha`` is None), as ``CrossEntropyLoss`` does. With probability
+        targets it divides by the number of samples.
+    ignore_index : int, default=-100
+        Class-index target value that contributes neither to the loss nor to
+        the mean's denominator.
+    label_smoothing : float, default=0.0
+        Mixes the target with the uniform distribution:
+        :math:`y \leftarrow (1 - \varepsilon) y + \varepsilon / C`.
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar, or the per-sample losses for ``reduction='none'``. Float16
+        and bfloat16 logits give a float32 loss.
+
+    See Also
+    --------
+    FocalLoss : The module form.
+    binary_focal_loss_with_logits : One logit per sample or per label.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_focal.losses import focal_loss_with_logits
+    >>> logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    >>> target = torch.tensor([0, 2])
+    >>> round(focal_loss_with_logits(logits, target, gamma=2.0).item(), 4)
+    0.5616
+    >>> ce = torch.nn.functional.cross_entropy(logits, target)
+    >>> bool(torch.isclose(focal_loss_with_logits(logits, target, gamma=0.0), ce))
+    True
+    """
+    gamma = _check_gamma(gamma)
+    reduction = _check_reduction(reduction)
+    label_smoothing = _check_label_smoothing(label_smoothing)
+    if not isinstance(input, Tensor) or not input.is_floating_point():
+        raise TypeError("input must be a floating-point torch.Tensor of logits.")
+    if not isinstance(target, Tensor):
+        raise TypeError("target must be a torch.Tensor.")
+    if input.ndim == 0:
+        raise ValueError("input must have a class dimension; got a 0-d tensor.")
+
+    with _float32_region(input):
+        x = input.float() if input.dtype in _LOW_PRECISION else input
+        soft = target.is_floating_point()
+        unbatched = x.ndim == 1
+        if unbatched:
+            x = x.unsqueeze(0)
+            target = target.unsqueeze(0)
+        n_classes = x.shape[1]
+        batch_shape = (x.shape[0],) + tuple(x.shape[2:])
+        logits = x.movedim(1, -1).reshape(-1, n_classes)
+        weight = _as_weight(alpha, "alpha", n_classes)
+        if weight is not None:
+            weight = weight.to(device=x.device, dtype=x.dtype)
+
+        if soft:
+            if target.shape != x.shape:
+                raise ValueError(
+                    "Probability targets must have the shape of input, got "
+                    f"target {tuple(target.shape)} and input {tuple(x.shape)}."
+                )
+            probs = target.to(x.dtype).movedim(1, -1).reshape(-1, n_classes)
+            valid = None
+        else:
+            if target.shape != batch_shape:
+                raise ValueError(
+                    "Class-index targets must have shape "
+                    f"{batch_shape} for input of shape {tuple(x.shape)}, got "
+                    f"{tuple(target.shape)}."
+                )
+            if target.dtype == torch.bool:
+                raise TypeError("target must be class indices or probabilities.")
+            labels = target.reshape(-1).long()
+            valid = labels != ignore_index
+            labels = torch.where(valid, labels, torch.zeros_like(labels))
+            probs = None
+            if label_smoothing > 0:
+                probs = F.one_hot(labels, n_classes).to(x.dtype)
+
+        if probs is not None and label_smoothing > 0:
+            probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
+
+        if n_classes == 1:
+            # p = 1 for the only class: every focal term is exactly 0.
+            per_sample = logits[:, 0] * 0.0
+        elif probs is None:
+            per_sample = _HardTargetFocal.apply(logits, labels, gamma)
+            if weight is not None:
+                per_sample = per_sample * weight[labels]
+        else:
+            class_weight = probs if weight is None else probs * weight
+            per_sample = (class_weight * _elementwise_focal(logits, gamma)).sum(1)
+
+        if valid is None:
+            denominator = per_sample.new_tensor(float(per_sample.numel()))
+        else:
+            sample_weight = valid.to(x.dtype)
+            if weight is not None:
+                sample_weight = sample_weight * weight[labels]
+            per_sample = per_sample * valid
+            denominator = sample_weight.sum()
+
+        if reduction == "none":
+            out = per_sample.reshape(batch_shape)
+            return out.squeeze(0) if unbatched else out
+        if reduction == "sum":
+            return per_sample.sum()
+        return per_sample.sum() / denominator
+
+
+def binary_focal_loss_with_logits(
+    input: Tensor,
+    target: Tensor,
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    reduction: str = "mean",
+    pos_weight=None,
+) -> Tensor:
+    r"""Binary (sigmoid) focal loss on logits, for binary and multi-label targets.
+
+    With :math:`p = \sigma(x)`, the loss of a target :math:`y \in [0, 1]` is
+
+    .. math::
+
+        -\alpha\, w\, y\, (1 - p)^\gamma \log p
+        - (1 - \alpha)(1 - y)\, p^\gamma \log (1 - p),
+
+    computed from :math:`\log p = \operatorname{logsigmoid}(x)` and
+    :math:`\log(1 - p) = \operatorname{logsigmoid}(-x)`. With ``gamma=0`` and
+    ``alpha=None`` it equals
+    :func:`torch.nn.functional.binary_cross_entropy_with_logits`.
+
+    Parameters
+    ----------
+    input : Tensor of any shape
+        Logits.
+    target : Tensor of the same shape as input
+        Targets in ``[0, 1]`` (soft targets allowed).
+    gamma : float, default=2.0
+        Focusing parameter, ``gamma >= 0``.
+    alpha : float in [0, 1], default=None
+        Weight of the positive term; the negative term gets ``1 - alpha``.
+        None weights both by 1.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        Reduction over all elements.
+    pos_weight : Tensor or float, default=None
+        Extra weight :math:`w` of the positive term, broadcast against the
+        last dimension as in ``BCEWithLogitsLoss`` (one per label).
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar, or the element-wise losses for ``reduction='none'``.
+
+    See Also
+    --------
+    BinaryFocalLoss : The module form.
+    focal_loss_with_logits : Softmax (multi-class) focal loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_focal.losses import binary_focal_loss_with_logits
+    >>> x = torch.tensor([3.0, -1.0, 0.5])
+    >>> y = torch.tensor([1.0, 0.0, 0.0])
+    >>> round(binary_focal_loss_with_logits(x, y, gamma=2.0).item(), 4)
+    0.1453
+    """
+    gamma = _check_gamma(gamma)
+    reduction = _check_reduction(reduction)
+    if not isinstance(input, Tensor) or not input.is_floating_point():
+        raise TypeError("input must be a floating-point torch.Tensor of logits.")
+    if not isinstance(target, Tensor):
+        raise TypeError("target must be a torch.Tensor.")
+    if target.shape != input.shape:
+        raise ValueError(
+            f"target shape {tuple(target.shape)} must equal input shape "
+            f"{tuple(input.shape)}."
+        )
+    if alpha is not None:
+        if isinstance(alpha, bool) or not isinstance(alpha, Real):
+            raise TypeError(f"alpha must be None or a float in [0, 1], got {alpha!r}.")
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha!r}.")
+
+    with _float32_region(input):
+        x = input.float() if input.dtype in _LOW_PRECISION else input
+        y = target.to(x.dtype)
+        log_p = F.logsigmoid(x)
+        log_1mp = F.logsigmoid(-x)
+        if gamma == 0.0:
+            positive, negative = -log_p, -log_1mp
+        else:
+            positive = -torch.exp(gamma * log_1mp) * log_p
+            negative = -torch.exp(gamma * log_p) * log_1mp
+        if pos_weight is not None:
+            positive = positive * torch.as_tensor(
+                pos_weight, dtype=x.dtype, device=x.device
+            )
+        if alpha is not None:
+            positive = float(alpha) * positive
+            negative = (1.0 - float(alpha)) * negative
+        loss = y * positive + (1.0 - y) * negative
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return loss.sum()
+        return loss.mean()
+
+
+class FocalLoss(nn.Module):
+    r"""Multi-class focal loss on logits, a drop-in for ``CrossEntropyLoss``.
+
+    Computes :math:`-\alpha_t (1 - p_t)^\gamma \log p_t` with
+    :math:`p = \operatorname{softmax}(x)`, in log space (see
+    :func:`focal_loss_with_logits`). With ``gamma=0`` it equals
+    :class:`torch.nn.CrossEntropyLoss` with ``weight=alpha``.
+
+    Parameters
+    ----------
+    gamma : float, default=2.0
+        Focusing parameter, ``gamma >= 0``.
+    alpha : array-like of shape (C,) or Tensor, default=None
+        Per-class weights. Stored as the buffer ``alpha`` so that ``.to()``
+        moves it with the module.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        As in ``CrossEntropyLoss``; ``'mean'`` is the ``alpha``-weighted mean
+        for class-index targets.
+    ignore_index : int, default=-100
+        Class-index target value to ignore.
+    label_smoothing : float, default=0.0
+        Amount of label smoothing in ``[0, 1]``.
+
+    See Also
+    --------
+    focal_loss_with_logits : The functional form.
+    BinaryFocalLoss : Sigmoid focal loss.
+    sklearn_focal.theory.psi : Recovers the class posterior from the softmax
+        output of a focal-trained model.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_focal.losses import FocalLoss
+    >>> criterion = FocalLoss(gamma=2.0, alpha=[1.0, 2.0, 1.0])
+    >>> logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    >>> loss = criterion(logits, torch.tensor([0, 1]))
+    >>> loss.shape
+    torch.Size([])
+    """
+
+    def __init__(
+        self,
+        gamma: float = 2.0,
+        alpha=None,
+        reduction: str = "mean",
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+    ):
+        super().__init__()
+        self.gamma = _check_gamma(gamma)
+        self.reduction = _check_reduction(reduction)
+        self.ignore_index = int(ignore_index)
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
+        self.register_buffer("alpha", _as_weight(alpha, "alpha"))
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return focal_loss_with_logits(
+            input,
+            target,
+            gamma=self.gamma,
+            alpha=self.alpha,
+            reduction=self.reduction,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"gamma={self.gamma}, reduction={self.reduction!r}, "
+            f"ignore_index={self.ignore_index}, "
+            f"label_smoothing={self.label_smoothing}"
+        )
+
+
+class BinaryFocalLoss(nn.Module):
+    r"""Sigmoid focal loss for binary and multi-label targets.
+
+    See :func:`binary_focal_loss_with_logits`. With ``gamma=0`` and
+    ``alpha=None`` it equals :class:`torch.nn.BCEWithLogitsLoss`.
+
+    Parameters
+    ----------
+    gamma : float, default=2.0
+        Focusing parameter, ``gamma >= 0``.
+    alpha : float in [0, 1], default=None
+        Weight of the positive term (``1 - alpha`` for the negative term).
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        Reduction over all elements.
+    pos_weight : Tensor or float, default=None
+        Extra weight of the positive term, one per label, as in
+        ``BCEWithLogitsLoss``. Stored as a buffer.
+
+    See Also
+    --------
+    FocalLoss : Softmax focal loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_focal.losses import BinaryFocalLoss
+    >>> criterion = BinaryFocalLoss(gamma=2.0, alpha=0.25)
+    >>> logits = torch.tensor([[3.0, -2.0], [0.0, 1.0]])
+    >>> labels = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> criterion(logits, labels).shape
+    torch.Size([])
+    """
+
+    def __init__(
+        self,
+        gamma: float = 2.0,
+        alpha: float | None = None,
+        reduction: str = "mean",
+        pos_weight=None,
+    ):
+        super().__init__()
+        self.gamma = _check_gamma(gamma)
+        self.alpha = alpha
+        self.reduction = _check_reduction(reduction)
+        if pos_weight is not None:
+            pos_weight = torch.as_tensor(pos_weight)
+            if not pos_weight.is_floating_point():
+                pos_weight = pos_weight.to(torch.get_default_dtype())
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return binary_focal_loss_with_logits(
+            input,
+            target,
+            gamma=self.gamma,
+            alpha=self.alpha,
+            reduction=self.reduction,
+            pos_weight=self.pos_weight,
+        )
+
+    def extra_repr(self) -> str:
+        return f"gamma={self.gamma}, alpha={self.alpha}, reduction={self.reduction!r}"
