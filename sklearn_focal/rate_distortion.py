@@ -573,6 +573,8 @@ def _theory():
 
 def _cell_costs(rows: np.ndarray, gamma: float) -> np.ndarray:
     """``mass(row) * minFE(row / mass(row))`` in nats for each row of masses."""
+    if rows.shape[-1] < 2:
+        return np.zeros(rows.shape[0])
     mass = rows.sum(axis=-1)
     nonempty = mass > 0
     safe = np.where(nonempty[:, None], rows, 1.0)
@@ -584,6 +586,8 @@ def _cell_costs(rows: np.ndarray, gamma: float) -> np.ndarray:
 
 
 def _codebook(p: np.ndarray, labels: np.ndarray, n_cells: int, gamma: float):
+    if p.size == 1:
+        return np.ones((1, 1))
     rows = np.where(labels[None, :] == np.arange(n_cells)[:, None], p[None, :], 0.0)
     mass = rows.sum(axis=1, keepdims=True)
     safe = np.where(mass > 0, rows / np.where(mass > 0, mass, 1.0), 1.0 / p.size)
