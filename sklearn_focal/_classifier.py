@@ -9,9 +9,6 @@ from types import MappingProxyType
 
 import numpy as np
 import torch
-from skorch import NeuralNet, NeuralNetClassifier
-from skorch.dataset import Dataset
-from skorch.utils import get_map_location
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -22,6 +19,9 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.dataset import Dataset
+from skorch.utils import get_map_location
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -210,6 +210,7 @@ class FocalClassifier(NeuralNetClassifier):
         "device": [str, torch.device, None],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "callbacks": [list, None, StrOptions({"disable"})],
     }
 
     # skorch's NeuralNet.__init__ sets these three as instance attributes; as
@@ -360,8 +361,8 @@ class FocalClassifier(NeuralNetClassifier):
                     "FocalClassifier needs samples of at least 2 classes, but the "
                     f"data contains only one class: {labels.tolist()!r}."
                 )
-            self._classes = labels
-        labels = self._classes
+            self._classes_ = labels
+        labels = self._classes_
         y_encoded = np.searchsorted(labels, y)
         unseen = (y_encoded >= labels.size) | (
             labels[np.minimum(y_encoded, labels.size - 1)] != y
@@ -393,6 +394,31 @@ class FocalClassifier(NeuralNetClassifier):
         if not (np.all(np.isfinite(alpha)) and np.all(alpha > 0)):
             raise ValueError(f"alpha must be finite and positive, got {alpha!r}.")
         return alpha
+
+    def set_params(self, **params):
+        """Set parameters; see :meth:`skorch.NeuralNet.set_params`.
+
+        Before initialization a new ``callbacks`` list is only stored (and
+        validated at fit), instead of being initialized eagerly as skorch does.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, including skorch's ``prefix__name`` ones.
+
+        Returns
+        -------
+        self : FocalClassifier
+            This estimator.
+        """
+        if "callbacks" in params and not self.initialized_:
+            vars(self)["callbacks"] = params.pop("callbacks")
+        return super().set_params(**params)
+
+    def _get_param_names(self):
+        # skorch lists every attribute not ending in "_"; private state such as
+        # skorch's ``_params_to_validate`` is not a parameter.
+        return [name for name in super()._get_param_names() if not name.startswith("_")]
 
     def _validate_params(self):
         # Called by _fit_context and by skorch's initialize(): scikit-learn's
@@ -443,7 +469,7 @@ class FocalClassifier(NeuralNetClassifier):
         """Build the default MLP when ``module=None``, else defer to skorch."""
         if self.module is not None:
             return super().initialize_module()
-        if not hasattr(self, "_classes"):
+        if not hasattr(self, "_classes_"):
             raise ValueError(
                 "module=None builds an MLP sized from the training data; call fit "
                 "instead of initialize, or pass a module."
@@ -451,7 +477,7 @@ class FocalClassifier(NeuralNetClassifier):
         kwargs = self.get_params_for("module")
         self.module_ = _MLP(
             self.n_features_in_,
-            self._classes.size,
+            self._classes_.size,
             hidden_layer_sizes=tuple(int(w) for w in self.hidden_layer_sizes),
             dropout=float(self.dropout),
             **kwargs,
@@ -540,7 +566,7 @@ class FocalClassifier(NeuralNetClassifier):
     @property
     def classes_(self):
         try:
-            return self._classes
+            return self._classes_
         except AttributeError as exc:
             raise AttributeError(
                 f"This {type(self).__name__} instance is not fitted yet: it has no "
@@ -607,7 +633,8 @@ class FocalClassifier(NeuralNetClassifier):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_raw_proba(X), axis=1)]
+        q = self.predict_raw_proba(X)
+        return self.classes_[np.argmax(q, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

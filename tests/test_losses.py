@@ -1,0 +1,397 @@
+"""Tests for sklearn_focal.losses: exactness, CE equivalence, stability."""
+
+import mpmath
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.nn.functional as F  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+from sklearn_focal.losses import (  # noqa: E402
+    BinaryFocalLoss,
+    FocalLoss,
+    binary_focal_loss_with_logits,
+    focal_loss_with_logits,
+)
+
+GAMMAS = [0.0, 0.1, 0.5, 1.0, 2.0, 5.0, 50.0]
+mpmath.mp.dps = 60
+
+
+# --------------------------------------------------------------------------- #
+# independent high-precision references
+# --------------------------------------------------------------------------- #
+def _mp_softmax(row):
+    row = [v if isinstance(v, mpmath.mpf) else mpmath.mpf(float(v)) for v in row]
+    top = max(row)
+    exps = [mpmath.exp(v - top) for v in row]
+    total = mpmath.fsum(exps)
+    return [e / total for e in exps]
+
+
+def _mp_focal_row(row, target_probs, gamma, weights=None):
+    """-sum_j w_j y_j (1 - p_j)^gamma log p_j in 60-digit arithmetic."""
+    p = _mp_softmax(row)
+    gamma = mpmath.mpf(gamma)
+    total = mpmath.mpf(0)
+    for j, (pj, yj) in enumerate(zip(p, target_probs, strict=True)):
+        if yj == 0:
+            continue
+        one_minus = mpmath.fsum(p[k] for k in range(len(p)) if k != j)
+        factor = one_minus**gamma if gamma != 0 else mpmath.mpf(1)
+        wj = 1 if weights is None else weights[j]
+        total += (
+            -mpmath.mpf(float(wj)) * mpmath.mpf(float(yj)) * factor * mpmath.log(pj)
+        )
+    return total
+
+
+def _mp_binary(x, y, gamma, alpha=None, pos_weight=1.0):
+    x = mpmath.mpf(float(x))
+    p = 1 / (1 + mpmath.exp(-x))
+    q = 1 / (1 + mpmath.exp(x))
+    g = mpmath.mpf(gamma)
+    pos = -(q**g if gamma else 1) * mpmath.log(p) * mpmath.mpf(pos_weight)
+    neg = -(p**g if gamma else 1) * mpmath.log(q)
+    a_pos, a_neg = (1, 1) if alpha is None else (alpha, 1 - alpha)
+    return a_pos * float(y) * pos + a_neg * (1 - float(y)) * neg
+
+
+def _hard_rows():
+    """Logit rows over hard regions: saturated, tied, huge, tiny margins."""
+    rng = np.random.default_rng(0)
+    rows = [
+        [30.0, 0.0, 0.0],
+        [0.0, 30.0, -5.0],
+        [700.0, 0.0, -700.0],
+        [-700.0, 700.0, 0.0],
+        [1.0, 1.0, 1.0],
+        [5.0, 5.0, -3.0],
+        [1e-8, 0.0, -1e-8],
+        [40.0, 39.0, -40.0],
+    ]
+    rows += list(rng.normal(scale=6.0, size=(8, 3)))
+    return np.asarray(rows, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- #
+# accuracy against mpmath
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("gamma", [0.0, 0.3, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("target_index", [0, 1, 2])
+def test_hard_target_matches_mpmath(gamma, target_index):
+    rows = _hard_rows()
+    x = torch.tensor(rows)
+    t = torch.full((len(rows),), target_index)
+    got = focal_loss_with_logits(x, t, gamma=gamma, reduction="none").numpy()
+    onehot = np.eye(3)[target_index]
+    want = np.array([float(_mp_focal_row(r, onehot, gamma)) for r in rows])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+def test_soft_target_matches_mpmath(gamma):
+    rows = _hard_rows()
+    rng = np.random.default_rng(1)
+    targets = rng.dirichlet(np.ones(3), size=len(rows))
+    weights = np.array([0.5, 2.0, 1.0])
+    got = focal_loss_with_logits(
+        torch.tensor(rows),
+        torch.tensor(targets),
+        gamma=gamma,
+        alpha=weights,
+        reduction="none",
+    ).numpy()
+    want = [float(_mp_focal_row(r, y, gamma, weights)) for r, y in zip(rows, targets)]
+    np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-300)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+@pytest.mark.parametrize("soft", [False, True])
+def test_gradient_matches_mpmath_derivative(gamma, soft):
+    rows = _hard_rows()[[0, 1, 4, 5, 7, 9, 12]]
+    rng = np.random.default_rng(2)
+    targets = rng.dirichlet(np.ones(3), size=len(rows)) if soft else np.eye(3)[[1] * 7]
+    x = torch.tensor(rows, requires_grad=True)
+    t = torch.tensor(targets) if soft else torch.ones(len(rows), dtype=torch.long)
+    focal_loss_with_logits(x, t, gamma=gamma, reduction="sum").backward()
+    for i, row in enumerate(rows):
+        for k in range(3):
+
+            def f(v, i=i, k=k, row=row):
+                r = list(row)
+                r[k] = v
+                return _mp_focal_row(r, targets[i], gamma)
+
+            want = float(mpmath.diff(f, mpmath.mpf(float(row[k]))))
+            assert x.grad[i, k].item() == pytest.approx(want, rel=1e-8, abs=1e-12)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+@pytest.mark.parametrize("alpha", [None, 0.25])
+def test_binary_matches_mpmath(gamma, alpha):
+    x = np.array([-700.0, -40.0, -3.0, -1e-6, 0.0, 2.0, 36.0, 700.0])
+    y = np.array([1.0, 0.0, 0.3, 1.0, 0.5, 0.0, 1.0, 0.0])
+    got = binary_focal_loss_with_logits(
+        torch.tensor(x), torch.tensor(y), gamma=gamma, alpha=alpha, reduction="none"
+    ).numpy()
+    want = [float(_mp_binary(a, b, gamma, alpha)) for a, b in zip(x, y)]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+
+
+# --------------------------------------------------------------------------- #
+# gamma = 0 is cross-entropy, with every CrossEntropyLoss option
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("kind", ["index", "index_spatial", "index_ignore", "probs"])
+def test_gamma_zero_equals_cross_entropy(
+    dtype, reduction, weighted, label_smoothing, kind
+):
+    gen = torch.Generator().manual_seed(0)
+    shape = (7, 5, 3, 2) if kind == "index_spatial" else (11, 5)
+    x = (3 * torch.randn(shape, generator=gen, dtype=dtype)).requires_grad_()
+    batch_shape = (shape[0],) + shape[2:]
+    if kind == "probs":
+        target = torch.softmax(torch.randn(shape, generator=gen, dtype=dtype), 1)
+    else:
+        target = torch.randint(0, 5, batch_shape, generator=gen)
+        if kind == "index_ignore":
+            target[::3] = -7
+    weight = torch.rand(5, generator=gen, dtype=dtype) + 0.1 if weighted else None
+    kwargs = dict(reduction=reduction, label_smoothing=label_smoothing)
+    if kind == "index_ignore":
+        kwargs["ignore_index"] = -7
+    want = F.cross_entropy(x, target, weight=weight, **kwargs)
+    (g_want,) = torch.autograd.grad(want.sum(), x)
+    got = FocalLoss(gamma=0.0, alpha=weight, **kwargs)(x, target)
+    (g_got,) = torch.autograd.grad(got.sum(), x)
+    assert got.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(g_got, g_want, rtol=1e-6, atol=1e-6)
+
+
+def test_gamma_zero_unbatched_and_all_ignored_match_cross_entropy():
+    x = torch.tensor([2.0, -1.0, 0.5])
+    t = torch.tensor(2)
+    torch.testing.assert_close(focal_loss_with_logits(x, t, 0.0), F.cross_entropy(x, t))
+    xs = torch.randn(4, 3)
+    ts = torch.full((4,), -100)
+    assert torch.isnan(F.cross_entropy(xs, ts))
+    assert torch.isnan(focal_loss_with_logits(xs, ts, 2.0))
+    one_class = torch.randn(4, 1)
+    zeros = torch.zeros(4, dtype=torch.long)
+    assert focal_loss_with_logits(one_class, zeros, 2.0).item() == 0.0
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_gamma_zero_equals_bce_with_pos_weight(reduction):
+    gen = torch.Generator().manual_seed(3)
+    x = 4 * torch.randn(9, 4, generator=gen, dtype=torch.float64)
+    y = (torch.rand(9, 4, generator=gen, dtype=torch.float64) > 0.5).double()
+    pos_weight = torch.tensor([1.0, 3.0, 0.5, 2.0], dtype=torch.float64)
+    want = F.binary_cross_entropy_with_logits(
+        x, y, pos_weight=pos_weight, reduction=reduction
+    )
+    got = BinaryFocalLoss(gamma=0.0, pos_weight=pos_weight, reduction=reduction)(x, y)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_alpha_weighted_mean_uses_cross_entropy_denominator():
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(10, 3, generator=gen, dtype=torch.float64)
+    t = torch.randint(0, 3, (10,), generator=gen)
+    alpha = torch.tensor([0.2, 1.0, 3.0], dtype=torch.float64)
+    per_sample = focal_loss_with_logits(x, t, 2.0, reduction="none")
+    want = (alpha[t] * per_sample).sum() / alpha[t].sum()
+    torch.testing.assert_close(focal_loss_with_logits(x, t, 2.0, alpha=alpha), want)
+
+
+# --------------------------------------------------------------------------- #
+# stability: saturation, gamma < 1, low precision
+# --------------------------------------------------------------------------- #
+def _saturated_batch(dtype, n_classes=5):
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(64, n_classes, generator=gen) * 1e4
+    x[:8] = 0.0
+    x[:8, 0] = 1e4  # target 0 saturated correct: 1 - p_t underflows
+    x[8:16] = 0.0
+    x[8:16, 1] = 1e4  # target 0 saturated wrong: p_t underflows
+    t = torch.randint(0, n_classes, (64,), generator=gen)
+    t[:16] = 0
+    return x.to(dtype), t
+
+
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize(
+    "dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16]
+)
+def test_finite_loss_and_gradients_at_saturation(gamma, soft, dtype):
+    x, t = _saturated_batch(dtype)
+    x.requires_grad_()
+    target = F.one_hot(t, 5).to(dtype) * 0.9 + 0.02 if soft else t
+    loss = focal_loss_with_logits(x, target, gamma=gamma, label_smoothing=0.1)
+    loss.backward()
+    assert torch.isfinite(loss) and loss.dtype in (torch.float32, torch.float64)
+    assert torch.isfinite(x.grad).all() and x.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("autocast_dtype", [torch.float16, torch.bfloat16])
+def test_finite_under_autocast(gamma, autocast_dtype):
+    x, t = _saturated_batch(torch.float32)
+    layer = torch.nn.Linear(5, 5)
+    with torch.no_grad():
+        layer.weight.copy_(torch.eye(5))
+        layer.bias.zero_()
+    y = (torch.rand(64, 5) > 0.5).float()
+    with torch.autocast("cpu", dtype=autocast_dtype):
+        logits = layer(x / 1e3) * 1e3
+        assert logits.dtype == autocast_dtype
+        losses = [
+            FocalLoss(gamma=gamma)(logits, t),
+            BinaryFocalLoss(gamma=gamma, alpha=0.25)(logits, y),
+        ]
+    for loss in losses:
+        assert loss.dtype == torch.float32 and torch.isfinite(loss)
+        layer.zero_grad()
+        loss.backward(retain_graph=True)
+        assert torch.isfinite(layer.weight.grad).all()
+
+
+@pytest.mark.parametrize("gamma", GAMMAS)
+def test_binary_finite_at_saturation(gamma):
+    x = torch.tensor([-1e4, -100.0, 0.0, 100.0, 1e4] * 2, requires_grad=True)
+    y = torch.tensor([1.0, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0, 1.0])
+    loss = binary_focal_loss_with_logits(x, y, gamma=gamma, pos_weight=2.0)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+@pytest.mark.parametrize(
+    "case", ["index", "ignore_weight", "smooth", "probs", "binary"]
+)
+def test_gradcheck_float64(gamma, case):
+    gen = torch.Generator().manual_seed(6)
+    x = (2 * torch.randn(6, 4, generator=gen, dtype=torch.float64)).requires_grad_()
+    t = torch.tensor([0, 1, 2, 3, -100, 1])
+    alpha = torch.tensor([0.5, 1.0, 2.0, 1.5], dtype=torch.float64)
+    probs = torch.softmax(torch.randn(6, 4, generator=gen, dtype=torch.float64), 1)
+
+    def fn(inp):
+        if case == "index":
+            return focal_loss_with_logits(inp, t.clamp(min=0), gamma, reduction="none")
+        if case == "ignore_weight":
+            return focal_loss_with_logits(inp, t, gamma, alpha=alpha)
+        if case == "smooth":
+            return focal_loss_with_logits(
+                inp, t, gamma, alpha=alpha, label_smoothing=0.3
+            )
+        if case == "probs":
+            return focal_loss_with_logits(inp, probs, gamma, alpha=alpha)
+        return binary_focal_loss_with_logits(inp, probs, gamma, alpha=0.3)
+
+    assert torch.autograd.gradcheck(fn, (x,))
+
+
+# --------------------------------------------------------------------------- #
+# properties
+# --------------------------------------------------------------------------- #
+@given(
+    logits=arrays(
+        np.float64, (4, 3), elements=st.floats(-50, 50, allow_subnormal=False)
+    ),
+    target=st.lists(st.integers(0, 2), min_size=4, max_size=4),
+    gamma=st.floats(0.01, 10.0),
+)
+def test_focal_between_zero_and_cross_entropy_and_decreasing_in_gamma(
+    logits, target, gamma
+):
+    # gamma=0 is cross-entropy (checked against torch above); torch's own
+    # log_softmax rounds -log p_t near p_t = 1, so compare with our gamma=0.
+    x = torch.tensor(logits)
+    t = torch.tensor(target)
+    ce = focal_loss_with_logits(x, t, 0.0, reduction="none")
+    torch.testing.assert_close(ce, F.cross_entropy(x, t, reduction="none"))
+    low = focal_loss_with_logits(x, t, gamma, reduction="none")
+    high = focal_loss_with_logits(x, t, gamma + 1.0, reduction="none")
+    assert (low >= 0).all() and (low <= ce * (1 + 1e-12)).all()
+    assert (high <= low * (1 + 1e-12)).all()
+
+
+def test_agrees_with_kornia_where_kornia_is_stable():
+    kornia = pytest.importorskip("kornia")
+    gen = torch.Generator().manual_seed(7)
+    x = 2 * torch.randn(32, 6, generator=gen, dtype=torch.float64)
+    t = torch.randint(0, 6, (32,), generator=gen)
+    want = kornia.losses.focal_loss(x, t, alpha=None, gamma=2.0, reduction="none")
+    got = focal_loss_with_logits(x, t, gamma=2.0, reduction="none")
+    want = want.sum(1)
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-8)
+
+
+# --------------------------------------------------------------------------- #
+# modules and validation
+# --------------------------------------------------------------------------- #
+def test_alpha_is_a_buffer_that_moves_with_the_module():
+    criterion = FocalLoss(alpha=[1.0, 2.0, 3.0]).to(torch.float64)
+    assert criterion.alpha.dtype == torch.float64
+    assert "alpha" in criterion.state_dict()
+    assert "gamma=2.0" in repr(criterion)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    assert criterion(x, torch.tensor([0, 1, 2, 0])).dtype == torch.float64
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(gamma=-1.0), ValueError, "gamma"),
+        (dict(gamma=float("nan")), ValueError, "gamma"),
+        (dict(gamma="2"), TypeError, "gamma"),
+        (dict(reduction="avg"), ValueError, "reduction"),
+        (dict(label_smoothing=1.5), ValueError, "label_smoothing"),
+        (dict(alpha=[1.0, 2.0]), ValueError, "alpha"),
+        (dict(alpha=[[1.0, 2.0, 3.0]]), ValueError, "alpha"),
+        (dict(alpha=[1.0, -2.0, 3.0]), ValueError, "alpha"),
+    ],
+)
+def test_bad_parameters_raise(kwargs, error, match):
+    x = torch.randn(4, 3)
+    with pytest.raises(error, match=match):
+        focal_loss_with_logits(x, torch.tensor([0, 1, 2, 0]), **kwargs)
+
+
+def test_bad_targets_raise():
+    x = torch.randn(4, 3)
+    with pytest.raises(ValueError, match="shape"):
+        focal_loss_with_logits(x, torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match="shape of input"):
+        focal_loss_with_logits(x, torch.rand(4, 2))
+    with pytest.raises(TypeError, match="class indices"):
+        focal_loss_with_logits(x, torch.tensor([True, False, True, True]))
+    with pytest.raises(TypeError, match="floating-point"):
+        focal_loss_with_logits(
+            torch.ones(4, 3, dtype=torch.long), torch.zeros(4).long()
+        )
+    with pytest.raises(ValueError, match="shape"):
+        binary_focal_loss_with_logits(torch.randn(4), torch.rand(5))
+    with pytest.raises(ValueError, match="alpha"):
+        binary_focal_loss_with_logits(torch.randn(4), torch.rand(4), alpha=1.5)
+
+
+def test_losses_module_is_not_imported_by_the_package():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sklearn_focal; "
+        "assert 'torch' not in sys.modules and 'sklearn_focal.losses' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
