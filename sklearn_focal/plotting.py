@@ -125,8 +125,8 @@ class ReliabilityDisplay:
     ----------
     line_ : matplotlib Line2D or list of Line2D
         The reliability curve (a list, one per class, when class-wise).
-    hist_ : list of matplotlib artists
-        The histogram patches, or None.
+    hist_ : matplotlib BarContainer
+        The histogram bars (weighted counts per bin), or None.
     hist_ax_ : matplotlib Axes
         The twin axes holding the histogram, or None.
     band_ : list of matplotlib PolyCollection
@@ -285,17 +285,18 @@ class ReliabilityDisplay:
         edges = np.atleast_2d(self.bin_edges)[0]
         if np.ptp(edges) == 0:
             edges = np.linspace(0, 1, len(edges))
-        heights, _, patches = hist_ax.hist(
-            scores.ravel(),
-            bins=edges,
-            weights=weights,
+        heights, _ = np.histogram(scores.ravel(), bins=edges, weights=weights)
+        bars = hist_ax.bar(
+            edges[:-1],
+            heights,
+            width=np.diff(edges),
+            align="edge",
             color=color,
             alpha=0.25,
-            histtype="stepfilled",
         )
         top = max(hist_ax.get_ylim()[1] / 4, float(np.max(heights)))
         hist_ax.set_ylim(0, 4 * top)  # the bars fill the bottom quarter
-        self.hist_ = list(patches)
+        self.hist_ = bars
         self.hist_ax_ = hist_ax
 
     @classmethod
