@@ -247,37 +247,52 @@ def _assign_bins(scores, edges):
     return index
 
 
-def _binned_sums(scores, outcomes, weight, edges):
+def _flat_bins(scores, edges):
+    """Flat bin id ``curve * n_bins + bin`` of every score, shape (n, C)."""
+    n_bins = edges.shape[1] - 1
+    return _assign_bins(scores, edges) + n_bins * np.arange(scores.shape[1])
+
+
+def _sums(flat, scores, outcomes, weight, n_bins):
     """Per curve and bin: total weight, weighted sums of scores and outcomes."""
     n_curves = scores.shape[1]
-    n_bins = edges.shape[1] - 1
-    flat = (_assign_bins(scores, edges) + n_bins * np.arange(n_curves)).ravel()
     size = n_curves * n_bins
+    flat = flat.ravel()
     w = np.broadcast_to(weight[:, None], scores.shape).ravel()
-    total = np.bincount(flat, weights=w, minlength=size).reshape(n_curves, n_bins)
+    total = np.bincount(flat, weights=w, minlength=size)
     score_sum = np.bincount(flat, weights=w * scores.ravel(), minlength=size)
     outcome_sum = np.bincount(flat, weights=w * outcomes.ravel(), minlength=size)
-    return (
-        total,
-        score_sum.reshape(n_curves, n_bins),
-        outcome_sum.reshape(n_curves, n_bins),
-    )
+    shape = (n_curves, n_bins)
+    return total.reshape(shape), score_sum.reshape(shape), outcome_sum.reshape(shape)
 
 
-def _binned(y_index, probs, weight, n_bins, strategy, kind, unit_weight):
+def _binned_sums(scores, outcomes, weight, edges):
+    n_bins = edges.shape[1] - 1
+    return _sums(_flat_bins(scores, edges), scores, outcomes, weight, n_bins)
+
+
+def _prepare(y_index, probs, weight, n_bins, strategy, kind, unit_weight):
+    """Scores, outcomes, bin edges and flat bin ids of every score."""
     scores, outcomes = _scores_and_outcomes(y_index, probs, kind)
     bins = _n_bins(n_bins, probs.shape[0])
     if n_bins == "auto":
         strategy = "quantile"
     edges = _bin_edges(scores, weight, bins, strategy, unit_weight)
-    total, score_sum, outcome_sum = _binned_sums(scores, outcomes, weight, edges)
+    return scores, outcomes, edges, _flat_bins(scores, edges)
+
+
+def _binned(y_index, probs, weight, n_bins, strategy, kind, unit_weight):
+    scores, outcomes, edges, flat = _prepare(
+        y_index, probs, weight, n_bins, strategy, kind, unit_weight
+    )
+    total, score_sum, outcome_sum = _sums(
+        flat, scores, outcomes, weight, edges.shape[1] - 1
+    )
     return edges, total, score_sum, outcome_sum
 
 
-def _calibration_error(y_index, probs, weight, n_bins, strategy, norm, kind, unit):
-    _, total, score_sum, outcome_sum = _binned(
-        y_index, probs, weight, n_bins, strategy, kind, unit
-    )
+def _combine(total, score_sum, outcome_sum, norm):
+    """Calibration error from per-bin sums, averaged over the curves."""
     occupied = total > 0
     safe = np.where(occupied, total, 1.0)
     gap = np.abs(outcome_sum - score_sum) / safe  # 0 in empty bins
@@ -289,6 +304,13 @@ def _calibration_error(y_index, probs, weight, n_bins, strategy, norm, kind, uni
     else:
         per_curve = np.where(occupied, gap, 0.0).max(axis=1)
     return float(per_curve.mean())
+
+
+def _calibration_error(y_index, probs, weight, n_bins, strategy, norm, kind, unit):
+    _, total, score_sum, outcome_sum = _binned(
+        y_index, probs, weight, n_bins, strategy, kind, unit
+    )
+    return _combine(total, score_sum, outcome_sum, norm)
 
 
 def _with_ci(statistic, arrays, value, return_ci, confidence_level, n_bootstraps, rs):
@@ -431,16 +453,30 @@ def expected_calibration_error(
         y_true, y_prob, labels, sample_weight
     )
     unit = sample_weight is None
-
-    def statistic(y_index, probs, weight):
-        return _calibration_error(
-            y_index, probs, weight, n_bins, strategy, norm, kind, unit
+    if strategy == "uniform" and n_bins != "auto":
+        # fixed edges: the bin of each score does not depend on the resample
+        scores, outcomes, edges, flat = _prepare(
+            y_index, probs, weight, n_bins, strategy, kind, unit
         )
 
-    value = statistic(y_index, probs, weight)
+        def statistic(flat, scores, outcomes, weight):
+            sums = _sums(flat, scores, outcomes, weight, edges.shape[1] - 1)
+            return _combine(*sums, norm)
+
+        arrays = (flat, scores, outcomes, weight)
+    else:
+
+        def statistic(y_index, probs, weight):
+            return _calibration_error(
+                y_index, probs, weight, n_bins, strategy, norm, kind, unit
+            )
+
+        arrays = (y_index, probs, weight)
+
+    value = statistic(*arrays)
     return _with_ci(
         statistic,
-        (y_index, probs, weight),
+        arrays,
         value,
         return_ci,
         confidence_level,

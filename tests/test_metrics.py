@@ -647,3 +647,25 @@ def test_kl_scorer_without_posteriors_says_how_to_route(three_class_data):
     clf = LogisticRegression().fit(X, y)
     with pytest.raises(ValueError, match="enable_metadata_routing"):
         neg_posterior_kl_divergence(clf, X, y)
+
+
+@pytest.mark.parametrize("kind", ["top_label", "classwise"])
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+def test_bootstrap_is_percentile_over_resampled_rows(kind, strategy):
+    # the interval is the percentile interval of the metric recomputed on
+    # rows drawn with replacement (RandomState(seed).randint per replicate)
+    rng = np.random.default_rng(3)
+    probs = _softmax_rows(rng, 120, 3)
+    y = rng.integers(0, 3, 120)
+    kwargs = {"kind": kind, "strategy": strategy, "labels": [0, 1, 2]}
+    _, ci = expected_calibration_error(
+        y, probs, return_ci=True, n_bootstraps=30, random_state=7, **kwargs
+    )
+    draws = np.random.RandomState(7)
+    replicates = []
+    for _ in range(30):
+        rows = draws.randint(0, 120, size=120)
+        replicates.append(expected_calibration_error(y[rows], probs[rows], **kwargs))
+    low, high = np.percentile(replicates, [2.5, 97.5])
+    assert ci.low == pytest.approx(low, abs=1e-12)
+    assert ci.high == pytest.approx(high, abs=1e-12)
