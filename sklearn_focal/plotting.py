@@ -20,11 +20,13 @@ from scipy.stats import beta
 from sklearn.utils.validation import check_is_fitted
 
 from . import theory
+from ._rate_distortion_display import RateDistortionDisplay
 from .metrics import binned_calibration, expected_calibration_error
 
 __all__ = [
     "ConfidenceRelationDisplay",
     "FocalPhiDisplay",
+    "RateDistortionDisplay",
     "ReliabilityDisplay",
 ]
 

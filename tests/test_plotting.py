@@ -75,6 +75,19 @@ def test_import_does_not_import_matplotlib():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_public_names():
+    import sklearn_focal.plotting as plotting
+
+    assert set(plotting.__all__) == {
+        "ConfidenceRelationDisplay",
+        "FocalPhiDisplay",
+        "RateDistortionDisplay",
+        "ReliabilityDisplay",
+    }
+    for name in plotting.__all__:
+        assert hasattr(plotting, name)
+
+
 @pytest.mark.parametrize(
     "make",
     [
