@@ -72,6 +72,13 @@ def _clopper_pearson(successes, trials, confidence_level):
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
 
+def _raw_outputs(estimator, X):
+    """Raw focal-loss outputs: ``predict_raw_proba`` if any, else ``predict_proba``."""
+    if hasattr(estimator, "predict_raw_proba"):
+        return estimator.predict_raw_proba(X)
+    return estimator.predict_proba(X)
+
+
 def _gamma_of(estimator):
     gamma = getattr(estimator, "gamma", None)
     if isinstance(gamma, bool) or not isinstance(gamma, Real):
@@ -405,6 +412,7 @@ class ReliabilityDisplay:
         X: ArrayLike,
         y: ArrayLike,
         *,
+        response_method: str = "predict_proba",
         name: str | None = None,
         **kwargs,
     ):
@@ -418,6 +426,11 @@ class ReliabilityDisplay:
             Input values.
         y : array-like of shape (n_samples,)
             True labels.
+        response_method : str, default="predict_proba"
+            The method giving the probabilities; for example
+            ``"predict_raw_proba"`` shows the raw softmax output of a
+            :class:`~sklearn_focal.FocalClassifier`, to overlay on its
+            recovered posteriors.
         name : str, default=None
             Legend name; defaults to the estimator's class name.
         **kwargs : dict
@@ -430,12 +443,12 @@ class ReliabilityDisplay:
         """
         _check_matplotlib(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)
-        if not hasattr(estimator, "predict_proba"):
+        if not hasattr(estimator, response_method):
             raise ValueError(
-                f"{type(estimator).__name__} has no predict_proba; a reliability "
-                "diagram needs probabilities"
+                f"{type(estimator).__name__} has no {response_method}; a "
+                "reliability diagram needs probabilities"
             )
-        y_prob = estimator.predict_proba(X)
+        y_prob = getattr(estimator, response_method)(X)
         name = type(estimator).__name__ if name is None else name
         return cls.from_predictions(
             y, y_prob, labels=estimator.classes_, name=name, **kwargs
@@ -696,8 +709,11 @@ class FocalPhiDisplay:
         Parameters
         ----------
         estimator : fitted classifier
-            With ``predict_proba`` returning the raw focal-loss outputs, and
-            a numeric ``gamma`` attribute unless ``gamma`` is given.
+            A focal-loss classifier with a numeric ``gamma`` attribute (unless
+            ``gamma`` is given). Its raw outputs come from
+            ``predict_raw_proba`` when it has one (as
+            :class:`~sklearn_focal.FocalClassifier` does), else from
+            ``predict_proba``.
         X : array-like of shape (n_samples, n_features)
             Input values.
         gamma : float, default=None
@@ -712,7 +728,7 @@ class FocalPhiDisplay:
         check_is_fitted(estimator)
         gamma = _gamma_of(estimator) if gamma is None else gamma
         kwargs.setdefault("name", type(estimator).__name__)
-        return cls.from_predictions(estimator.predict_proba(X), gamma=gamma, **kwargs)
+        return cls.from_predictions(_raw_outputs(estimator, X), gamma=gamma, **kwargs)
 
 
 # --------------------------------------------------------------------------
@@ -956,8 +972,11 @@ class ConfidenceRelationDisplay:
         Parameters
         ----------
         estimator : fitted classifier
-            With ``predict_proba`` returning the raw focal-loss outputs, and
-            a numeric ``gamma`` attribute unless ``gamma`` is given.
+            A focal-loss classifier with a numeric ``gamma`` attribute (unless
+            ``gamma`` is given). Its raw outputs come from
+            ``predict_raw_proba`` when it has one (as
+            :class:`~sklearn_focal.FocalClassifier` does), else from
+            ``predict_proba``.
         X : array-like of shape (n_samples, n_features)
             Input values.
         gamma : float, default=None
@@ -972,4 +991,4 @@ class ConfidenceRelationDisplay:
         check_is_fitted(estimator)
         gamma = _gamma_of(estimator) if gamma is None else gamma
         kwargs.setdefault("name", type(estimator).__name__)
-        return cls.from_predictions(estimator.predict_proba(X), gamma=gamma, **kwargs)
+        return cls.from_predictions(_raw_outputs(estimator, X), gamma=gamma, **kwargs)

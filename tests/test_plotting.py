@@ -398,3 +398,29 @@ def test_confidence_relation_from_predictions_scatters_recovered_posteriors():
 def test_confidence_relation_bad_n_classes(kwargs, error):
     with pytest.raises(error, match="n_classes"):
         ConfidenceRelationDisplay.from_gammas([1.0], **kwargs)
+
+
+class _FakeFocalWithRaw(_FakeFocal):
+    """Like FocalClassifier: predict_proba is recovered, predict_raw_proba raw."""
+
+    def predict_proba(self, X):
+        return np.full((len(X), self.probs.shape[1]), 1 / self.probs.shape[1])
+
+    def predict_raw_proba(self, X):
+        return self.probs[: len(X)]
+
+
+def test_theory_displays_use_raw_outputs_and_reliability_response_method():
+    probs = np.array([[0.9, 0.1], [0.3, 0.7], [0.8, 0.2]])
+    est = _FakeFocalWithRaw(gamma=1.0, probs=probs).fit(np.zeros((3, 1)), [0, 1, 0])
+    X = np.zeros((3, 1))
+    relation = ConfidenceRelationDisplay.from_estimator(est, X)
+    np.testing.assert_allclose(relation.scatter_.get_offsets()[:, 1], [0.9, 0.7, 0.8])
+    phi = FocalPhiDisplay.from_estimator(est, X)
+    np.testing.assert_allclose(phi.rug_.get_xdata(), [0.9, 0.7, 0.8])
+    raw = ReliabilityDisplay.from_estimator(
+        est, X, [0, 1, 0], response_method="predict_raw_proba", kind="binary"
+    )
+    np.testing.assert_allclose(sorted(raw.line_.get_xdata()), [0.1, 0.2, 0.7])
+    recovered = ReliabilityDisplay.from_estimator(est, X, [0, 1, 0], kind="binary")
+    np.testing.assert_allclose(recovered.line_.get_xdata(), [0.5])
