@@ -138,8 +138,13 @@ def _gamma_from_estimator(estimator, owner):
     params = inner.get_params(deep=False) if hasattr(inner, "get_params") else {}
     name = type(inner).__name__
     for key in ("gamma", "criterion__gamma"):
-        if key in params and params[key] is not None:
-            return _check_real_order(params[key], f"{name}.{key}")
+        value = params.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and isinstance(getattr(inner, "gamma_", None), Real):
+            # A resolved order, e.g. TemperatureScaling(gamma="auto") once fitted.
+            return _check_real_order(inner.gamma_, f"{name}.gamma_")
+        return _check_real_order(value, f"{name}.{key}")
     raise ValueError(
         f"{owner}(gamma='auto') could not find the focal-loss order of {name}: "
         "it is not a FocalClassifier and exposes no 'gamma' or "
@@ -174,7 +179,8 @@ def _column_indices(y, n_classes):
         y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y))
     ):
         raise ValueError(
-            "In transformer mode y must hold the column index of each row's "
+            "Unknown label type: in transformer mode y must hold the column "
+            "index of each row's "
             f"class, integers in [0, {n_classes}); got dtype {y.dtype}. Encode "
             "labels with np.searchsorted(clf.classes_, y)."
         )
@@ -259,12 +265,12 @@ class _BaseProbaPostprocessor(
                 f"{type(self).__name__} in transformer mode (estimator=None) "
                 f"takes no fit parameters, got {sorted(fit_params)}."
             )
+        needs_y = self._needs_calibration_data()
+        if y is None and needs_y:
+            raise ValueError(self._missing_y_message())
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         X = self._check_transformer_input(X)
-        needs_y = self._needs_calibration_data()
         if y is None:
-            if needs_y:
-                raise ValueError(self._missing_y_message())
             y_idx = None
         else:
             y_idx = _column_indices(y, X.shape[1])
@@ -470,6 +476,28 @@ class _BaseProbaPostprocessor(
         """
         check_is_fitted(self)
         return self.estimator_.predict(X)
+
+    @available_if(_has_estimator)
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on the given data and labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,)
+            True labels for ``X``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` with respect to ``y``.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.
@@ -744,8 +772,6 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         self : object
             The fitted estimator.
         """
-        if isinstance(self.gamma, Real) and not np.isfinite(self.gamma):
-            raise ValueError(f"gamma must be finite, got {self.gamma!r}.")
         if self.estimator is None and self.gamma == "auto":
             raise ValueError(
                 "FocalPosteriorRecovery(gamma='auto') reads gamma from the "

@@ -1,0 +1,704 @@
+"""Tests for FocalPosteriorRecovery: transformer and meta-estimator modes."""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.optimize import minimize
+from scipy.special import log_softmax, softmax
+from sklearn import config_context
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import load_iris, make_classification
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    ShuffleSplit,
+    cross_val_predict,
+    cross_val_score,
+    train_test_split,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_focal import FocalPosteriorRecovery, theory
+from sklearn_focal.datasets import make_classification_with_posteriors
+
+# --------------------------------------------------------------------------
+# Independent references
+# --------------------------------------------------------------------------
+
+
+def reference_psi(q, gamma, alpha=None):
+    """Eq. (12)-(13) of Charoenphakdee et al., written out directly.
+
+    Valid for entries strictly inside (0, 1), where the closed form has no
+    0/0; the tests only feed it such rows.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    h = q / ((1 - q) ** gamma - gamma * (1 - q) ** (gamma - 1) * q * np.log(q))
+    if alpha is not None:
+        h = h / np.asarray(alpha)
+    return h / h.sum(axis=-1, keepdims=True)
+
+
+def reference_focal_minimizer(p, gamma):
+    """argmin_q sum_i p_i (1 - q_i)^gamma log(1/q_i), by BFGS on logits."""
+    p = np.asarray(p, dtype=np.float64)
+
+    def risk(z):
+        log_q = log_softmax(z)
+        q = np.exp(log_q)
+        return -np.sum(p * (1 - q) ** gamma * log_q)
+
+    result = minimize(risk, np.log(p), method="BFGS", options={"gtol": 1e-12})
+    return softmax(result.x)
+
+
+def _interior_rows(n, k, seed, concentration=1.0):
+    rng = np.random.default_rng(seed)
+    q = rng.dirichlet(np.full(k, concentration), size=n)
+    q = np.clip(q, 1e-4, None)  # keep the naive reference formula well defined
+    return q / q.sum(axis=1, keepdims=True)
+
+
+class _RecordingClassifier(ClassifierMixin, BaseEstimator):
+    """LogisticRegression that records the fit parameters it receives."""
+
+    def __init__(self, gamma=None):
+        self.gamma = gamma
+
+    def fit(self, X, y, sample_weight=None):
+        self.received_sample_weight_ = sample_weight
+        self.model_ = LogisticRegression().fit(X, y, sample_weight=sample_weight)
+        self.classes_ = self.model_.classes_
+        self.n_features_in_ = self.model_.n_features_in_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+class _NoWeightClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier whose fit takes no sample_weight."""
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+class _SkorchLikeClassifier(_NoWeightClassifier):
+    """Exposes a skorch-style criterion__gamma parameter."""
+
+    def __init__(self, criterion__gamma=1.5):
+        self.criterion__gamma = criterion__gamma
+
+
+@pytest.fixture(scope="module")
+def iris_split():
+    X, y = load_iris(return_X_y=True)
+    return train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+
+
+# --------------------------------------------------------------------------
+# Transformer mode
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_transform_is_psi(gamma, k):
+    q = _interior_rows(50, k, seed=k)
+    out = FocalPosteriorRecovery(gamma=gamma).fit(q).transform(q)
+    np.testing.assert_allclose(out, reference_psi(q, gamma), rtol=1e-10)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(out.argmax(axis=1), q.argmax(axis=1))
+
+
+def test_transform_with_alpha():
+    q = _interior_rows(30, 4, seed=1)
+    alpha = np.array([0.1, 0.2, 0.3, 0.4])
+    out = FocalPosteriorRecovery(gamma=2.0, alpha=alpha).fit(q).transform(q)
+    np.testing.assert_allclose(out, reference_psi(q, 2.0, alpha), rtol=1e-10)
+
+
+@pytest.mark.parametrize("gamma", [1.0, 3.0])
+def test_inverse_transform_is_the_focal_minimizer(gamma):
+    p = _interior_rows(5, 3, seed=2)
+    recovery = FocalPosteriorRecovery(gamma=gamma).fit(p)
+    q = recovery.inverse_transform(p)
+    expected = np.array([reference_focal_minimizer(row, gamma) for row in p])
+    np.testing.assert_allclose(q, expected, atol=1e-6)
+
+
+@given(
+    q=arrays(
+        np.float64,
+        (4, 3),
+        elements=st.floats(1e-3, 1.0, allow_nan=False, allow_infinity=False),
+    ),
+    gamma=st.floats(-8.0, 8.0),
+)
+def test_signed_map_round_trip(q, gamma):
+    q = q / q.sum(axis=1, keepdims=True)
+    recovery = FocalPosteriorRecovery(gamma=gamma).fit(q)
+    there = recovery.transform(q)
+    back = recovery.inverse_transform(there)
+    np.testing.assert_allclose(back, q, rtol=1e-7, atol=1e-12)
+    # The order of the classes is preserved: same predicted class.
+    np.testing.assert_array_equal(there.argmax(axis=1), q.argmax(axis=1))
+
+
+def test_negative_gamma_is_the_inverse_map():
+    q = _interior_rows(20, 4, seed=3)
+    flatten = FocalPosteriorRecovery(gamma=-2.0).fit(q).transform(q)
+    inverse = FocalPosteriorRecovery(gamma=2.0).fit(q).inverse_transform(q)
+    np.testing.assert_allclose(flatten, inverse, rtol=1e-12)
+    # Flattening: the top probability goes down where it is above 1/2.
+    confident = q.max(axis=1) > 0.5
+    assert np.all(flatten.max(axis=1)[confident] < q.max(axis=1)[confident])
+
+
+def test_map_is_continuous_at_zero():
+    q = _interior_rows(20, 3, seed=4)
+    for gamma in (1e-9, -1e-9, 0.0):
+        out = FocalPosteriorRecovery(gamma=gamma).fit(q).transform(q)
+        np.testing.assert_allclose(out, q, atol=1e-7)
+
+
+def test_transformer_auto_gamma_explains_why():
+    q = _interior_rows(5, 3, seed=0)
+    with pytest.raises(ValueError, match="transformer mode.*no|there is none"):
+        FocalPosteriorRecovery().fit(q)
+
+
+def test_transformer_fit_records_features_and_ignores_y():
+    q = _interior_rows(10, 3, seed=0)
+    recovery = FocalPosteriorRecovery(gamma=1.0).fit(q, np.zeros(10))
+    assert recovery.n_features_in_ == 3
+    assert recovery.gamma_ == 1.0
+    assert recovery.alpha_ is None
+    np.testing.assert_array_equal(
+        recovery.get_feature_names_out(), np.array(["x0", "x1", "x2"], dtype=object)
+    )
+
+
+def test_transformer_float32_is_preserved():
+    q = _interior_rows(10, 3, seed=0).astype(np.float32)
+    out = FocalPosteriorRecovery(gamma=2.0).fit(q).transform(q)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, reference_psi(q.astype(np.float64), 2.0), rtol=1e-5)
+
+
+def test_set_output_pandas_keeps_class_columns():
+    pd = pytest.importorskip("pandas")
+    q = pd.DataFrame(_interior_rows(10, 3, seed=0), columns=["cat", "dog", "eel"])
+    recovery = FocalPosteriorRecovery(gamma=2.0).set_output(transform="pandas")
+    out = recovery.fit_transform(q)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["cat", "dog", "eel"]
+    np.testing.assert_allclose(out.to_numpy(), reference_psi(q.to_numpy(), 2.0))
+    np.testing.assert_array_equal(out.index, q.index)
+
+
+def test_confidence_regime_transformer_mode():
+    q = _interior_rows(40, 3, seed=5)
+    recovery = FocalPosteriorRecovery(gamma=2.0).fit(q)
+    result = recovery.confidence_regime(q)
+    expected = theory.confidence_regime(q, 2.0)
+    np.testing.assert_array_equal(result.confidence, expected.confidence)
+    np.testing.assert_array_equal(result.region, expected.region)
+    # Cor. 9: a focal output with max q > 1/2 is under-confident.
+    confident = q.max(axis=1) > 0.5
+    assert np.all(result.confidence[confident] == theory.Confidence.UNDERCONFIDENT)
+
+
+def test_confidence_regime_of_a_flattening_map():
+    # With gamma_ < 0 the raw probabilities are the sharper ones: rows with
+    # max q > 1/2 are over-confident compared with the mapped output.
+    q = _interior_rows(40, 3, seed=6)
+    recovery = FocalPosteriorRecovery(gamma=-2.0).fit(q)
+    result = recovery.confidence_regime(q)
+    mapped = recovery.transform(q)
+    np.testing.assert_allclose(result.max_q, q.max(axis=1))
+    np.testing.assert_allclose(result.max_posterior, mapped.max(axis=1))
+    confident = q.max(axis=1) > 0.5
+    assert np.all(result.confidence[confident] == theory.Confidence.OVERCONFIDENT)
+    expected = np.sign(q.max(axis=1) - mapped.max(axis=1))
+    np.testing.assert_array_equal(result.confidence[confident], expected[confident])
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[0.5, 0.6], [0.5, 0.5]]), "row 0 sums to"),
+        (np.array([[0.5, 0.5], [0.2, 0.7]]), "row 1 sums to"),
+        (np.array([[1.5, -0.5], [0.5, 0.5]]), "Negative values"),
+        (np.array([[0.5, np.nan], [0.5, 0.5]]), "NaN"),
+        (np.array([[1.0], [1.0]]), "at least 2"),
+    ],
+)
+def test_transformer_bad_probabilities(X, match):
+    with pytest.raises(ValueError, match=match):
+        FocalPosteriorRecovery(gamma=2.0).fit(X)
+
+
+def test_transformer_K_differs_between_fit_and_transform():
+    recovery = FocalPosteriorRecovery(gamma=2.0).fit(_interior_rows(5, 3, seed=0))
+    with pytest.raises(ValueError, match="4 features.*expecting 3"):
+        recovery.transform(_interior_rows(5, 4, seed=0))
+    with pytest.raises(ValueError, match="4 features.*expecting 3"):
+        recovery.inverse_transform(_interior_rows(5, 4, seed=0))
+
+
+def test_transform_before_fit_raises():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        FocalPosteriorRecovery(gamma=1.0).transform(_interior_rows(2, 3, seed=0))
+
+
+def test_transformer_has_no_predict():
+    recovery = FocalPosteriorRecovery(gamma=1.0)
+    for method in ("predict", "predict_proba", "predict_log_proba", "score"):
+        assert not hasattr(recovery, method)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"gamma": "sharp"}, "gamma"),
+        ({"gamma": np.inf}, "gamma.*inf"),
+        ({"gamma": 2.0, "alpha": [1.0, 2.0]}, "alpha"),
+        ({"gamma": 2.0, "alpha": [1.0, -2.0, 1.0]}, "alpha"),
+        ({"gamma": 2.0, "cv": "folds"}, "cv"),
+    ],
+)
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        FocalPosteriorRecovery(**params).fit(_interior_rows(4, 3, seed=0))
+
+
+# --------------------------------------------------------------------------
+# gamma="fit"
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gaussian_posteriors():
+    X, y, eta = make_classification_with_posteriors(
+        20_000, 3, n_features=2, class_sep=1.5, random_state=0
+    )
+    return y, np.clip(eta, 1e-12, None) / np.clip(eta, 1e-12, None).sum(
+        axis=1, keepdims=True
+    )
+
+
+@pytest.mark.parametrize("true_gamma", [3.0, 1.0])
+def test_fit_recovers_the_focal_order_of_underconfident_scores(
+    gaussian_posteriors, true_gamma
+):
+    # Scores equal to the focal minimizer of the true posterior: the
+    # likelihood is maximal when the map undoes exactly that order.
+    y, eta = gaussian_posteriors
+    q = theory.focal_minimizer(eta, true_gamma)
+    recovery = FocalPosteriorRecovery(gamma="fit").fit(q, y)
+    assert recovery.gamma_ == pytest.approx(true_gamma, abs=0.4)
+
+
+def test_fit_flattens_overconfident_scores(gaussian_posteriors):
+    # Over-confident scores: a temperature below 1 applied to the posterior.
+    y, eta = gaussian_posteriors
+    q = softmax(2.0 * np.log(eta), axis=1)
+    recovery = FocalPosteriorRecovery(gamma="fit").fit(q, y)
+    assert recovery.gamma_ < -0.5
+    nll_raw = log_loss(y, q)
+    nll_fit = log_loss(y, recovery.transform(q))
+    assert nll_fit < nll_raw
+    np.testing.assert_array_equal(recovery.transform(q).argmax(axis=1), q.argmax(1))
+
+
+def test_fit_objective_is_the_nll():
+    # The fitted order minimizes the NLL of the mapped scores: a brute-force
+    # scan over gamma with sklearn's log_loss finds the same minimum.
+    y, eta = make_classification_with_posteriors(
+        3000, 3, class_sep=1.0, random_state=1
+    )[1:]
+    q = theory.focal_minimizer(eta, 2.0)
+    recovery = FocalPosteriorRecovery(gamma="fit").fit(q, y)
+    grid = np.linspace(-5, 8, 261)
+    losses = [
+        log_loss(
+            y, FocalPosteriorRecovery(gamma=g).fit(q).transform(q), labels=[0, 1, 2]
+        )
+        for g in grid
+    ]
+    best = grid[int(np.argmin(losses))]
+    assert recovery.gamma_ == pytest.approx(best, abs=0.06)
+    fitted = log_loss(y, recovery.transform(q), labels=[0, 1, 2])
+    assert fitted <= min(losses) + 1e-9
+
+
+def test_fit_integer_weights_equal_repetition():
+    y, eta = make_classification_with_posteriors(400, 3, random_state=2)[1:]
+    q = theory.focal_minimizer(eta, 1.5)
+    weights = np.random.default_rng(0).integers(0, 4, size=len(y))
+    weighted = FocalPosteriorRecovery(gamma="fit").fit(q, y, sample_weight=weights)
+    repeated = FocalPosteriorRecovery(gamma="fit").fit(
+        np.repeat(q, weights, axis=0), np.repeat(y, weights)
+    )
+    assert weighted.gamma_ == pytest.approx(repeated.gamma_, abs=1e-6)
+
+
+def test_fit_ignores_rows_with_zero_true_probability():
+    y, eta = make_classification_with_posteriors(2000, 3, random_state=3)[1:]
+    q = theory.focal_minimizer(eta, 2.0)
+    q_zero = q.copy()
+    q_zero[0] = np.eye(3)[(y[0] + 1) % 3]  # a confidently wrong row
+    a = FocalPosteriorRecovery(gamma="fit").fit(q[1:], y[1:])
+    b = FocalPosteriorRecovery(gamma="fit").fit(q_zero, y)
+    assert np.isfinite(b.gamma_)
+    assert b.gamma_ == pytest.approx(a.gamma_, abs=1e-6)
+
+
+def test_fit_with_alpha_searches_nonnegative_orders(gaussian_posteriors):
+    y, eta = gaussian_posteriors
+    alpha = np.array([0.5, 1.0, 2.0])
+    q = theory.focal_minimizer(eta, 2.0, alpha=alpha)
+    recovery = FocalPosteriorRecovery(gamma="fit", alpha=alpha).fit(q, y)
+    assert recovery.gamma_ == pytest.approx(2.0, abs=0.4)
+
+
+def test_transformer_fit_needs_column_index_labels():
+    q = _interior_rows(6, 3, seed=0)
+    with pytest.raises(ValueError, match="pass y"):
+        FocalPosteriorRecovery(gamma="fit").fit(q)
+    with pytest.raises(ValueError, match=re.escape("y[2] = 3 is not a column index")):
+        FocalPosteriorRecovery(gamma="fit").fit(q, [0, 1, 3, 0, 1, 2])
+    with pytest.raises(ValueError, match="Unknown label type.*searchsorted"):
+        FocalPosteriorRecovery(gamma="fit").fit(q, ["a", "b", "c", "a", "b", "c"])
+
+
+# --------------------------------------------------------------------------
+# Meta-estimator mode
+# --------------------------------------------------------------------------
+
+
+def test_meta_predict_proba_is_psi_of_the_estimator(iris_split):
+    X_train, X_test, y_train, _ = iris_split
+    model = FocalPosteriorRecovery(LogisticRegression(), gamma=2.0).fit(
+        X_train, y_train
+    )
+    reference = LogisticRegression().fit(X_train, y_train)
+    expected = reference_psi(reference.predict_proba(X_test), 2.0)
+    np.testing.assert_allclose(model.predict_proba(X_test), expected, rtol=1e-9)
+    np.testing.assert_allclose(model.transform(X_test), expected, rtol=1e-9)
+    np.testing.assert_allclose(
+        model.predict_log_proba(X_test), np.log(expected), rtol=1e-9
+    )
+    np.testing.assert_array_equal(model.predict(X_test), reference.predict(X_test))
+    np.testing.assert_array_equal(model.classes_, reference.classes_)
+    assert model.n_features_in_ == 4
+    assert model.gamma_ == 2.0
+    assert model.score(X_test, iris_split[3]) == reference.score(X_test, iris_split[3])
+
+
+def test_meta_string_labels_and_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = FocalPosteriorRecovery(LogisticRegression(max_iter=500), gamma=1.0)
+    model.fit(X, labels)
+    np.testing.assert_array_equal(model.classes_, ["setosa", "versicolor", "virginica"])
+    np.testing.assert_array_equal(model.feature_names_in_, X.columns)
+    assert set(model.predict(X)) <= set(labels)
+    names = model.get_feature_names_out()
+    assert list(names) == ["proba_setosa", "proba_versicolor", "proba_virginica"]
+    out = model.set_output(transform="pandas").transform(X)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(names)
+
+
+def test_meta_frozen_estimator_is_used_as_is(iris_split):
+    X_train, X_test, y_train, y_test = iris_split
+    clf = LogisticRegression(max_iter=500).fit(X_train, y_train)
+    coef = clf.coef_.copy()
+    frozen = FrozenEstimator(clf)
+    # Fit on other data: a frozen model must not be refitted.
+    model = FocalPosteriorRecovery(frozen, gamma="fit").fit(X_test, y_test)
+    assert model.estimator_ is frozen
+    np.testing.assert_array_equal(clf.coef_, coef)
+    # The calibration data are the fit data.
+    direct = FocalPosteriorRecovery(gamma="fit").fit(
+        clf.predict_proba(X_test), np.searchsorted(clf.classes_, y_test)
+    )
+    assert model.gamma_ == pytest.approx(direct.gamma_, abs=1e-8)
+
+
+def test_meta_fit_uses_cross_validated_probabilities():
+    X, y = make_classification(
+        600, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    cv = KFold(4, shuffle=True, random_state=0)
+    model = FocalPosteriorRecovery(LogisticRegression(), gamma="fit", cv=cv).fit(X, y)
+    held_out = cross_val_predict(
+        LogisticRegression(), X, y, cv=cv, method="predict_proba"
+    )
+    direct = FocalPosteriorRecovery(gamma="fit").fit(held_out, y)
+    assert model.gamma_ == pytest.approx(direct.gamma_, abs=1e-8)
+    # The final estimator is refitted on all the data.
+    full = LogisticRegression().fit(X, y)
+    np.testing.assert_allclose(model.estimator_.coef_, full.coef_)
+
+
+def test_meta_fit_rejects_cv_that_does_not_partition():
+    X, y = make_classification(100, n_classes=2, random_state=0)
+    cv = ShuffleSplit(n_splits=2, test_size=0.2, random_state=0)
+    with pytest.raises(ValueError, match="partition"):
+        FocalPosteriorRecovery(LogisticRegression(), gamma="fit", cv=cv).fit(X, y)
+
+
+def test_meta_fit_reports_a_class_missing_from_a_fold():
+    X, y = make_classification(60, n_classes=2, random_state=0)
+    y = y.copy()
+    y[:3] = 2  # a rare class, all in the first fold of an unshuffled KFold
+    with pytest.raises(ValueError, match=r"Classes \[2\] are missing"):
+        FocalPosteriorRecovery(LogisticRegression(), gamma="fit", cv=KFold(3)).fit(X, y)
+
+
+def test_meta_frozen_with_unknown_calibration_label(iris_split):
+    X_train, X_test, y_train, y_test = iris_split
+    keep = y_train < 2
+    clf = LogisticRegression().fit(X_train[keep], y_train[keep])
+    with pytest.raises(ValueError, match="not one of the estimator's classes"):
+        FocalPosteriorRecovery(FrozenEstimator(clf), gamma="fit").fit(X_test, y_test)
+
+
+def test_meta_estimator_without_predict_proba():
+    X, y = make_classification(50, random_state=0)
+    with pytest.raises(ValueError, match="predict_proba"):
+        FocalPosteriorRecovery(LinearSVC(), gamma=1.0).fit(X, y)
+
+
+def test_meta_requires_y():
+    X, _ = make_classification(20, random_state=0)
+    with pytest.raises(ValueError, match="requires y"):
+        FocalPosteriorRecovery(LogisticRegression(), gamma=1.0).fit(X)
+
+
+def test_auto_gamma_from_estimator_parameters():
+    X, y = make_classification(80, random_state=0)
+    model = FocalPosteriorRecovery(_RecordingClassifier(gamma=3.0)).fit(X, y)
+    assert model.gamma_ == 3.0
+    assert model.alpha_ is None  # alpha is read from focal models only
+    model = FocalPosteriorRecovery(_SkorchLikeClassifier(criterion__gamma=1.5))
+    assert model.fit(X, y).gamma_ == 1.5
+    # Through a Pipeline and a FrozenEstimator too.
+    inner = make_pipeline(StandardScaler(), _RecordingClassifier(gamma=0.5)).fit(X, y)
+    model = FocalPosteriorRecovery(FrozenEstimator(inner)).fit(X, y)
+    assert model.gamma_ == 0.5
+
+
+def test_auto_gamma_missing_is_a_clear_error():
+    X, y = make_classification(40, random_state=0)
+    with pytest.raises(ValueError, match="could not find the focal-loss order"):
+        FocalPosteriorRecovery(LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="not a focal-loss order"):
+        FocalPosteriorRecovery(_RecordingClassifier(gamma="scale")).fit(X, y)
+
+
+def test_meta_confidence_regime(iris_split):
+    X_train, X_test, y_train, _ = iris_split
+    model = FocalPosteriorRecovery(LogisticRegression(), gamma=2.0).fit(
+        X_train, y_train
+    )
+    result = model.confidence_regime(X_test)
+    expected = theory.confidence_regime(model.estimator_.predict_proba(X_test), 2.0)
+    np.testing.assert_array_equal(result.confidence, expected.confidence)
+    np.testing.assert_array_equal(result.region, expected.region)
+
+
+def test_inverse_transform_in_meta_mode(iris_split):
+    X_train, X_test, y_train, _ = iris_split
+    model = FocalPosteriorRecovery(LogisticRegression(), gamma=2.0).fit(
+        X_train, y_train
+    )
+    raw = model.estimator_.predict_proba(X_test)
+    np.testing.assert_allclose(
+        model.inverse_transform(model.predict_proba(X_test)), raw, rtol=1e-8
+    )
+    with pytest.raises(ValueError, match="4 columns but the estimator has 3"):
+        model.inverse_transform(_interior_rows(3, 4, seed=0))
+
+
+# --------------------------------------------------------------------------
+# Integration: Pipeline, GridSearchCV, cross_val_score, metadata routing
+# --------------------------------------------------------------------------
+
+
+def test_last_step_of_a_pipeline(iris_split):
+    X_train, X_test, y_train, y_test = iris_split
+    pipe = make_pipeline(
+        StandardScaler(), FocalPosteriorRecovery(LogisticRegression(), gamma=1.0)
+    ).fit(X_train, y_train)
+    proba = pipe.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert pipe.score(X_test, y_test) > 0.8
+
+
+def test_grid_search_and_cross_val_score():
+    X, y = make_classification(
+        300, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    search = GridSearchCV(
+        FocalPosteriorRecovery(LogisticRegression()),
+        {"gamma": [-1.0, 0.0, 1.0], "estimator__C": [0.1, 1.0]},
+        scoring="neg_log_loss",
+        cv=3,
+    ).fit(X, y)
+    assert search.best_params_["gamma"] in (-1.0, 0.0, 1.0)
+    scores = cross_val_score(
+        FocalPosteriorRecovery(LogisticRegression(), gamma="fit", cv=3),
+        X,
+        y,
+        cv=3,
+        scoring="neg_log_loss",
+    )
+    assert scores.shape == (3,)
+    assert np.all(np.isfinite(scores))
+
+
+def test_sample_weight_reaches_the_inner_fit():
+    X, y = make_classification(80, random_state=0)
+    weight = np.linspace(0.5, 2.0, len(y))
+    model = FocalPosteriorRecovery(_RecordingClassifier(), gamma=1.0)
+    model.fit(X, y, sample_weight=weight)
+    np.testing.assert_array_equal(model.estimator_.received_sample_weight_, weight)
+
+
+def test_sample_weight_unsupported_warns():
+    X, y = make_classification(80, random_state=0)
+    with pytest.warns(UserWarning, match="does not accept sample_weight"):
+        FocalPosteriorRecovery(_NoWeightClassifier(), gamma=1.0).fit(
+            X, y, sample_weight=np.ones(len(y))
+        )
+
+
+def test_metadata_routing_of_sample_weight():
+    X, y = make_classification(80, random_state=0)
+    weight = np.linspace(0.5, 2.0, len(y))
+    with config_context(enable_metadata_routing=True):
+        inner = _RecordingClassifier().set_fit_request(sample_weight=True)
+        model = FocalPosteriorRecovery(inner, gamma="fit", cv=2)
+        model.fit(X, y, sample_weight=weight)
+        np.testing.assert_array_equal(model.estimator_.received_sample_weight_, weight)
+
+        not_requested = _RecordingClassifier().set_fit_request(sample_weight=False)
+        model = FocalPosteriorRecovery(not_requested, gamma=1.0)
+        model.fit(X, y, sample_weight=weight)
+        assert model.estimator_.received_sample_weight_ is None
+
+        router = FocalPosteriorRecovery(inner, gamma=1.0).get_metadata_routing()
+        assert "estimator" in str(router)
+
+
+def test_clone_and_repr():
+    model = FocalPosteriorRecovery(LogisticRegression(C=2.0), gamma="fit", cv=3)
+    cloned = clone(model)
+    assert cloned.get_params()["estimator__C"] == 2.0
+    assert "gamma='fit'" in repr(model)
+
+
+def test_import_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sklearn_focal; "
+        "from sklearn_focal import FocalPosteriorRecovery, TemperatureScaling; "
+        "import sklearn_focal.datasets; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------
+# scikit-learn's estimator checks
+# --------------------------------------------------------------------------
+
+# Transformer mode takes probability rows. These checks feed it random real
+# numbers, which it rightly rejects ("rows must sum to 1").
+_NOT_PROBABILITIES = "the check feeds X that are not probability rows"
+TRANSFORMER_MODE_XFAIL = {
+    name: _NOT_PROBABILITIES
+    for name in (
+        "check_all_zero_sample_weights_error",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_readonly_memmap_input",
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weights_list",
+        "check_sample_weights_not_an_array",
+        "check_sample_weights_not_overwritten",
+        "check_sample_weights_pandas_series",
+        "check_sample_weights_shape",
+        "check_transformer_data_not_an_array",
+        "check_transformer_general",
+        "check_transformer_preserve_dtypes",
+    )
+}
+
+
+def _expected_failed_checks(estimator):
+    if estimator.estimator is None:
+        return TRANSFORMER_MODE_XFAIL
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        FocalPosteriorRecovery(LogisticRegression(), gamma=2.0),
+        FocalPosteriorRecovery(LogisticRegression(), gamma="fit", cv=3),
+        FocalPosteriorRecovery(gamma=2.0),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        check(estimator)
