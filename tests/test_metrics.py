@@ -669,3 +669,18 @@ def test_bootstrap_is_percentile_over_resampled_rows(kind, strategy):
     low, high = np.percentile(replicates, [2.5, 97.5])
     assert ci.low == pytest.approx(low, abs=1e-12)
     assert ci.high == pytest.approx(high, abs=1e-12)
+
+
+def test_weighted_quantile_edges_are_inverted_cdf_quantiles():
+    rng = np.random.default_rng(5)
+    p = rng.uniform(size=50)
+    y = rng.integers(0, 2, 50)
+    w = rng.integers(1, 5, 50)
+    result = binned_calibration(
+        y, p, n_bins=4, strategy="quantile", kind="binary", sample_weight=w
+    )
+    expected = np.quantile(np.repeat(p, w), [0.25, 0.5, 0.75], method="inverted_cdf")
+    np.testing.assert_allclose(result.bin_edges[0, 1:-1], expected)
+    np.testing.assert_allclose(result.bin_edges[0, [0, -1]], [0.0, 1.0])
+    # each equal-mass bin holds about a quarter of the weight
+    assert np.all(np.abs(result.bin_weight / w.sum() - 0.25) < 0.1)
