@@ -81,6 +81,8 @@ def _synthetic_split(quick, random_state):
 def _progress_callback(label, out):
     from skorch.callbacks import Callback
 
+    interactive = hasattr(out, "isatty") and out.isatty()
+
     class EpochProgress(Callback):
         """One status line per model, rewritten every epoch."""
 
@@ -89,15 +91,17 @@ def _progress_callback(label, out):
 
         def on_epoch_end(self, net, **kwargs):
             epoch = net.history[-1]
-            line = (
-                f"\r  training {label:<24} epoch {epoch['epoch']:3d}/{net.max_epochs}"
+            self.line_ = (
+                f"  training {label:<26} epoch {epoch['epoch']:3d}/{net.max_epochs}"
                 f"  train loss {epoch['train_loss']:.4f}"
             )
-            out.write(line)
-            out.flush()
+            if interactive:
+                out.write("\r" + self.line_)
+                out.flush()
 
         def on_train_end(self, net, **kwargs):
-            out.write(f"  ({time.perf_counter() - self.start_:.1f} s)\n")
+            prefix = "" if interactive else self.line_
+            out.write(f"{prefix}  ({time.perf_counter() - self.start_:.1f} s)\n")
             out.flush()
 
     return EpochProgress()
