@@ -129,7 +129,8 @@ def _gamma_entropy_nats(p: np.ndarray, g: np.ndarray) -> np.ndarray:
     log_p = np.log(np.where(pos, p, 1.0))
     expo = (1.0 - p) ** g[..., None]  # (..., n)
     terms = np.where(pos, np.exp(expo * log_p), 0.0)
-    return np.log(terms.sum(axis=-1))
+    # The sum is >= sum(p) = 1; only rounding can push the log below 0.
+    return np.maximum(np.log(terms.sum(axis=-1)), 0.0)
 
 
 def gamma_entropy(pmf, gamma, *, base: float | None = 2):
