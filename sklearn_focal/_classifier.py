@@ -163,9 +163,13 @@ class FocalClassifier(NeuralNetClassifier):
 
     Notes
     -----
-    ``predict`` is the arg-max of the raw output, which equals the arg-max of
-    the recovered posterior (Prop. 12: ``psi`` preserves the order of the
-    entries). With ``label_smoothing = eps > 0`` the loss is minimized by the
+    ``predict`` is the arg-max of the raw output ``q`` whatever ``posterior``
+    says. Without ``alpha`` it equals the arg-max of the recovered posterior
+    (Prop. 12: ``psi`` preserves the order of the entries). With non-uniform
+    ``alpha`` the recovered posterior undoes the class weighting, so
+    ``predict`` (the alpha-weighted decision the loss was trained for) is the
+    arg-max of ``alpha_ * predict_proba(X)``, which may differ from the
+    arg-max of ``predict_proba(X)`` (the unweighted Bayes decision). With ``label_smoothing = eps > 0`` the loss is minimized by the
     focal minimizer of the smoothed posterior ``(1 - eps) * eta + eps / K``;
     ``psi`` recovers that smoothed posterior.
 
@@ -413,7 +417,8 @@ class FocalClassifier(NeuralNetClassifier):
         """
         if "callbacks" in params and not self.initialized_:
             vars(self)["callbacks"] = params.pop("callbacks")
-        return super().set_params(**params)
+        with self._device_context():
+            return super().set_params(**params)
 
     def _get_param_names(self):
         # skorch lists every attribute not ending in "_"; private state such as
@@ -423,13 +428,15 @@ class FocalClassifier(NeuralNetClassifier):
     def _validate_params(self):
         # Called by _fit_context and by skorch's initialize(): scikit-learn's
         # declarative constraints on our parameters, then skorch's own check
-        # of the ``prefix__name`` arguments.
+        # of the ``prefix__name`` arguments, which needs the initialized
+        # components (they register the ``module__`` ... prefixes).
         validate_parameter_constraints(
             self._parameter_constraints,
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        super()._validate_params()
+        if "module_" in vars(self):
+            super()._validate_params()
 
     @contextlib.contextmanager
     def _device_context(self):
@@ -621,7 +628,11 @@ class FocalClassifier(NeuralNetClassifier):
         return theory.psi(q, float(self.gamma), alpha=self.alpha_)
 
     def predict(self, X):
-        """Predicted class labels (the arg-max of the raw or recovered output).
+        """Predicted class labels: the arg-max of the raw output ``q``.
+
+        Without ``alpha`` this is also the arg-max of ``predict_proba``
+        (Prop. 12); with ``alpha`` it is the arg-max of
+        ``alpha_ * predict_proba``.
 
         Parameters
         ----------

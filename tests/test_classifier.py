@@ -1,0 +1,265 @@
+"""Tests for FocalClassifier: sklearn API, skorch integration, real data."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skorch")
+import scipy.sparse as sp  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.datasets import load_digits, make_blobs  # noqa: E402
+from sklearn.metrics import log_loss  # noqa: E402
+from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from sklearn_focal import FocalClassifier, theory  # noqa: E402
+from sklearn_focal.losses import FocalLoss  # noqa: E402
+
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=10, lr=0.02, batch_size=64)
+
+# Every scikit-learn common check passes; a check that could not would be
+# listed here with the reason.
+EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+
+
+@parametrize_with_checks(
+    [FocalClassifier(random_state=0, **FAST)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=240, centers=3, cluster_std=1.0, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+def _fast(**kwargs):
+    return FocalClassifier(**{**FAST, "random_state": 0, **kwargs})
+
+
+# --------------------------------------------------------------------------- #
+# posteriors and predictions
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("gamma", [0.0, 1.0, 3.0])
+@pytest.mark.parametrize("alpha", [None, "balanced", [1.0, 2.0, 0.5]])
+def test_predict_is_argmax_of_raw_and_recovered(blobs, gamma, alpha):
+    X, y = blobs
+    clf = _fast(gamma=gamma, alpha=alpha).fit(X, y)
+    raw = clf.predict_raw_proba(X)
+    recovered = clf.predict_proba(X)
+    pred = clf.predict(X)
+    np.testing.assert_array_equal(pred, clf.classes_[raw.argmax(1)])
+    if alpha is None:
+        # Prop. 12: psi preserves the arg-max.
+        np.testing.assert_array_equal(pred, clf.classes_[recovered.argmax(1)])
+    else:
+        # psi_i is proportional to h(q_i) / alpha_i with h increasing, so the
+        # alpha-weighted recovered posterior keeps the arg-max of q.
+        weighted = recovered * clf.alpha_
+        np.testing.assert_array_equal(pred, clf.classes_[weighted.argmax(1)])
+    np.testing.assert_allclose(recovered, theory.psi(raw, gamma, alpha=clf.alpha_))
+    np.testing.assert_allclose(recovered.sum(1), 1.0)
+    # posterior only changes what predict_proba reports, not the training.
+    clf.set_params(posterior="raw")
+    np.testing.assert_array_equal(clf.predict_proba(X), raw)
+
+
+def test_alpha_resolution(blobs):
+    X, y = blobs
+    keep = np.r_[
+        np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:40], np.flatnonzero(y == 2)[:20]
+    ]
+    Xs, ys = X[keep], y[keep]
+    clf = _fast(alpha="balanced", max_epochs=1).fit(Xs, ys)
+    counts = np.array([80, 40, 20])
+    np.testing.assert_allclose(clf.alpha_, 140 / (3 * counts))
+    np.testing.assert_allclose(clf.criterion_.alpha.numpy(), clf.alpha_, rtol=1e-6)
+    assert _fast(max_epochs=1).fit(Xs, ys).alpha_ is None
+    with pytest.raises(ValueError, match="alpha"):
+        _fast(alpha=[1.0, 2.0], max_epochs=1).fit(Xs, ys)
+    with pytest.raises(ValueError, match="alpha"):
+        _fast(alpha=[1.0, 0.0, 1.0], max_epochs=1).fit(Xs, ys)
+
+
+def test_parameters_reach_the_criterion(blobs):
+    X, y = blobs
+    clf = _fast(max_epochs=1, gamma=0.5, label_smoothing=0.1).fit(X, y)
+    assert isinstance(clf.criterion_, FocalLoss)
+    assert clf.criterion_.gamma == 0.5 and clf.criterion_.label_smoothing == 0.1
+    clf.set_params(gamma=3.0).fit(X, y)
+    assert clf.criterion_.gamma == 3.0
+    assert clf.predict_proba(X[:3]).shape == (3, 3)
+    clf.set_params(criterion__reduction="sum").fit(X, y)
+    assert clf.criterion_.reduction == "sum"
+
+
+def test_grid_search_over_gamma_with_refit(blobs):
+    X, y = blobs
+    search = GridSearchCV(_fast(), {"gamma": [0, 1, 2, 3]}, cv=2, refit=True)
+    search.fit(X, y)
+    assert search.best_params_["gamma"] in (0, 1, 2, 3)
+    best = search.best_estimator_
+    assert best.criterion_.gamma == best.gamma
+    assert search.score(X, y) > 0.8
+
+
+def test_pipeline_and_clone(blobs):
+    X, y = blobs
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", _fast())]).fit(X * 10 + 3, y)
+    assert pipe.score(X * 10 + 3, y) > 0.8
+    clf = _fast(gamma=1.5, alpha="balanced", module__dropout=0.1)
+    cloned = clone(clf)
+    assert cloned.get_params(deep=False).keys() == clf.get_params(deep=False).keys()
+    assert cloned.gamma == 1.5 and cloned.module__dropout == 0.1
+
+
+def test_pickle_and_joblib_round_trip(blobs):
+    X, y = blobs
+    clf = _fast().fit(X, y)
+    expected = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    buffer = io.BytesIO()
+    joblib.dump(clf, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).predict_proba(X), expected)
+    assert restored.device == "auto"
+
+
+def test_random_state_reproducible_and_leaves_global_rng_alone(blobs):
+    X, y = blobs
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first_clf = _fast(random_state=7).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), before)
+    first = first_clf.predict_proba(X)
+    second = _fast(random_state=7).fit(X, y).predict_proba(X)
+    third = _fast(random_state=8).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    assert not np.allclose(first, third)
+
+
+def test_device_auto_resolves_and_is_kept(blobs):
+    X, y = blobs
+    clf = _fast(max_epochs=1).fit(X, y)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(clf.module_.parameters()).device.type == expected
+    assert clf.device == "auto" and clf.get_params()["device"] == "auto"
+
+
+# --------------------------------------------------------------------------- #
+# inputs
+# --------------------------------------------------------------------------- #
+def test_string_and_noncontiguous_labels(blobs):
+    X, y = blobs
+    for labels in (np.array(["cat", "dog", "emu"]), np.array([-5, 10, 99])):
+        clf = _fast().fit(X, labels[y])
+        np.testing.assert_array_equal(clf.classes_, labels)
+        assert set(clf.predict(X)) <= set(labels)
+        assert clf.score(X, labels[y]) > 0.8
+    with pytest.raises(ValueError, match="one class"):
+        _fast().fit(X, np.zeros(len(X)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_numeric_dtypes(blobs, dtype):
+    X, y = blobs
+    clf = _fast(max_epochs=2).fit((X * 4).astype(dtype), y)
+    assert clf.predict_proba((X * 4).astype(dtype)).dtype == np.float64
+
+
+def test_dataframe_sets_feature_names(blobs):
+    pd = pytest.importorskip("pandas")
+    X, y = blobs
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    clf = _fast(max_epochs=2).fit(frame, pd.Series(y))
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b"])
+    np.testing.assert_allclose(clf.predict_proba(frame), clf.predict_proba(X), rtol=0)
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame.rename(columns={"a": "z"}))
+
+
+def test_sparse_input_is_rejected_clearly(blobs):
+    X, y = blobs
+    with pytest.raises(TypeError, match="dense"):
+        _fast().fit(sp.csr_matrix(X), y)
+
+
+def test_partial_fit_and_warm_start(blobs):
+    X, y = blobs
+    clf = _fast(max_epochs=1)
+    clf.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+    clf.partial_fit(X, y)
+    assert len(clf.history) == 2
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :1], y)
+    warm = _fast(max_epochs=2, warm_start=True).fit(X, y).fit(X, y)
+    assert len(warm.history) == 4
+
+
+def test_verbose_prints_skorch_epoch_table(blobs, capsys):
+    X, y = blobs
+    _fast(max_epochs=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "epoch" in out and "train_loss" in out
+
+
+# --------------------------------------------------------------------------- #
+# non-finite training
+# --------------------------------------------------------------------------- #
+class _BlowsUp(torch.nn.Module):
+    """Linear logits that turn NaN from the third epoch's first batch on."""
+
+    def __init__(self, n_features=2, n_classes=3, nan_after=None):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+        self.calls = 0
+        self.nan_after = nan_after
+
+    def forward(self, X):
+        self.calls += 1
+        out = self.linear(X)
+        if self.training and self.calls > self.nan_after:
+            out = out * float("nan")
+        return out
+
+
+def test_nan_loss_stops_with_epoch_in_message(blobs):
+    X, y = blobs
+    # 240 samples / batch 64 = 4 batches per epoch: call 9 is epoch 3, batch 1.
+    clf = FocalClassifier(_BlowsUp, module__nan_after=8, max_epochs=5, batch_size=64)
+    with pytest.raises(FloatingPointError, match="epoch 3, batch 1"):
+        clf.fit(X, y)
+    for param in clf.module_.parameters():
+        assert torch.isfinite(param).all()
+
+
+# --------------------------------------------------------------------------- #
+# real data
+# --------------------------------------------------------------------------- #
+@pytest.mark.slow
+def test_digits_focal_accuracy_and_recovered_nll():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    focal = FocalClassifier(gamma=2, random_state=0).fit(X_train, y_train)
+    cross_entropy = FocalClassifier(gamma=0, random_state=0).fit(X_train, y_train)
+    acc_focal = focal.score(X_test, y_test)
+    acc_ce = cross_entropy.score(X_test, y_test)
+    assert acc_focal > 0.9
+    assert abs(acc_focal - acc_ce) <= 0.02
+    nll_raw = log_loss(y_test, focal.predict_raw_proba(X_test), labels=focal.classes_)
+    nll_recovered = log_loss(y_test, focal.predict_proba(X_test), labels=focal.classes_)
+    assert nll_recovered < nll_raw
