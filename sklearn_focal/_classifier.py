@@ -169,8 +169,10 @@ class FocalClassifier(NeuralNetClassifier):
     ``alpha`` the recovered posterior undoes the class weighting, so
     ``predict`` (the alpha-weighted decision the loss was trained for) is the
     arg-max of ``alpha_ * predict_proba(X)``, which may differ from the
-    arg-max of ``predict_proba(X)`` (the unweighted Bayes decision). With ``label_smoothing = eps > 0`` the loss is minimized by the
-    focal minimizer of the smoothed posterior ``(1 - eps) * eta + eps / K``;
+    arg-max of ``predict_proba(X)`` (the unweighted Bayes decision).
+
+    With ``label_smoothing = eps > 0`` the loss is minimized by the focal
+    minimizer of the smoothed posterior ``(1 - eps) * eta + eps / K``;
     ``psi`` recovers that smoothed posterior.
 
     A non-finite loss (or gradient) during training raises a
