@@ -199,7 +199,7 @@ def _true_class_log_proba(log_proba, y):
     return log_proba[np.arange(log_proba.shape[0]), y]
 
 
-def _minimize_on_interval(objective, bounds, n_grid=41):
+def _minimize_on_interval(objective, bounds, n_grid=17, xatol=1e-7):
     """Global-then-local minimization of a 1-D function on an interval.
 
     A coarse grid finds the basin, bounded Brent refines it. Objectives here
@@ -216,7 +216,7 @@ def _minimize_on_interval(objective, bounds, n_grid=41):
     lo = grid[max(best - 1, 0)]
     hi = grid[min(best + 1, n_grid - 1)]
     result = minimize_scalar(
-        objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+        objective, bounds=(lo, hi), method="bounded", options={"xatol": xatol}
     )
     if result.fun <= values[best]:
         return float(result.x)

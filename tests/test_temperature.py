@@ -1,0 +1,396 @@
+"""Tests for TemperatureScaling (TS_NLL, TS_FL) and its composition with Psi."""
+
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+from scipy.optimize import minimize_scalar
+from scipy.special import softmax
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.datasets import make_classification
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, cross_val_predict, train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.fixes import parse_version
+
+from sklearn_focal import FocalPosteriorRecovery, TemperatureScaling, theory
+from sklearn_focal.datasets import make_classification_with_posteriors
+
+SKLEARN_HAS_TEMPERATURE = parse_version(sklearn.__version__) >= parse_version("1.8")
+
+
+def reference_temperature(logits, y, gamma=0.0, weights=None):
+    """Temperature minimizing the mean focal loss, computed in probability space.
+
+    A plain scan over T followed by Brent's method: independent of the
+    estimator's log-space objective.
+    """
+
+    def loss(T):
+        p = softmax(logits / T, axis=1)[np.arange(len(y)), y]
+        with np.errstate(divide="ignore"):
+            return np.average(-((1 - p) ** gamma) * np.log(p), weights=weights)
+
+    grid = np.exp(np.linspace(-4, 4, 161))
+    best = int(np.argmin([loss(T) for T in grid]))
+    result = minimize_scalar(
+        loss,
+        bounds=(grid[max(best - 1, 0)], grid[min(best + 1, 160)]),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    return result.x
+
+
+@pytest.fixture(scope="module")
+def overconfident():
+    """Over-confident scores q = softmax(3 log eta) with labels drawn from eta."""
+    _, y, eta = make_classification_with_posteriors(
+        4000, 4, n_features=3, class_sep=1.0, random_state=0
+    )
+    return softmax(3.0 * np.log(eta), axis=1), y, eta
+
+
+# --------------------------------------------------------------------------
+# Transformer mode
+# --------------------------------------------------------------------------
+
+
+def test_nll_temperature_matches_reference(overconfident):
+    q, y, _ = overconfident
+    ts = TemperatureScaling().fit(q, y)
+    assert ts.temperature_ == pytest.approx(reference_temperature(np.log(q), y), 1e-5)
+    # The scores were eta sharpened by a factor 3: T comes out close to 3.
+    assert ts.temperature_ == pytest.approx(3.0, rel=0.1)
+    assert ts.gamma_ is None
+    out = ts.transform(q)
+    np.testing.assert_allclose(out, softmax(np.log(q) / ts.temperature_, axis=1))
+    np.testing.assert_array_equal(out.argmax(axis=1), q.argmax(axis=1))
+
+
+@pytest.mark.parametrize("gamma", [1.0, 3.0])
+def test_focal_temperature_matches_reference(overconfident, gamma):
+    q, y, _ = overconfident
+    ts = TemperatureScaling(objective="focal", gamma=gamma).fit(q, y)
+    expected = reference_temperature(np.log(q), y, gamma=gamma)
+    assert ts.temperature_ == pytest.approx(expected, rel=1e-5)
+    assert ts.gamma_ == gamma
+
+
+def test_logits_input_equals_proba_input(overconfident):
+    q, y, _ = overconfident
+    logits = np.log(q) + 7.0  # a row constant does not change the softmax
+    a = TemperatureScaling().fit(q, y)
+    b = TemperatureScaling(input="logits").fit(logits, y)
+    assert a.temperature_ == pytest.approx(b.temperature_, rel=1e-8)
+    np.testing.assert_allclose(a.transform(q), b.transform(logits), rtol=1e-9)
+
+
+def test_sample_weight_equals_repetition(overconfident):
+    q, y, _ = overconfident
+    q, y = q[:500], y[:500]
+    weights = np.random.default_rng(0).integers(0, 4, size=len(y))
+    a = TemperatureScaling().fit(q, y, sample_weight=weights)
+    b = TemperatureScaling().fit(np.repeat(q, weights, axis=0), np.repeat(y, weights))
+    assert a.temperature_ == pytest.approx(b.temperature_, rel=1e-6)
+
+
+def test_rows_with_zero_true_probability_are_left_out(overconfident):
+    q, y, _ = overconfident
+    q_bad = q.copy()
+    q_bad[0] = np.eye(4)[(y[0] + 1) % 4]
+    a = TemperatureScaling().fit(q[1:], y[1:])
+    b = TemperatureScaling().fit(q_bad, y)
+    assert b.temperature_ == pytest.approx(a.temperature_, rel=1e-6)
+    assert np.all(np.isfinite(b.transform(q_bad)))
+
+
+def test_set_output_pandas_and_feature_names(overconfident):
+    pd = pytest.importorskip("pandas")
+    q, y, _ = overconfident
+    frame = pd.DataFrame(q, columns=["a", "b", "c", "d"])
+    out = TemperatureScaling().set_output(transform="pandas").fit(frame, y)
+    result = out.transform(frame)
+    assert list(result.columns) == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(
+    "params, X, y, match",
+    [
+        ({"objective": "focal"}, None, None, "needs gamma"),
+        ({"gamma": 2.0}, None, None, "only used with objective='focal'"),
+        ({"objective": "focal", "gamma": "auto"}, None, None, "transformer mode"),
+        ({}, np.array([[0.5, 0.6], [0.5, 0.5]]), [0, 1], "row 0 sums to"),
+        ({}, np.array([[0.5, 0.5], [0.5, 0.5]]), [0, 2], "not a column index"),
+        ({}, np.array([[0.5, 0.5], [0.5, 0.5]]), None, "requires y"),
+        ({"input": "logits"}, np.array([[1.0], [2.0]]), [0, 0], "at least 2"),
+        ({"objective": "cross-entropy"}, None, None, "objective"),
+        ({"input": "scores"}, None, None, "input"),
+    ],
+)
+def test_transformer_bad_input(params, X, y, match):
+    if X is None:
+        X, y = np.array([[0.7, 0.3], [0.2, 0.8]]), [0, 1]
+    with pytest.raises(ValueError, match=match):
+        TemperatureScaling(**params).fit(X, y)
+
+
+def test_transformer_K_differs_between_fit_and_transform(overconfident):
+    q, y, _ = overconfident
+    ts = TemperatureScaling().fit(q, y)
+    with pytest.raises(ValueError, match="3 features.*expecting 4"):
+        ts.transform(np.full((2, 3), 1 / 3))
+
+
+# --------------------------------------------------------------------------
+# TS_FL followed by Psi: the pipeline of the paper's Sec. 6.1
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gamma", [2.0, 4.0])
+def test_ts_fl_then_psi_recovers_the_posterior(gamma):
+    # A model whose scores are the focal minimizer of eta, sharpened by a
+    # factor 2 (as by an over-fitted network): TS_FL undoes the factor (the
+    # focal risk is minimized by the focal minimizer), then Psi recovers eta.
+    _, y, eta = make_classification_with_posteriors(
+        20_000, 3, n_features=2, class_sep=1.2, random_state=1
+    )
+    eta = np.clip(eta, 1e-12, None)
+    eta /= eta.sum(axis=1, keepdims=True)
+    focal_output = theory.focal_minimizer(eta, gamma)
+    q = softmax(2.0 * np.log(focal_output), axis=1)
+
+    ts_fl = TemperatureScaling(objective="focal", gamma=gamma).fit(q, y)
+    assert ts_fl.temperature_ == pytest.approx(2.0, rel=0.1)
+
+    pipe = make_pipeline(
+        TemperatureScaling(objective="focal", gamma=gamma),
+        FocalPosteriorRecovery(gamma=gamma),
+    ).fit(q, y)
+    recovered = pipe.transform(q)
+
+    def kl(p, r):
+        return np.mean(np.sum(p * (np.log(p) - np.log(r)), axis=1))
+
+    ts_nll = TemperatureScaling().fit(q, y).transform(q)
+    kl_fl_psi = kl(eta, recovered)
+    kl_fl = kl(eta, ts_fl.transform(q))
+    kl_nll = kl(eta, ts_nll)
+    print(
+        f"\ngamma={gamma}: KL(eta||TS_FL)={kl_fl:.4f} "
+        f"KL(eta||TS_NLL)={kl_nll:.4f} KL(eta||Psi(TS_FL))={kl_fl_psi:.5f}"
+    )
+    assert kl_fl_psi < 0.1 * kl_fl
+    assert kl_fl_psi < kl_nll
+    np.testing.assert_array_equal(recovered.argmax(axis=1), q.argmax(axis=1))
+
+
+def test_psi_wraps_temperature_scaling_in_meta_mode():
+    X, y = make_classification(
+        900, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    X_fit, X_cal, y_fit, y_cal = train_test_split(X, y, random_state=0)
+    clf = LogisticRegression().fit(X_fit, y_fit)
+    ts = TemperatureScaling(FrozenEstimator(clf), objective="focal", gamma="auto")
+    # gamma="auto" of TS cannot find an order in a LogisticRegression...
+    with pytest.raises(ValueError, match="could not find the focal-loss order"):
+        clone_fit = TemperatureScaling(
+            FrozenEstimator(clf), objective="focal", gamma="auto"
+        )
+        clone_fit.fit(X_cal, y_cal)
+    # ...but Psi reads the order from a TS_FL with an explicit gamma.
+    ts = TemperatureScaling(FrozenEstimator(clf), objective="focal", gamma=2.0)
+    model = FocalPosteriorRecovery(ts).fit(X_cal, y_cal)
+    assert model.gamma_ == 2.0
+    tempered = model.estimator_.predict_proba(X_cal)
+    np.testing.assert_allclose(
+        model.predict_proba(X_cal), theory.psi(tempered, 2.0), rtol=1e-10
+    )
+    np.testing.assert_array_equal(model.predict(X_cal), clf.predict(X_cal))
+
+
+# --------------------------------------------------------------------------
+# Meta-estimator mode
+# --------------------------------------------------------------------------
+
+
+def test_meta_frozen_fits_on_the_fit_data():
+    X, y = make_classification(
+        600, n_features=6, n_informative=4, n_classes=3, random_state=3
+    )
+    X_fit, X_cal, y_fit, y_cal = train_test_split(X, y, stratify=y, random_state=0)
+    clf = LogisticRegression(C=100, max_iter=1000).fit(X_fit[:60], y_fit[:60])
+    ts = TemperatureScaling(FrozenEstimator(clf)).fit(X_cal, y_cal)
+    expected = reference_temperature(np.log(clf.predict_proba(X_cal)), y_cal)
+    assert ts.temperature_ == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_allclose(
+        ts.predict_proba(X_cal),
+        softmax(np.log(clf.predict_proba(X_cal)) / ts.temperature_, axis=1),
+    )
+    np.testing.assert_array_equal(ts.predict(X_cal), clf.predict(X_cal))
+    np.testing.assert_array_equal(ts.classes_, clf.classes_)
+
+
+def test_meta_cross_validated_temperature():
+    X, y = make_classification(
+        600, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    cv = KFold(3, shuffle=True, random_state=0)
+    ts = TemperatureScaling(LogisticRegression(), cv=cv).fit(X, y)
+    held_out = cross_val_predict(
+        LogisticRegression(), X, y, cv=cv, method="predict_proba"
+    )
+    assert ts.temperature_ == pytest.approx(
+        reference_temperature(np.log(held_out), y), rel=1e-5
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_meta_logits_from_decision_function(n_classes):
+    X, y = make_classification(
+        400, n_features=5, n_informative=3, n_classes=n_classes, random_state=0
+    )
+    X_fit, X_cal, y_fit, y_cal = train_test_split(X, y, random_state=0)
+    svc = LinearSVC().fit(X_fit, y_fit)
+    ts = TemperatureScaling(FrozenEstimator(svc), input="logits").fit(X_cal, y_cal)
+    scores = svc.decision_function(X_cal)
+    if n_classes == 2:
+        scores = np.column_stack([np.zeros_like(scores), scores])
+    assert ts.temperature_ == pytest.approx(
+        reference_temperature(scores, y_cal), rel=1e-5
+    )
+    np.testing.assert_array_equal(ts.predict(X_cal), svc.predict(X_cal))
+    assert ts.predict_proba(X_cal).shape == (len(y_cal), n_classes)
+
+
+def test_meta_method_missing_for_input():
+    X, y = make_classification(60, random_state=0)
+    with pytest.raises(ValueError, match="predict_proba"):
+        TemperatureScaling(LinearSVC()).fit(X, y)
+    with pytest.raises(ValueError, match="decision_function"):
+        TemperatureScaling(MLPClassifier(max_iter=5), input="logits").fit(X, y)
+
+
+@pytest.mark.skipif(
+    not SKLEARN_HAS_TEMPERATURE,
+    reason="CalibratedClassifierCV(method='temperature') needs scikit-learn >= 1.8",
+)
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ts_nll_agrees_with_sklearn_temperature(n_classes, seed):
+    # Both wrap the same frozen model and calibrate on the same data. sklearn
+    # fits the inverse temperature beta on decision_function logits; ours
+    # fits T on log predict_proba. For multiclass logistic regression the two
+    # logits differ by a row constant, so beta = 1/T. For binary problems
+    # sklearn turns the decision value z into the logits (-z, z) while log
+    # predict_proba differs by z, so there beta = 1/(2T).
+    X, y = make_classification(
+        1500,
+        n_features=8,
+        n_informative=5,
+        n_classes=n_classes,
+        class_sep=0.8,
+        random_state=seed,
+    )
+    X_fit, X_cal, y_fit, y_cal = train_test_split(X, y, random_state=seed)
+    clf = LogisticRegression(C=1e3, max_iter=2000).fit(X_fit[:200], y_fit[:200])
+    ours = TemperatureScaling(FrozenEstimator(clf)).fit(X_cal, y_cal)
+    theirs = CalibratedClassifierCV(FrozenEstimator(clf), method="temperature")
+    theirs.fit(X_cal, y_cal)
+    beta = float(theirs.calibrated_classifiers_[0].calibrators[0].beta_)
+    scale = 2.0 if n_classes == 2 else 1.0
+    temperature_sklearn = 1.0 / (scale * beta)
+    print(
+        f"\nK={n_classes}: T ours={ours.temperature_:.6f} "
+        f"sklearn={temperature_sklearn:.6f}"
+    )
+    assert abs(ours.temperature_ - temperature_sklearn) < 1e-3
+    np.testing.assert_allclose(
+        ours.predict_proba(X_cal), theirs.predict_proba(X_cal), atol=1e-4
+    )
+
+
+# --------------------------------------------------------------------------
+# scikit-learn's estimator checks
+# --------------------------------------------------------------------------
+
+_NOT_PROBABILITIES = "the check feeds X that are not probability rows"
+_LABELS_NOT_COLUMNS = (
+    "the check's labels are not column indices of its X (3 classes, 2 columns)"
+)
+PROBA_TRANSFORMER_XFAIL = {
+    name: _NOT_PROBABILITIES
+    for name in (
+        "check_all_zero_sample_weights_error",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_readonly_memmap_input",
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weights_list",
+        "check_sample_weights_not_an_array",
+        "check_sample_weights_not_overwritten",
+        "check_sample_weights_pandas_series",
+        "check_sample_weights_shape",
+        "check_transformer_data_not_an_array",
+        "check_transformer_general",
+        "check_transformer_preserve_dtypes",
+    )
+}
+LOGITS_TRANSFORMER_XFAIL = {
+    name: _LABELS_NOT_COLUMNS
+    for name in (
+        "check_estimators_fit_returns_self",
+        "check_estimators_overwrite_params",
+        "check_readonly_memmap_input",
+        "check_sample_weights_not_an_array",
+        "check_sample_weights_not_overwritten",
+        "check_sample_weights_pandas_series",
+        "check_sample_weights_shape",
+    )
+}
+
+
+def _expected_failed_checks(estimator):
+    if estimator.estimator is not None:
+        return {}
+    if estimator.input == "logits":
+        return LOGITS_TRANSFORMER_XFAIL
+    return PROBA_TRANSFORMER_XFAIL
+
+
+@parametrize_with_checks(
+    [
+        TemperatureScaling(LogisticRegression(), cv=2),
+        TemperatureScaling(LogisticRegression(), objective="focal", gamma=2.0, cv=2),
+        TemperatureScaling(LinearSVC(), input="logits", cv=2),
+        TemperatureScaling(),
+        TemperatureScaling(input="logits"),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        check(estimator)
