@@ -12,6 +12,25 @@ from sklearn_focal import FocalRateDistortion
 from sklearn_focal import rate_distortion as rd
 from sklearn_focal._rate_distortion_display import RateDistortionDisplay
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_numba_thread():
+    """One numba thread per xdist worker (the conftest policy for BLAS/OpenMP).
+
+    The focal-minimizer kernels are parallel over rows; the searches here make
+    many small calls, for which thread start-up dominates on two shared cores.
+    """
+    try:
+        import numba
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(previous)
+
+
 EXPECTED_FAILED_CHECKS = {
     "check_fit1d": (
         "by design: a 1-D X is the natural input, a sample of symbol labels "
