@@ -24,15 +24,36 @@ entry of :math:`\\eta`.
 """
 
 # %%
-# Computing the minimizer on a family of posteriors
-# -------------------------------------------------
-# For K classes we take :math:`\eta = (t, \frac{1-t}{K-1}, \dots,
-# \frac{1-t}{K-1})` and sweep the top probability t. One vectorized call
-# solves all rows.
+# The paper's two panels
+# ----------------------
+# :class:`~sklearn_focal.plotting.ConfidenceRelationDisplay` takes
+# :math:`\eta = (t, \frac{1-t}{K-1}, \dots, \frac{1-t}{K-1})`, sweeps the top
+# probability t and solves all the rows in one vectorized call of
+# :func:`~sklearn_focal.theory.focal_minimizer`.
 import matplotlib.pyplot as plt
 import numpy as np
 
 from sklearn_focal import theory
+from sklearn_focal.plotting import ConfidenceRelationDisplay
+
+gammas = [0.5, 1.0, 2.0, 3.0, 5.0]
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+ConfidenceRelationDisplay.from_gammas(gammas, n_classes=2, ax=axes[0])
+axes[0].set(xlim=(0.5, 1), ylim=(0.5, 1), title="(a) binary: always underconfident")
+ConfidenceRelationDisplay.from_gammas(gammas, n_classes=1000, ax=axes[1])
+axes[1].set_title("(b) 1000 classes")
+for ax in axes:
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="upper left")
+fig.tight_layout()
+
+# %%
+# Zooming in on the overconfident region
+# --------------------------------------
+# The overconfidence in panel (b) is small in absolute terms; the difference
+# :math:`\max q^* - \max \eta` on a log axis shows where it happens: for
+# top probabilities below about :math:`\tau_{uc}`, and more for small γ
+# relative to the underconfidence that follows.
 
 
 def top_class_family(t, n_classes):
@@ -43,48 +64,24 @@ def top_class_family(t, n_classes):
     return eta
 
 
-gammas = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0]
-binary_t = np.linspace(0.5, 0.9999, 201)
-many_t = np.linspace(1e-3 + 1e-6, 0.9999, 400)
-binary = top_class_family(binary_t, 2)
+# Stop short of t = 1: one-hot rows are fixed points and carry no information.
+many_t = np.geomspace(1e-3 + 1e-6, 0.9999, 400)
 many = top_class_family(many_t, 1000)
+binary = top_class_family(np.linspace(0.5, 0.9999, 201), 2)
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+fig, ax = plt.subplots(figsize=(6.5, 4))
 for gamma in gammas:
-    q_binary = theory.focal_minimizer(binary, gamma)
     q_many = theory.focal_minimizer(many, gamma)
-    style = {"lw": 1 if gamma == 0 else 1.6, "label": f"γ = {gamma:g}"}
-    if gamma == 0:
-        style.update(color="k", ls="--")
-    axes[0].plot(binary_t, q_binary.max(axis=1), **style)
-    axes[1].plot(many_t, q_many.max(axis=1), **style)
-    axes[2].plot(many_t, q_many.max(axis=1) - many_t, **style)
-
-axes[0].set(
-    title="(a) binary: always underconfident",
-    xlabel=r"$\max_y \eta_y(x)$",
-    ylabel=r"$\max_y q^{\gamma,*}_y(x)$",
-    xlim=(0.5, 1),
-    ylim=(0.5, 1),
-)
-axes[1].set(
-    title="(b) 1000 classes",
-    xlabel=r"$\max_y \eta_y(x)$",
-    ylabel=r"$\max_y q^{\gamma,*}_y(x)$",
-    xlim=(0, 1),
-    ylim=(0, 1),
-)
-axes[2].axhline(0, color="k", lw=0.8)
-axes[2].set(
-    title="(c) 1000 classes: max q* − max η",
+    ax.plot(many_t, q_many.max(axis=1) - many_t, label=f"γ = {gamma:g}")
+ax.axhline(0, color="k", lw=0.8)
+ax.set(
+    title="1000 classes: max q* − max η",
     xlabel=r"$\max_y \eta_y(x)$",
     ylabel="> 0: overconfident,  < 0: underconfident",
     xscale="log",
     xlim=(1e-3, 1),
 )
-for ax in axes[:2]:
-    ax.set_aspect("equal")
-axes[0].legend(fontsize=8)
+ax.legend(fontsize=8)
 fig.tight_layout()
 
 # %%
@@ -94,7 +91,7 @@ fig.tight_layout()
 # :math:`\max q` with :math:`\max \Psi^\gamma(q)` (Def. 7) for each row. For the
 # 1000-class family, the largest true posterior up to which the minimizer is
 # overconfident:
-for gamma in gammas[1:]:
+for gamma in gammas:
     q = theory.focal_minimizer(many, gamma)
     regime = theory.confidence_regime(q, gamma)
     over = regime.confidence == theory.Confidence.OVERCONFIDENT
@@ -106,7 +103,7 @@ for gamma in gammas[1:]:
 
 # %%
 # And in the binary case no row is ever overconfident (Cor. 10):
-for gamma in gammas[1:]:
+for gamma in gammas:
     q = theory.focal_minimizer(binary[1:-1], gamma)
     regime = theory.confidence_regime(q, gamma)
     assert not np.any(regime.confidence == theory.Confidence.OVERCONFIDENT)

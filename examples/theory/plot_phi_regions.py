@@ -30,33 +30,23 @@ This example redraws the paper's Fig. 1 with
 # %%
 # φ^γ for several γ, regions for γ = 3
 # ------------------------------------
+# :class:`~sklearn_focal.plotting.FocalPhiDisplay` draws the curves and shades
+# the three regions of the highlighted γ, as in the paper.
 import matplotlib.pyplot as plt
 import numpy as np
 
 from sklearn_focal import theory
-
-gammas = [0.5, 1.0, 2.0, 3.0, 5.0]
-v = np.linspace(0.0, 1.0, 1001)
+from sklearn_focal.plotting import FocalPhiDisplay
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
-for gamma in gammas:
-    ax.plot(
-        v, theory.phi(v, gamma), lw=2 if gamma == 3 else 1.2, label=f"γ = {gamma:g}"
-    )
-
-gamma = 3.0
-t_oc, t_uc = theory.tau_oc(gamma), theory.tau_uc(gamma)
-ax.axvspan(0, t_oc, color="tab:red", alpha=0.15, label="ηOC region (γ = 3)")
-ax.axvspan(t_oc, t_uc, color="0.6", alpha=0.2, label="ambiguous (γ = 3)")
-ax.axvspan(t_uc, 1, color="tab:blue", alpha=0.1, label="ηUC region (γ = 3)")
-ax.axhline(1.0, color="k", lw=0.8, ls="--")
-for t, name in [(t_oc, r"$\tau_{oc}$"), (t_uc, r"$\tau_{uc}$")]:
+disp = FocalPhiDisplay.from_gammas(
+    [0.5, 1.0, 2.0, 3.0, 5.0], highlight_gamma=3.0, ax=ax
+)
+for t, name in [(disp.tau_oc, r"$\tau_{oc}$"), (disp.tau_uc, r"$\tau_{uc}$")]:
     ax.axvline(t, color="k", lw=0.8, ls=":")
     ax.annotate(name, (t, 0.05), xytext=(3, 0), textcoords="offset points")
 ax.set(
     xlabel=r"$v = \max_y q_y^{\gamma,*}(x)$",
-    ylabel=r"$\varphi^\gamma(v)$",
-    xlim=(0, 1),
     ylim=(0, 1.6),
     title=r"$\varphi^\gamma$ and the confidence regions of Thm 8",
 )
@@ -86,6 +76,7 @@ ax.plot(gamma_grid, theory.tau_uc(gamma_grid), "tab:blue", label=r"$\tau_{uc}^\g
 ax.set(xlabel="γ", ylabel=r"$\max_y q_y$", ylim=(0, 1), xlim=(0, 10))
 ax.text(6, 0.6, "underconfident", ha="center")
 ax.text(6, 0.02, "overconfident", ha="center", va="bottom", fontsize=8)
+ax.text(6, 0.11, "ambiguous", ha="center", va="bottom", fontsize=8)
 ax.legend()
 fig.tight_layout()
 
