@@ -74,8 +74,9 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     symbols_ : ndarray of shape (n_symbols,)
-        The symbols, sorted. A symbol that only received zero sample weight
-        is not a symbol of the source.
+        The symbols, sorted (row tuples for a multi-column ``X``). A symbol
+        that only received zero sample weight is not a symbol of the source,
+        exactly as if its samples had been removed.
     pmf_ : ndarray of shape (n_symbols,)
         The source pmf: weighted empirical frequencies, or the pmf given to
         :meth:`from_pmf`.
@@ -104,7 +105,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
     n_iter_ : int
         Local-search iterations (0 for exact and greedy codes).
     n_features_in_ : int
-        1, when ``fit`` received a 2-D single-column ``X``.
+        Number of columns, when ``fit`` received a 2-D ``X``.
     feature_names_in_ : ndarray of shape (1,)
         Column name, when ``X`` was a DataFrame with a string column name.
 
@@ -209,8 +210,10 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples,) or (n_samples, 1)
-            Samples of the source: any hashable labels (numbers, strings).
+        X : array-like of shape (n_samples,) or (n_samples, n_features)
+            Samples of the source: any hashable labels (numbers, strings),
+            as a 1-D array or a single column. With several columns, every
+            row is one symbol of a vector source (symbols are row tuples).
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
