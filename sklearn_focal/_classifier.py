@@ -57,6 +57,17 @@ def _resolve_device(device):
     return device
 
 
+def _max_abs(tensors):
+    """Max-norms of a list of tensors (fused where torch offers it)."""
+    foreach_norm = getattr(torch, "_foreach_norm", None)
+    if foreach_norm is not None:
+        try:
+            return [n.float() for n in foreach_norm(tensors, float("inf"))]
+        except (RuntimeError, TypeError):
+            pass
+    return [t.detach().abs().max().float() for t in tensors]
+
+
 def _softmax(logits):
     return torch.softmax(logits, dim=-1)
 
@@ -447,11 +458,14 @@ class FocalClassifier(NeuralNetClassifier):
         if not (isinstance(requested, str) and requested == "auto"):
             yield
             return
-        vars(self)["device"] = _resolve_device(requested)
+        resolved = _resolve_device(requested)
+        vars(self)["device"] = resolved
         try:
             yield
         finally:
-            vars(self)["device"] = requested
+            # Restore "auto" unless the block set a new device (set_params).
+            if vars(self).get("device") is resolved:
+                vars(self)["device"] = requested
 
     @contextlib.contextmanager
     def _rng_context(self):
@@ -535,9 +549,9 @@ class FocalClassifier(NeuralNetClassifier):
         grads = [
             p.grad for _, p in self.get_all_learnable_params() if p.grad is not None
         ]
-        check = (
-            loss + 0.0 * torch.stack([g.sum() for g in grads]).sum() if grads else loss
-        )
+        # One synchronization: the max-norm of every gradient, with the loss
+        # (NaN propagates through the norms and the max).
+        check = torch.stack([loss.float(), *_max_abs(grads)]).max() if grads else loss
         if not bool(torch.isfinite(check)):
             what = "loss" if not bool(torch.isfinite(loss)) else "gradient"
             epoch = len(self.history)

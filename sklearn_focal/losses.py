@@ -275,9 +275,41 @@ def focal_loss_with_logits(
         raise TypeError("target must be a torch.Tensor.")
     if input.ndim == 0:
         raise ValueError("input must have a class dimension; got a 0-d tensor.")
+    n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    weight = _as_weight(alpha, "alpha", n_classes)
+    return _focal_loss(
+        input, target, gamma, weight, reduction, int(ignore_index), label_smoothing
+    )
 
+
+def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smoothing):
+    """focal_loss_with_logits on validated parameters (the module's hot path)."""
     with _float32_region(input):
         x = input.float() if input.dtype in _LOW_PRECISION else input
+        if weight is not None:
+            weight = weight.to(device=x.device, dtype=x.dtype)
+        if (
+            x.ndim == 2
+            and not target.is_floating_point()
+            and target.dtype != torch.bool
+            and label_smoothing == 0.0
+            and target.shape == x.shape[:1]
+            and x.shape[1] > 1
+        ):
+            # Fast path: (N, C) logits with class indices.
+            labels = target.long()
+            valid = labels != ignore_index
+            labels = labels.masked_fill(~valid, 0)
+            per_sample = _HardTargetFocal.apply(x, labels, gamma)
+            sample_weight = valid.to(x.dtype)
+            if weight is not None:
+                sample_weight = sample_weight * weight[labels]
+            per_sample = per_sample * sample_weight
+            if reduction == "none":
+                return per_sample
+            if reduction == "sum":
+                return per_sample.sum()
+            return per_sample.sum() / sample_weight.sum()
         soft = target.is_floating_point()
         unbatched = x.ndim == 1
         if unbatched:
@@ -286,9 +318,6 @@ def focal_loss_with_logits(
         n_classes = x.shape[1]
         batch_shape = (x.shape[0],) + tuple(x.shape[2:])
         logits = x.movedim(1, -1).reshape(-1, n_classes)
-        weight = _as_weight(alpha, "alpha", n_classes)
-        if weight is not None:
-            weight = weight.to(device=x.device, dtype=x.dtype)
 
         if soft:
             if target.shape != x.shape:
@@ -502,14 +531,25 @@ class FocalLoss(nn.Module):
         self.register_buffer("alpha", _as_weight(alpha, "alpha"))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return focal_loss_with_logits(
+        if not isinstance(input, Tensor) or not input.is_floating_point():
+            raise TypeError("input must be a floating-point torch.Tensor of logits.")
+        if input.ndim == 0:
+            raise ValueError("input must have a class dimension; got a 0-d tensor.")
+        if self.alpha is not None:
+            n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+            if self.alpha.shape[0] != n_classes:
+                raise ValueError(
+                    f"alpha has {self.alpha.shape[0]} entries but the input has "
+                    f"{n_classes} classes."
+                )
+        return _focal_loss(
             input,
             target,
-            gamma=self.gamma,
-            alpha=self.alpha,
-            reduction=self.reduction,
-            ignore_index=self.ignore_index,
-            label_smoothing=self.label_smoothing,
+            self.gamma,
+            self.alpha,
+            self.reduction,
+            self.ignore_index,
+            self.label_smoothing,
         )
 
     def extra_repr(self) -> str:

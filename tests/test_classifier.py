@@ -21,7 +21,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from sklearn_focal import FocalClassifier, theory  # noqa: E402
 from sklearn_focal.losses import FocalLoss  # noqa: E402
 
-FAST = dict(hidden_layer_sizes=(16,), max_epochs=10, lr=0.02, batch_size=64)
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=12, lr=0.05, batch_size=-1)
 
 # Every scikit-learn common check passes; a check that could not would be
 # listed here with the reason.

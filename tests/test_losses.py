@@ -105,7 +105,10 @@ def test_soft_target_matches_mpmath(gamma):
         alpha=weights,
         reduction="none",
     ).numpy()
-    want = [float(_mp_focal_row(r, y, gamma, weights)) for r, y in zip(rows, targets)]
+    want = [
+        float(_mp_focal_row(r, y, gamma, weights))
+        for r, y in zip(rows, targets, strict=True)
+    ]
     np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-300)
 
 
@@ -138,7 +141,7 @@ def test_binary_matches_mpmath(gamma, alpha):
     got = binary_focal_loss_with_logits(
         torch.tensor(x), torch.tensor(y), gamma=gamma, alpha=alpha, reduction="none"
     ).numpy()
-    want = [float(_mp_binary(a, b, gamma, alpha)) for a, b in zip(x, y)]
+    want = [float(_mp_binary(a, b, gamma, alpha)) for a, b in zip(x, y, strict=True)]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
 
 
@@ -392,6 +395,7 @@ def test_losses_module_is_not_imported_by_the_package():
 
     code = (
         "import sys, sklearn_focal; "
-        "assert 'torch' not in sys.modules and 'sklearn_focal.losses' not in sys.modules"
+        "assert 'torch' not in sys.modules; "
+        "assert 'sklearn_focal.losses' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,143 @@
+"""Benchmark the focal loss and FocalClassifier against their baselines.
+
+Run ``python benchmarks/bench_loss.py`` (``--help`` for options). Every timing
+is repeated, the contenders are interleaved within each repetition, and the
+medians are quoted. CPU, float32. Ratios and goals (issue #3):
+
+- FocalLoss forward+backward / F.cross_entropy forward+backward, N=65536,
+  C=100: goal <= 1.2;
+- kornia.losses.focal_loss / FocalLoss, same task: goal >= 1.5 (ours faster);
+- FocalClassifier epoch time / skorch NeuralNetClassifier with
+  CrossEntropyLoss, same MLP, optimizer and data: goal <= 1.10.
+
+kornia is the ``bench`` extra; without it the second ratio is skipped.
+"""
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import platform
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import StandardScaler
+from skorch import NeuralNetClassifier
+
+from sklearn_focal import FocalClassifier
+from sklearn_focal._classifier import _MLP
+from sklearn_focal.losses import FocalLoss
+
+
+def _time_backward(loss_fn, logits, target):
+    logits.grad = None
+    start = time.perf_counter()
+    loss_fn(logits, target).backward()
+    return time.perf_counter() - start
+
+
+def bench_losses(n_samples, n_classes, repeats, gamma):
+    gen = torch.Generator().manual_seed(0)
+    logits = (3 * torch.randn(n_samples, n_classes, generator=gen)).requires_grad_()
+    target = torch.randint(0, n_classes, (n_samples,), generator=gen)
+    contenders = {
+        "F.cross_entropy": F.cross_entropy,
+        "FocalLoss": FocalLoss(gamma=gamma),
+    }
+    try:
+        import kornia
+
+        contenders["kornia focal_loss"] = lambda x, t: kornia.losses.focal_loss(
+            x, t, alpha=None, gamma=gamma, reduction="mean"
+        )
+    except ImportError:
+        print("kornia is not installed (pip install 'sklearn-focal[bench]'): skipped")
+    for fn in contenders.values():  # warm-up
+        _time_backward(fn, logits, target)
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            times[name].append(_time_backward(fn, logits, target))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _epoch_durations(net, X, y):
+    net.fit(X, y)
+    return list(net.history[:, "dur"])
+
+
+def bench_epochs(n_samples, n_features, n_classes, rounds, epochs):
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_features // 2,
+        n_classes=n_classes,
+        random_state=0,
+    )
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    common = dict(
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        batch_size=128,
+        max_epochs=epochs,
+        train_split=None,
+        iterator_train__shuffle=True,
+        verbose=0,
+        device="cpu",
+    )
+    focal = FocalClassifier(gamma=2.0, hidden_layer_sizes=(100,), **common)
+    baseline = NeuralNetClassifier(
+        _MLP,
+        module__n_features=n_features,
+        module__n_classes=n_classes,
+        module__hidden_layer_sizes=(100,),
+        criterion=torch.nn.CrossEntropyLoss,
+        **common,
+    )
+    durations = {"FocalClassifier": [], "NeuralNetClassifier+CE": []}
+    for _ in range(rounds):
+        durations["FocalClassifier"] += _epoch_durations(focal, X, y)
+        durations["NeuralNetClassifier+CE"] += _epoch_durations(baseline, X, y)
+    return {name: statistics.median(values) for name, values in durations.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--repeats", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    n, c = (4096, 100) if args.quick else (65536, 100)
+    epoch_rows = 2000 if args.quick else 20000
+
+    print(
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} thread(s), float32, CPU"
+    )
+    loss_times = bench_losses(n, c, args.repeats, gamma=2.0)
+    print(f"\nLoss forward+backward, N={n}, C={c}, gamma=2 (median of {args.repeats}):")
+    for name, value in loss_times.items():
+        print(f"  {name:<22s} {1e3 * value:8.2f} ms")
+    ratio = loss_times["FocalLoss"] / loss_times["F.cross_entropy"]
+    print(f"  FocalLoss / F.cross_entropy      = {ratio:.3f}  (goal <= 1.2)")
+    if "kornia focal_loss" in loss_times:
+        ratio = loss_times["kornia focal_loss"] / loss_times["FocalLoss"]
+        print(f"  kornia focal_loss / FocalLoss    = {ratio:.3f}  (goal >= 1.5)")
+
+    epoch_times = bench_epochs(epoch_rows, 20, 5, args.rounds, epochs=3)
+    print(
+        f"\nEpoch time, MLP (100,), Adam, batch 128, {epoch_rows} x 20, 5 classes "
+        f"(median of {3 * args.rounds} epochs each, interleaved fits):"
+    )
+    for name, value in epoch_times.items():
+        print(f"  {name:<22s} {1e3 * value:8.1f} ms")
+    ratio = epoch_times["FocalClassifier"] / epoch_times["NeuralNetClassifier+CE"]
+    print(f"  FocalClassifier / NeuralNetClassifier+CE = {ratio:.3f}  (goal <= 1.10)")
+
+
+if __name__ == "__main__":
+    main()
