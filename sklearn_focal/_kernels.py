@@ -88,7 +88,9 @@ def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
             else:
                 one_minus = 1.0 - v
                 pw = _power(one_minus, exponent, mode, m)
-                if not (_POWER_LOW <= pw <= _POWER_HIGH):
+                # v = 1 (one-hot rows) leaves the range or, for gamma = 1,
+                # makes the core 0; both go to the special path.
+                if one_minus == 0.0 or not (_POWER_LOW <= pw <= _POWER_HIGH):
                     special = True
                     break
                 value = inv_alpha[i] * v / (pw * (one_minus - gamma * v * math.log(v)))
@@ -232,7 +234,6 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
         sum_q = 0.0
         sum_w_over_d = 0.0
         sum_wr_over_d = 0.0
-        max_resid = 0.0
         for i in range(k):
             if target[i] == -np.inf:
                 continue
@@ -242,23 +243,23 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
             sum_q += q
             sum_w_over_d += w / d
             sum_wr_over_d += w * resid[i] / d
-            scaled = abs(resid[i]) / (1.0 + abs(target[i]))
-            if scaled > max_resid:
-                max_resid = scaled
         constraint = sum_q - 1.0
-        # Newton converges quadratically (g is nearly linear in the logit):
-        # one more step from a residual of _FINAL_STEP_BELOW reaches rounding.
-        final_step = (
-            max_resid <= _FINAL_STEP_BELOW and abs(constraint) <= _FINAL_STEP_BELOW
-        )
         delta_mu = (constraint - sum_wr_over_d) / sum_w_over_d
         largest_step = 0.0
         for i in range(k):
             if target[i] == -np.inf:
                 continue
             resid[i] = (resid[i] + delta_mu) / slope[i]
-            if abs(resid[i]) > largest_step:
+            if abs(resid[i]) > largest_step:  # resid now holds the step
                 largest_step = abs(resid[i])
+        # The Newton step in the logits is the relative error of q (and of
+        # 1 - q); convergence is quadratic, so one more step from a step of
+        # _FINAL_STEP_BELOW reaches rounding. A test on the constraint
+        # sum(q) = 1 alone would stop early when small entries sit next to
+        # one close to 1.
+        final_step = largest_step <= _FINAL_STEP_BELOW and abs(
+            delta_mu
+        ) <= _FINAL_STEP_BELOW * (1.0 + abs(mu))
         damping = 1.0 if largest_step <= _MAX_STEP else _MAX_STEP / largest_step
         for i in range(k):
             if target[i] > -np.inf:

@@ -726,11 +726,19 @@ def focal_regimes(p: ArrayLike, gamma: float) -> FocalRegimes:
 # --------------------------------------------------------------------------
 
 
-def _focal_terms_sum(targets, predictions, gamma, base):
-    """sum_i targets_i (1 - predictions_i)^gamma log(1/predictions_i), row-wise."""
+def _focal_terms_sum(targets, predictions, gamma, base, complements=None):
+    """sum_i targets_i (1 - predictions_i)^gamma log(1/predictions_i), row-wise.
+
+    ``complements`` optionally holds ``1 - predictions`` computed more
+    accurately than by subtraction (for entries close to 1).
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        modulating = np.power(1.0 - predictions, gamma)
-        surprise = -np.log(predictions)
+        if complements is None:
+            complements = 1.0 - predictions
+            surprise = -np.log(predictions)
+        else:
+            surprise = -np.log1p(-complements)
+        modulating = np.power(complements, gamma)
         terms = np.where(targets > 0, targets * modulating * surprise, 0.0)
     # q_i = 0 with p_i > 0 gives +inf (surprise inf, modulating 1).
     total = terms.sum(axis=1)
@@ -824,7 +832,18 @@ def min_focal_entropy(
     rows, one_row = _check_distribution(p, "p")
     x = rows.astype(np.float64)
     q = focal_minimizer(x, gamma)
-    total = _focal_terms_sum(x, q, gamma, base).astype(rows.dtype)
+    # 1 - q_i: the sum of the other entries for the largest one, whose log
+    # is ill-conditioned near 1 (q_max = 1 - 1e-12 is stored to 1e-4 relative
+    # in 1 - q_max); plain subtraction elsewhere.
+    complements = 1.0 - q
+    top = np.argmax(q, axis=1)
+    rows_index = np.arange(q.shape[0])
+    is_top = np.arange(q.shape[1]) == top[:, None]
+    others = np.where(is_top, 0.0, q).sum(axis=1)
+    complements[rows_index, top] = np.where(
+        q[rows_index, top] > 0.5, others, complements[rows_index, top]
+    )
+    total = _focal_terms_sum(x, q, gamma, base, complements).astype(rows.dtype)
     return rows.dtype.type(total[0]).item() if one_row else total
 
 

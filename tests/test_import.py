@@ -1,0 +1,28 @@
+"""``import sklearn_focal`` and its numpy-only modules never import torch."""
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_import_does_not_load_torch():
+    code = textwrap.dedent(
+        """
+        import sys
+        import sklearn_focal
+        from sklearn_focal import theory
+        sklearn_focal.theory.psi([0.6, 0.4], 2.0)
+        sklearn_focal.theory.focal_minimizer([0.6, 0.4], 2.0)
+        dir(sklearn_focal)
+        loaded = sorted(
+            name for name in ("torch", "skorch") if name in sys.modules
+        )
+        assert not loaded, loaded
+        print("ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
