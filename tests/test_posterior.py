@@ -702,3 +702,212 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         check(estimator)
+
+
+# --------------------------------------------------------------------------
+# With FocalClassifier (torch)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def focal_iris():
+    pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    return X, y
+
+
+def _small_focal(**params):
+    from sklearn_focal import FocalClassifier
+
+    defaults = dict(
+        hidden_layer_sizes=(16,), max_epochs=8, lr=0.02, random_state=0, verbose=0
+    )
+    return FocalClassifier(**(defaults | params))
+
+
+@pytest.mark.parametrize("posterior", ["recovered", "raw"])
+def test_psi_is_never_applied_twice(focal_iris, posterior):
+    X, y = focal_iris
+    clf = _small_focal(gamma=2.0, posterior=posterior).fit(X, y)
+    q = clf.predict_raw_proba(X)
+    expected = reference_psi(q, 2.0)
+    # Frozen model, meta-estimator mode fitting a clone, and inside a Pipeline.
+    frozen = FocalPosteriorRecovery(FrozenEstimator(clf)).fit(X, y)
+    np.testing.assert_allclose(frozen.predict_proba(X), expected, rtol=1e-8)
+    refit = FocalPosteriorRecovery(_small_focal(gamma=2.0, posterior=posterior))
+    refit.fit(X, y)
+    np.testing.assert_allclose(
+        refit.predict_proba(X),
+        reference_psi(refit.estimator_.predict_raw_proba(X), 2.0),
+        rtol=1e-8,
+    )
+    pipe = make_pipeline(StandardScaler(), _small_focal(gamma=2.0, posterior=posterior))
+    wrapped = FocalPosteriorRecovery(pipe).fit(X, y)
+    inner = wrapped.estimator_
+    raw = inner[-1].predict_raw_proba(inner[:-1].transform(X))
+    np.testing.assert_allclose(
+        wrapped.predict_proba(X), reference_psi(raw, 2.0), rtol=1e-8
+    )
+    # Recovering once is what the classifier itself reports when recovered.
+    if posterior == "recovered":
+        np.testing.assert_allclose(frozen.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(frozen.predict(X), clf.predict(X))
+
+
+def test_gamma_fit_starts_from_raw_focal_output(focal_iris):
+    X, y = focal_iris
+    clf = _small_focal(gamma=3.0, posterior="recovered").fit(X, y)
+    model = FocalPosteriorRecovery(FrozenEstimator(clf), gamma="fit").fit(X, y)
+    direct = FocalPosteriorRecovery(gamma="fit").fit(clf.predict_raw_proba(X), y)
+    assert model.gamma_ == pytest.approx(direct.gamma_, abs=1e-8)
+
+
+def test_auto_reads_gamma_and_alpha_from_focal_classifier(focal_iris):
+    X, y = focal_iris
+    keep = np.r_[0:50, 50:70, 100:150]  # imbalanced classes
+    clf = _small_focal(gamma=1.5, alpha="balanced").fit(X[keep], y[keep])
+    model = FocalPosteriorRecovery(FrozenEstimator(clf)).fit(X[keep], y[keep])
+    assert model.gamma_ == 1.5
+    np.testing.assert_allclose(model.alpha_, clf.alpha_)
+    q = clf.predict_raw_proba(X)
+    np.testing.assert_allclose(
+        model.predict_proba(X), reference_psi(q, 1.5, clf.alpha_), rtol=1e-8
+    )
+
+
+def test_temperature_scaling_reads_raw_focal_output(focal_iris):
+    from sklearn_focal import TemperatureScaling
+
+    X, y = focal_iris
+    clf = _small_focal(gamma=2.0, posterior="recovered").fit(X, y)
+    ts = TemperatureScaling(FrozenEstimator(clf), objective="focal", gamma="auto")
+    ts.fit(X, y)
+    direct = TemperatureScaling(objective="focal", gamma=2.0).fit(
+        clf.predict_raw_proba(X), y
+    )
+    assert ts.gamma_ == 2.0
+    assert ts.temperature_ == pytest.approx(direct.temperature_, rel=1e-8)
+
+
+def test_grid_search_over_estimator_gamma(focal_iris):
+    X, y = focal_iris
+    model = FocalPosteriorRecovery(_small_focal(max_epochs=4))
+    search = GridSearchCV(
+        model, {"estimator__gamma": [0.0, 2.0]}, scoring="neg_log_loss", cv=2
+    ).fit(X, y)
+    assert search.best_estimator_.gamma_ == search.best_params_["estimator__gamma"]
+    scores = cross_val_score(model, X, y, cv=2, scoring="neg_log_loss")
+    assert np.all(np.isfinite(scores))
+
+
+# --------------------------------------------------------------------------
+# Evidence (the paper's Fig. 3 claim, and the signed map on a real dataset)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_evidence_psi_recovers_posterior_on_focal_synthetic():
+    pytest.importorskip("torch")
+    from sklearn_focal import FocalClassifier, TemperatureScaling
+    from sklearn_focal.datasets import make_focal_synthetic
+    from sklearn_focal.metrics import (
+        expected_calibration_error,
+        posterior_kl_divergence,
+    )
+
+    X, y, _ = make_focal_synthetic(3000, random_state=0)
+    X_val, y_val, _ = make_focal_synthetic(2000, random_state=100)
+    X_test, y_test, eta = make_focal_synthetic(5000, random_state=200)
+    clf = FocalClassifier(
+        gamma=5.0,
+        hidden_layer_sizes=(32, 32),
+        max_epochs=20,
+        lr=0.01,
+        batch_size=256,
+        random_state=0,
+    ).fit(X, y)
+
+    raw = clf.predict_raw_proba(X_test)
+    psi = FocalPosteriorRecovery(FrozenEstimator(clf)).fit(X, y).predict_proba(X_test)
+    ts_nll = TemperatureScaling(FrozenEstimator(clf)).fit(X_val, y_val)
+    tempered = ts_nll.predict_proba(X_test)
+
+    results = {}
+    for name, proba in [("raw", raw), ("Psi", psi), ("TS_NLL", tempered)]:
+        results[name] = (
+            posterior_kl_divergence(eta, proba),
+            expected_calibration_error(y_test, proba, n_bins=10),
+            np.mean(proba.argmax(axis=1) != y_test),
+        )
+        kl, ece, err = results[name]
+        print(f"\nfocal synthetic, gamma=5, {name}: ", end="")
+        print(f"KL={kl:.4f} ECE={ece:.4f} ERR={err:.4f}")
+    print(f"TS_NLL temperature: {ts_nll.temperature_:.3f}")
+
+    kl_raw, kl_psi, kl_ts = (results[k][0] for k in ("raw", "Psi", "TS_NLL"))
+    assert kl_psi <= 0.5 * kl_raw
+    # Psi preserves the decision rule: identical predictions and error rates.
+    np.testing.assert_array_equal(psi.argmax(axis=1), raw.argmax(axis=1))
+    assert results["Psi"][2] == results["raw"][2]
+    # TS_NLL moves the scores towards eta but does not reach Psi's KL.
+    assert kl_ts > kl_psi
+
+
+@pytest.mark.slow
+def test_evidence_signed_map_on_overconfident_digits_mlp():
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier
+
+    from sklearn_focal import TemperatureScaling
+    from sklearn_focal.metrics import expected_calibration_error
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_rest, y_train, y_rest = train_test_split(
+        X, y, train_size=0.5, stratify=y, random_state=0
+    )
+    X_cal, X_test, y_cal, y_test = train_test_split(
+        X_rest, y_rest, train_size=0.5, stratify=y_rest, random_state=0
+    )
+    # Cross-entropy trained far past the point of fitting the training set.
+    mlp = make_pipeline(
+        StandardScaler(),
+        MLPClassifier(
+            hidden_layer_sizes=(64,),
+            alpha=1e-5,
+            max_iter=400,
+            tol=0.0,
+            n_iter_no_change=1000,
+            random_state=0,
+        ),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp.fit(X_train, y_train)
+    assert mlp.score(X_train, y_train) == 1.0
+
+    signed = FocalPosteriorRecovery(FrozenEstimator(mlp), gamma="fit")
+    signed.fit(X_cal, y_cal)
+    ts_nll = TemperatureScaling(FrozenEstimator(mlp)).fit(X_cal, y_cal)
+
+    results = {}
+    for name, proba in [
+        ("raw", mlp.predict_proba(X_test)),
+        ("signed Psi, gamma='fit'", signed.predict_proba(X_test)),
+        ("TS_NLL", ts_nll.predict_proba(X_test)),
+    ]:
+        results[name] = (
+            log_loss(y_test, proba, labels=np.arange(10)),
+            expected_calibration_error(y_test, proba, n_bins=10),
+            np.mean(proba.argmax(axis=1) != y_test),
+        )
+        nll, ece, err = results[name]
+        print(f"\ndigits MLP, {name}: NLL={nll:.4f} ECE={ece:.4f} ERR={err:.4f}")
+    print(f"gamma_={signed.gamma_:.3f}, TS temperature={ts_nll.temperature_:.3f}")
+
+    # Over-confident network: the fitted map flattens (gamma_ < 0) and lowers
+    # the test NLL without changing a single prediction.
+    assert signed.gamma_ < 0
+    assert results["signed Psi, gamma='fit'"][0] < results["raw"][0]
+    assert results["signed Psi, gamma='fit'"][2] == results["raw"][2]
