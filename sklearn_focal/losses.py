@@ -118,11 +118,11 @@ class _HardTargetFocal(torch.autograd.Function):
     """Per-sample ``-(1 - p_t)**gamma * log p_t`` on (M, C) logits, C >= 2.
 
     One fused softmax gives every ``p_j``; ``1 - p_t`` is the honest sum of the
-    *other* probabilities (the log-sum-exp over ``j != t`` minus the log-sum-exp
-    over all classes, exponentiated), never ``1 - p_t`` by subtraction.
-    ``log p_t`` is ``log1p(-(1 - p_t))`` when ``t`` is the arg-max class and
-    ``x_t - max_j x_j + log p_max`` otherwise, so both logs are exact for any
-    margin.
+    *other* probabilities (``exp`` of the log-sum-exp over ``j != t`` minus the
+    log-sum-exp over all classes), never ``1 - p_t`` by subtraction, so
+    ``log(1 - p_t)`` has full relative precision down to the smallest normal
+    float. ``log p_t`` is ``log1p(-(1 - p_t))`` when ``p_t > 1/2`` and
+    ``(x_t - max_j x_j) + log p_max`` otherwise; both are exact for any margin.
 
     The gradient with respect to the logits is ``c * (r - e_t)`` where ``r``
     is the softmax over the classes other than ``t`` and
@@ -134,16 +134,17 @@ class _HardTargetFocal(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, target, gamma):
         index = target.unsqueeze(1)
-        top_logit, top_index = logits.max(dim=1, keepdim=True)
         prob = torch.softmax(logits, dim=1)
-        log_p_top = torch.log(prob.gather(1, top_index))
-        logit_t = logits.gather(1, index)
-        prob.scatter_(1, index, 0.0)
+        # p_max = exp(x_max - logsumexp(x)): log p_t = (x_t - x_max) + log p_max
+        # is exact in absolute terms for every row, whatever the margins.
+        log_p_max = torch.log(prob.amax(dim=1))
+        shifted_t = logits.gather(1, index).squeeze(1) - logits.amax(dim=1)
+        prob.scatter_(1, index, torch.zeros_like(index, dtype=prob.dtype))
         one_minus_p = prob.sum(dim=1)
+        # Near p_t = 1 the honest sum 1 - p_t gives log p_t = log1p(-(1 - p_t))
+        # to full relative precision.
         log_p = torch.where(
-            (logit_t == top_logit).squeeze(1),
-            torch.log1p(-one_minus_p),
-            (logit_t - top_logit + log_p_top).squeeze(1),
+            one_minus_p < 0.5, torch.log1p(-one_minus_p), shifted_t + log_p_max
         )
         log_1mp = torch.log(one_minus_p)
         if gamma == 0.0:
@@ -170,7 +171,7 @@ class _HardTargetFocal(torch.autograd.Function):
         # probability underflows (1 - p_t == 0) the coefficient is exactly 0.
         scale = torch.where(one_minus_p > 0, coef / one_minus_p, 0.0)
         grad = prob_other * scale.unsqueeze(1)
-        grad.scatter_(1, index, -coef.unsqueeze(1))
+        grad.scatter_(1, index, (-coef).unsqueeze(1))
         return grad, None, None
 
 
