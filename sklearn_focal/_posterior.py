@@ -195,10 +195,6 @@ def _column_indices(y, n_classes):
     return y
 
 
-def _true_class_log_proba(log_proba, y):
-    return log_proba[np.arange(log_proba.shape[0]), y]
-
-
 def _minimize_on_interval(objective, bounds, n_grid=17, xatol=1e-7):
     """Global-then-local minimization of a 1-D function on an interval.
 
