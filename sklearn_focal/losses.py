@@ -8,7 +8,9 @@ entirely in log space:
 - ``log(1 - p_t)`` is the log-sum-exp of the *other* logits minus the
   log-sum-exp of all logits, which is exact for any margin (no ``1 - p``
   cancellation, no ``eps`` clamp);
-- the modulating factor is ``exp(gamma * log(1 - p_t))``.
+- the modulating factor is ``exp(gamma * log(1 - p_t))`` (for class-index
+  targets the equal ``(1 - p_t)**gamma`` of that exactly summed ``1 - p_t``,
+  with an analytic gradient that is bounded for every ``gamma >= 0``).
 
 The losses are finite, with finite gradients, for every ``gamma >= 0``
 (including ``0 < gamma < 1``, where ``d/dp (1 - p)**gamma`` is unbounded) and
@@ -132,7 +134,7 @@ class _HardTargetFocal(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, logits, target, gamma):
+    def forward(ctx, logits, target, gamma, sample_weight=None, reduction="none"):
         index = target.unsqueeze(1)
         prob = torch.softmax(logits, dim=1)
         # p_max = exp(x_max - logsumexp(x)): log p_t = (x_t - x_max) + log p_max
@@ -146,33 +148,54 @@ class _HardTargetFocal(torch.autograd.Function):
         log_p = torch.where(
             one_minus_p < 0.5, torch.log1p(-one_minus_p), shifted_t + log_p_max
         )
-        log_1mp = torch.log(one_minus_p)
         if gamma == 0.0:
             loss = -log_p
         else:
-            loss = -torch.exp(gamma * log_1mp) * log_p
+            loss = -(one_minus_p**gamma * log_p)
         ctx.gamma = gamma
-        ctx.save_for_backward(prob, index, one_minus_p, log_p, log_1mp)
+        ctx.reduction = reduction
+        # The reduction happens here rather than in autograd-tracked ops, which
+        # matters for the small batches of a training loop.
+        scale = sample_weight
+        if sample_weight is not None:
+            loss = loss * sample_weight
+        if reduction == "mean":
+            denominator = (
+                sample_weight.sum()
+                if sample_weight is not None
+                else loss.new_tensor(float(loss.numel()))
+            )
+            scale = (
+                sample_weight / denominator
+                if sample_weight is not None
+                else torch.full_like(loss, 1.0 / loss.numel())
+            )
+            loss = loss.sum() / denominator
+        elif reduction == "sum":
+            loss = loss.sum()
+        ctx.save_for_backward(prob, index, one_minus_p, log_p, scale)
         return loss
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
-        prob_other, index, one_minus_p, log_p, log_1mp = ctx.saved_tensors
+        prob_other, index, one_minus_p, log_p, scale = ctx.saved_tensors
         gamma = ctx.gamma
+        if ctx.reduction != "none":
+            grad_output = grad_output.expand(one_minus_p.shape)
+        if scale is not None:
+            grad_output = grad_output * scale
         if gamma == 0.0:
             coef = one_minus_p
         else:
-            coef = torch.exp(gamma * log_1mp) * (
-                one_minus_p - gamma * torch.exp(log_p) * log_p
-            )
+            coef = one_minus_p**gamma * (one_minus_p - gamma * torch.exp(log_p) * log_p)
         coef = coef * grad_output
         # d loss / d x_j = coef * p_j / (1 - p_t) for j != t; when every other
         # probability underflows (1 - p_t == 0) the coefficient is exactly 0.
-        scale = torch.where(one_minus_p > 0, coef / one_minus_p, 0.0)
-        grad = prob_other * scale.unsqueeze(1)
+        factor = torch.where(one_minus_p > 0, coef / one_minus_p, 0.0)
+        grad = prob_other * factor.unsqueeze(1)
         grad.scatter_(1, index, (-coef).unsqueeze(1))
-        return grad, None, None
+        return grad, None, None, None, None
 
 
 # --------------------------------------------------------------------------- #
@@ -300,17 +323,11 @@ def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smo
             # Fast path: (N, C) logits with class indices.
             labels = target.long()
             valid = labels != ignore_index
-            labels = labels.masked_fill(~valid, 0)
-            per_sample = _HardTargetFocal.apply(x, labels, gamma)
+            labels = torch.where(valid, labels, 0)
             sample_weight = valid.to(x.dtype)
             if weight is not None:
                 sample_weight = sample_weight * weight[labels]
-            per_sample = per_sample * sample_weight
-            if reduction == "none":
-                return per_sample
-            if reduction == "sum":
-                return per_sample.sum()
-            return per_sample.sum() / sample_weight.sum()
+            return _HardTargetFocal.apply(x, labels, gamma, sample_weight, reduction)
         soft = target.is_floating_point()
         unbatched = x.ndim == 1
         if unbatched:
@@ -351,7 +368,7 @@ def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smo
             # p = 1 for the only class: every focal term is exactly 0.
             per_sample = logits[:, 0] * 0.0
         elif probs is None:
-            per_sample = _HardTargetFocal.apply(logits, labels, gamma)
+            per_sample = _HardTargetFocal.apply(logits, labels, gamma, None, "none")
             if weight is not None:
                 per_sample = per_sample * weight[labels]
         else:
