@@ -206,12 +206,14 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
     n_active = 0
     last = -1
     log_target_max = -np.inf
+    top = 0
     for i in range(k):
         if target[i] > -np.inf:
             n_active += 1
             last = i
             if target[i] > log_target_max:
                 log_target_max = target[i]
+                top = i
     if n_active == 1:
         for i in range(k):
             q_row[i] = 0.0
@@ -240,10 +242,15 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
             log_h, d, q, w = _log_h_logit(t[i], gamma)
             slope[i] = d
             resid[i] = log_h - target[i] + mu
-            sum_q += q
+            if i == top:
+                # sum(q) - 1 = sum of the others - (1 - q_top): no rounding
+                # of q_top near 1 (order is preserved, so top is largest).
+                sum_q -= w / q
+            else:
+                sum_q += q
             sum_w_over_d += w / d
             sum_wr_over_d += w * resid[i] / d
-        constraint = sum_q - 1.0
+        constraint = sum_q
         delta_mu = (constraint - sum_wr_over_d) / sum_w_over_d
         largest_step = 0.0
         for i in range(k):

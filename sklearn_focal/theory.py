@@ -350,6 +350,35 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
     return _restore(out, rows.dtype, one_row)
 
 
+def _solve_focal_minimizer(x, gamma, weights=None):
+    """q* and lambda for validated float64 rows ``x`` (no checks)."""
+    if gamma == 0:
+        scaled = x if weights is None else x * weights
+        lam = scaled.sum(axis=1)
+        q = scaled / lam[:, None]
+    else:
+        from sklearn_focal import _kernels
+
+        with np.errstate(divide="ignore"):
+            log_target = np.log(x)
+            if weights is not None:
+                log_target += np.log(weights)
+        q = np.empty_like(x)
+        log_lam = np.empty(x.shape[0])
+        status = np.empty(x.shape[0], dtype=np.int32)
+        _kernels.focal_minimizer_rows(
+            np.ascontiguousarray(log_target), gamma, q, log_lam, status
+        )
+        if (status < 0).any():  # pragma: no cover - guarded by the tests
+            row = int(np.flatnonzero(status < 0)[0])
+            raise RuntimeError(
+                f"focal_minimizer did not converge for row {row}; please report "
+                "this input as a bug"
+            )
+        lam = np.exp(log_lam)
+    return q, lam
+
+
 def focal_minimizer(
     p: ArrayLike,
     gamma: float,
@@ -404,31 +433,7 @@ def focal_minimizer(
     gamma = _check_gamma(gamma)
     rows, one_row = _check_distribution(p, "p")
     weights = _check_alpha(alpha, rows.shape[1])
-    x = rows.astype(np.float64)
-    if gamma == 0:
-        scaled = x if weights is None else x * weights
-        lam = scaled.sum(axis=1)
-        q = scaled / lam[:, None]
-    else:
-        from sklearn_focal import _kernels
-
-        with np.errstate(divide="ignore"):
-            log_target = np.log(x)
-            if weights is not None:
-                log_target += np.log(weights)
-        q = np.empty_like(x)
-        log_lam = np.empty(x.shape[0])
-        status = np.empty(x.shape[0], dtype=np.int32)
-        _kernels.focal_minimizer_rows(
-            np.ascontiguousarray(log_target), gamma, q, log_lam, status
-        )
-        if (status < 0).any():  # pragma: no cover - guarded by the tests
-            row = int(np.flatnonzero(status < 0)[0])
-            raise RuntimeError(
-                f"focal_minimizer did not converge for row {row}; please report "
-                "this input as a bug"
-            )
-        lam = np.exp(log_lam)
+    q, lam = _solve_focal_minimizer(rows.astype(np.float64), gamma, weights)
     q = _restore(q, rows.dtype, one_row)
     if return_lambda:
         return q, (float(lam[0]) if one_row else lam)
@@ -700,7 +705,7 @@ def focal_regimes(p: ArrayLike, gamma: float) -> FocalRegimes:
     gamma = _check_gamma(gamma)
     rows, _ = _check_distribution(p, "p")
     x = rows.astype(np.float64)
-    q, lam = focal_minimizer(x, gamma, return_lambda=True)
+    q, lam = _solve_focal_minimizer(x, gamma)
     thresholds = np.zeros((x.shape[0], 2))
     thresholds[:, 1] = 1.0
     if gamma > 0:
@@ -726,18 +731,20 @@ def focal_regimes(p: ArrayLike, gamma: float) -> FocalRegimes:
 # --------------------------------------------------------------------------
 
 
-def _focal_terms_sum(targets, predictions, gamma, base, complements=None):
+def _focal_terms_sum(targets, predictions, gamma, base, top_complement=None):
     """sum_i targets_i (1 - predictions_i)^gamma log(1/predictions_i), row-wise.
 
-    ``complements`` optionally holds ``1 - predictions`` computed more
-    accurately than by subtraction (for entries close to 1).
+    ``top_complement`` optionally holds, per row, ``1 - max(predictions)``
+    computed more accurately than by subtraction (from the other entries).
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        if complements is None:
-            complements = 1.0 - predictions
-            surprise = -np.log(predictions)
-        else:
-            surprise = -np.log1p(-complements)
+        complements = 1.0 - predictions
+        surprise = -np.log(predictions)
+        if top_complement is not None:
+            rows = np.arange(predictions.shape[0])
+            top = np.argmax(predictions, axis=1)
+            complements[rows, top] = top_complement
+            surprise[rows, top] = -np.log1p(-top_complement)
         modulating = np.power(complements, gamma)
         terms = np.where(targets > 0, targets * modulating * surprise, 0.0)
     # q_i = 0 with p_i > 0 gives +inf (surprise inf, modulating 1).
@@ -831,19 +838,14 @@ def min_focal_entropy(
     base = _check_base(base)
     rows, one_row = _check_distribution(p, "p")
     x = rows.astype(np.float64)
-    q = focal_minimizer(x, gamma)
-    # 1 - q_i: the sum of the other entries for the largest one, whose log
-    # is ill-conditioned near 1 (q_max = 1 - 1e-12 is stored to 1e-4 relative
-    # in 1 - q_max); plain subtraction elsewhere.
-    complements = 1.0 - q
+    q, _ = _solve_focal_minimizer(x, gamma)
+    # 1 - max q as the sum of the other entries: log q_max is ill-conditioned
+    # near 1 (q_max = 1 - 1e-12 holds 1 - q_max to only ~1e-4 relative).
     top = np.argmax(q, axis=1)
-    rows_index = np.arange(q.shape[0])
     is_top = np.arange(q.shape[1]) == top[:, None]
     others = np.where(is_top, 0.0, q).sum(axis=1)
-    complements[rows_index, top] = np.where(
-        q[rows_index, top] > 0.5, others, complements[rows_index, top]
-    )
-    total = _focal_terms_sum(x, q, gamma, base, complements).astype(rows.dtype)
+    top_complement = np.where(q.max(axis=1) > 0.5, others, 1.0 - q.max(axis=1))
+    total = _focal_terms_sum(x, q, gamma, base, top_complement).astype(rows.dtype)
     return rows.dtype.type(total[0]).item() if one_row else total
 
 
