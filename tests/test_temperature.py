@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 from scipy.special import softmax
 from sklearn.calibration import CalibratedClassifierCV
@@ -89,6 +91,26 @@ def test_logits_input_equals_proba_input(overconfident):
     b = TemperatureScaling(input="logits").fit(logits, y)
     assert a.temperature_ == pytest.approx(b.temperature_, rel=1e-8)
     np.testing.assert_allclose(a.transform(q), b.transform(logits), rtol=1e-9)
+
+
+@settings(max_examples=25)
+@given(
+    scale=st.floats(0.2, 5.0),
+    gamma=st.sampled_from([None, 1.0, 3.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_temperature_is_equivariant_to_logit_scale(scale, gamma, seed):
+    # softmax((c z) / (c T)) = softmax(z / T): scaling the logits by c scales
+    # the optimal temperature by c, for any objective.
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=2.0, size=(300, 3))
+    y = np.array([rng.choice(3, p=p) for p in softmax(0.5 * logits, axis=1)])
+    params = {"input": "logits"}
+    if gamma is not None:
+        params |= {"objective": "focal", "gamma": gamma}
+    base = TemperatureScaling(**params).fit(logits, y).temperature_
+    scaled = TemperatureScaling(**params).fit(scale * logits, y).temperature_
+    assert scaled == pytest.approx(scale * base, rel=1e-5)
 
 
 def test_sample_weight_equals_repetition(overconfident):
