@@ -136,8 +136,12 @@ def test_transform_is_psi(gamma, k):
 def test_transform_with_alpha():
     q = _interior_rows(30, 4, seed=1)
     alpha = np.array([0.1, 0.2, 0.3, 0.4])
-    out = FocalPosteriorRecovery(gamma=2.0, alpha=alpha).fit(q).transform(q)
+    recovery = FocalPosteriorRecovery(gamma=2.0, alpha=alpha).fit(q)
+    out = recovery.transform(q)
     np.testing.assert_allclose(out, reference_psi(q, 2.0, alpha), rtol=1e-10)
+    np.testing.assert_allclose(recovery.inverse_transform(out), q, rtol=1e-8)
+    flatten = FocalPosteriorRecovery(gamma=-2.0, alpha=alpha).fit(out)
+    np.testing.assert_allclose(flatten.transform(out), q, rtol=1e-8)
 
 
 @pytest.mark.parametrize("gamma", [1.0, 3.0])
@@ -833,9 +837,19 @@ def test_evidence_psi_recovers_posterior_on_focal_synthetic():
     psi = FocalPosteriorRecovery(FrozenEstimator(clf)).fit(X, y).predict_proba(X_test)
     ts_nll = TemperatureScaling(FrozenEstimator(clf)).fit(X_val, y_val)
     tempered = ts_nll.predict_proba(X_test)
+    # The paper's Sec. 6.1 pipeline: TS with the focal loss, then Psi.
+    ts_fl_psi = FocalPosteriorRecovery(
+        TemperatureScaling(FrozenEstimator(clf), objective="focal", gamma=5.0)
+    ).fit(X_val, y_val)
+    fl_psi = ts_fl_psi.predict_proba(X_test)
 
     results = {}
-    for name, proba in [("raw", raw), ("Psi", psi), ("TS_NLL", tempered)]:
+    for name, proba in [
+        ("raw", raw),
+        ("Psi", psi),
+        ("TS_NLL", tempered),
+        ("TS_FL + Psi", fl_psi),
+    ]:
         results[name] = (
             posterior_kl_divergence(eta, proba),
             expected_calibration_error(y_test, proba, n_bins=10),
@@ -844,7 +858,10 @@ def test_evidence_psi_recovers_posterior_on_focal_synthetic():
         kl, ece, err = results[name]
         print(f"\nfocal synthetic, gamma=5, {name}: ", end="")
         print(f"KL={kl:.4f} ECE={ece:.4f} ERR={err:.4f}")
-    print(f"TS_NLL temperature: {ts_nll.temperature_:.3f}")
+    print(
+        f"TS_NLL temperature: {ts_nll.temperature_:.3f}, TS_FL temperature: "
+        f"{ts_fl_psi.estimator_.temperature_:.3f}"
+    )
 
     kl_raw, kl_psi, kl_ts = (results[k][0] for k in ("raw", "Psi", "TS_NLL"))
     assert kl_psi <= 0.5 * kl_raw
@@ -853,6 +870,8 @@ def test_evidence_psi_recovers_posterior_on_focal_synthetic():
     assert results["Psi"][2] == results["raw"][2]
     # TS_NLL moves the scores towards eta but does not reach Psi's KL.
     assert kl_ts > kl_psi
+    assert results["TS_FL + Psi"][0] < kl_raw
+    np.testing.assert_array_equal(fl_psi.argmax(axis=1), raw.argmax(axis=1))
 
 
 @pytest.mark.slow
