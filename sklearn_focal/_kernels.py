@@ -233,6 +233,7 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
     mu = 0.0
     steps = -1
     for iteration in range(_MAX_NEWTON):
+        # Sums over the classes other than the largest one ("top").
         sum_q = 0.0
         sum_w_over_d = 0.0
         sum_wr_over_d = 0.0
@@ -243,14 +244,29 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
             slope[i] = d
             resid[i] = log_h - target[i] + mu
             if i == top:
-                # sum(q) - 1 = sum of the others - (1 - q_top): no rounding
-                # of q_top near 1 (order is preserved, so top is largest).
-                sum_q -= w / q
+                q_top = q
+                w_top = w
             else:
                 sum_q += q
-            sum_w_over_d += w / d
-            sum_wr_over_d += w * resid[i] / d
-        constraint = sum_q
+                sum_w_over_d += w / d
+                sum_wr_over_d += w * resid[i] / d
+        d_top = slope[top]
+        r_top = resid[top]
+        one_minus_top = w_top / q_top
+        if t[top] > 0.0 and sum_q > 0.0:
+            # sum(q) = 1 as log(sum of the others) = log(1 - q_top): both
+            # sides are close to linear in the logits, so Newton does not
+            # crawl (one unit of logit per step) when q_top is near 1.
+            # log(1 - q_top) from the logit: no underflow of 1 - q_top.
+            log_one_minus_top = -t[top] - math.log1p(math.exp(-t[top]))
+            constraint = math.log(sum_q) - log_one_minus_top
+            sum_wr_over_d = sum_wr_over_d / sum_q + q_top * r_top / d_top
+            sum_w_over_d = sum_w_over_d / sum_q + q_top / d_top
+        else:
+            # sum of the others - (1 - q_top): no rounding of q_top.
+            constraint = sum_q - one_minus_top
+            sum_wr_over_d += w_top * r_top / d_top
+            sum_w_over_d += w_top / d_top
         delta_mu = (constraint - sum_wr_over_d) / sum_w_over_d
         largest_step = 0.0
         for i in range(k):

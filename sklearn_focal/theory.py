@@ -352,7 +352,10 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
 
 def _solve_focal_minimizer(x, gamma, weights=None):
     """q* and lambda for validated float64 rows ``x`` (no checks)."""
-    if gamma == 0:
+    # Below 1e-20, q* differs from the gamma = 0 answer by less than
+    # gamma * |log p| * O(1) < 1e-17 relative: the closed form is exact in
+    # float64, and Newton's Jacobian would degenerate.
+    if gamma < 1e-20:
         scaled = x if weights is None else x * weights
         lam = scaled.sum(axis=1)
         q = scaled / lam[:, None]
@@ -663,9 +666,11 @@ def _phi_level_thresholds(lam, gamma, peak):
     phi_peak = _phi_scalar(peak, gamma)
     if lam >= phi_peak:
         return peak, peak
-    high = brentq(
-        lambda v: _phi_scalar(v, gamma) - lam, peak, 1 - 1e-16, **_ROOT_OPTIONS
-    )
+    top = 1 - 1e-16
+    if _phi_scalar(top, gamma) >= lam:
+        high = top  # the crossing lies closer to 1 than float64 resolves
+    else:
+        high = brentq(lambda v: _phi_scalar(v, gamma) - lam, peak, top, **_ROOT_OPTIONS)
     if lam <= 1:
         return 0.0, high
     low = brentq(lambda v: _phi_scalar(v, gamma) - lam, 1e-300, peak, **_ROOT_OPTIONS)
