@@ -16,24 +16,11 @@ from sklearn.metrics import log_loss  # noqa: E402
 from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from sklearn_focal import FocalClassifier, theory  # noqa: E402
 from sklearn_focal.losses import FocalLoss  # noqa: E402
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=12, lr=0.05, batch_size=-1)
-
-# Every scikit-learn common check passes; a check that could not would be
-# listed here with the reason.
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
-
-
-@parametrize_with_checks(
-    [FocalClassifier(random_state=0, **FAST)],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,6 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_focal import FocalPosteriorRecovery, theory
 from sklearn_focal.datasets import make_classification_with_posteriors
@@ -648,70 +647,6 @@ def test_import_does_not_import_torch():
         "assert not loaded, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-# --------------------------------------------------------------------------
-# scikit-learn's estimator checks
-# --------------------------------------------------------------------------
-
-# Transformer mode takes probability rows. These checks feed it random real
-# numbers, which it rightly rejects ("rows must sum to 1").
-_NOT_PROBABILITIES = "the check feeds X that are not probability rows"
-TRANSFORMER_MODE_XFAIL = {
-    name: _NOT_PROBABILITIES
-    for name in (
-        "check_all_zero_sample_weights_error",
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimators_dtypes",
-        "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_readonly_memmap_input",
-        "check_sample_weight_equivalence_on_dense_data",
-        "check_sample_weights_list",
-        "check_sample_weights_not_an_array",
-        "check_sample_weights_not_overwritten",
-        "check_sample_weights_pandas_series",
-        "check_sample_weights_shape",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-    )
-}
-
-
-def _expected_failed_checks(estimator):
-    if estimator.estimator is None:
-        return TRANSFORMER_MODE_XFAIL
-    return {}
-
-
-@parametrize_with_checks(
-    [
-        FocalPosteriorRecovery(LogisticRegression(), gamma=2.0),
-        FocalPosteriorRecovery(LogisticRegression(), gamma="fit", cv=2),
-        FocalPosteriorRecovery(gamma=2.0),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        check(estimator)
 
 
 # --------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import sys
 import numpy as np
 import pytest
 from scipy.stats import binom
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_focal import FocalRateDistortion
 from sklearn_focal import rate_distortion as rd
@@ -29,30 +28,6 @@ def _one_numba_thread():
     numba.set_num_threads(1)
     yield
     numba.set_num_threads(previous)
-
-
-EXPECTED_FAILED_CHECKS = {
-    "check_fit1d": (
-        "by design: a 1-D X is the natural input, a sample of symbol labels "
-        "of one discrete source"
-    ),
-    "check_fit_idempotent": (
-        "transform on held-out rows raises: a symbol never seen in fit has no "
-        "message, and rows of continuous test data are all new symbols"
-    ),
-    "check_sample_weight_equivalence_on_dense_data": (
-        "samples of weight 0 are not part of the source, as when removed, so "
-        "transforming them afterwards raises the unseen-symbol error"
-    ),
-}
-
-
-@parametrize_with_checks(
-    [FocalRateDistortion()],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def binomial(k, p):

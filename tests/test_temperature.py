@@ -1,7 +1,5 @@
 """Tests for TemperatureScaling (TS_NLL, TS_FL) and its composition with Psi."""
 
-import warnings
-
 import numpy as np
 import pytest
 import sklearn
@@ -17,7 +15,6 @@ from sklearn.model_selection import KFold, cross_val_predict, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.fixes import parse_version
 
 from sklearn_focal import FocalPosteriorRecovery, TemperatureScaling, theory
@@ -335,84 +332,3 @@ def test_ts_nll_agrees_with_sklearn_temperature(n_classes, seed):
     np.testing.assert_allclose(
         ours.predict_proba(X_cal), theirs.predict_proba(X_cal), atol=1e-4
     )
-
-
-# --------------------------------------------------------------------------
-# scikit-learn's estimator checks
-# --------------------------------------------------------------------------
-
-_NOT_PROBABILITIES = "the check feeds X that are not probability rows"
-_LABELS_NOT_COLUMNS = (
-    "the check's labels are not column indices of its X (3 classes, 2 columns)"
-)
-PROBA_TRANSFORMER_XFAIL = {
-    name: _NOT_PROBABILITIES
-    for name in (
-        "check_all_zero_sample_weights_error",
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimators_dtypes",
-        "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_readonly_memmap_input",
-        "check_sample_weight_equivalence_on_dense_data",
-        "check_sample_weights_list",
-        "check_sample_weights_not_an_array",
-        "check_sample_weights_not_overwritten",
-        "check_sample_weights_pandas_series",
-        "check_sample_weights_shape",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-    )
-}
-LOGITS_TRANSFORMER_XFAIL = {
-    name: _LABELS_NOT_COLUMNS
-    for name in (
-        "check_estimators_fit_returns_self",
-        "check_estimators_overwrite_params",
-        "check_readonly_memmap_input",
-        "check_sample_weights_not_an_array",
-        "check_sample_weights_not_overwritten",
-        "check_sample_weights_pandas_series",
-        "check_sample_weights_shape",
-    )
-}
-
-
-def _expected_failed_checks(estimator):
-    if estimator.estimator is not None:
-        return {}
-    if estimator.input == "logits":
-        return LOGITS_TRANSFORMER_XFAIL
-    return PROBA_TRANSFORMER_XFAIL
-
-
-@parametrize_with_checks(
-    [
-        TemperatureScaling(LogisticRegression(), cv=2),
-        TemperatureScaling(LogisticRegression(), objective="focal", gamma=2.0, cv=2),
-        TemperatureScaling(LinearSVC(), input="logits", cv=2),
-        TemperatureScaling(),
-        TemperatureScaling(input="logits"),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        check(estimator)
