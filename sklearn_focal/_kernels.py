@@ -174,7 +174,7 @@ def _log_h_logit(t, gamma):
 
 
 _MAX_NEWTON = 200
-_MAX_STEP = 8.0
+_MAX_STEP = 4.0
 _FINAL_STEP_BELOW = 1e-7
 
 
