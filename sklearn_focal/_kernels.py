@@ -8,6 +8,7 @@ numba is imported when this module is first used, never at package import.
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -67,7 +68,11 @@ def _log_inverse_h_core(v, gamma):
     return math.log((1.0 - v) / v - gamma * math.log(v))
 
 
-@njit(cache=True, parallel=True)
+# glibc's vector log (libmvec, < 4 ulp) may replace the scalar one: "afn".
+_VECTOR_MATH = {"afn"}
+
+
+@njit(cache=True, parallel=True, fastmath=_VECTOR_MATH)
 def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
     """Psi^gamma of every row of ``q`` (gamma > 0), weights ``1/alpha``.
 
@@ -79,6 +84,9 @@ def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
     exponent = gamma - 1.0
     m = int(math.floor(exponent)) if mode != POWER_GENERAL else 0
     for r in prange(n):
+        # A branch-free loop first, so that the logs vectorize.
+        for i in range(k):
+            out[r, i] = math.log(q[r, i])
         total = 0.0
         special = False
         for i in range(k):
@@ -93,7 +101,7 @@ def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
                 if one_minus == 0.0 or not (_POWER_LOW <= pw <= _POWER_HIGH):
                     special = True
                     break
-                value = inv_alpha[i] * v / (pw * (one_minus - gamma * v * math.log(v)))
+                value = inv_alpha[i] * v / (pw * (one_minus - gamma * v * out[r, i]))
             out[r, i] = value
             total += value
         if special:
@@ -102,6 +110,51 @@ def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
             scale = 1.0 / total
             for i in range(k):
                 out[r, i] *= scale
+
+
+# Inputs smaller than this run on one thread: waking the pool costs more.
+PARALLEL_MIN_SIZE = 1 << 16
+
+
+def run(kernel, *args, size):
+    """Call ``kernel(*args)``, on one thread when ``size`` is small."""
+    if size >= PARALLEL_MIN_SIZE:
+        return kernel(*args)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(previous)
+
+
+ROW_OK = 0
+ROW_NOT_FINITE = 1
+ROW_NEGATIVE = 2
+ROW_BAD_SUM = 3
+
+
+@njit(cache=True, parallel=True)
+def row_defects(x, tolerance, codes):
+    """One pass over probability rows: the first defect of every row.
+
+    ``codes[r]`` is ROW_NOT_FINITE, ROW_NEGATIVE, ROW_BAD_SUM or ROW_OK.
+    """
+    n, k = x.shape
+    for r in prange(n):
+        total = 0.0
+        code = ROW_OK
+        for i in range(k):
+            v = x[r, i]
+            if not np.isfinite(v):
+                code = ROW_NOT_FINITE
+                break
+            if v < 0:
+                code = ROW_NEGATIVE
+            total += v
+        if code == ROW_OK and abs(total - 1.0) > tolerance:
+            code = ROW_BAD_SUM
+        codes[r] = code
 
 
 @njit(cache=True)
@@ -178,6 +231,155 @@ _MAX_STEP = 4.0
 _FINAL_STEP_BELOW = 1e-7
 
 
+# Large inputs start Newton from a table of the inverse of
+# g(t) = log h(sigmoid(t)), built once per call on a uniform grid in s = g(t):
+# lookups are O(1) and need no transcendental function. Each row first solves
+# sum_i q(c_i - mu) = 1 for mu = log(lambda) on the cubic Hermite interpolant
+# of q(s), then starts the exact Newton iteration from t_i = t(c_i - mu); the
+# interpolation error is small enough that one exact evaluation usually
+# suffices. Smaller inputs keep the start q = p, lambda = 1.
+TABLE_MIN_ROWS = 2000
+_TABLE_T_LOW = -40.0  # h(v) = v to far below double precision there
+_TABLE_T_HIGH = 40.0  # 1 - v = 4e-18: g(t) = gamma t - log(1 + gamma)
+_TABLE_SPACING = 0.02
+_TABLE_MIN_NODES = 1024
+_TABLE_MAX_NODES = 1 << 17
+_TABLE_MU_STEPS = 40
+# Halley's steps: the error after a step s is O(s^3).
+_TABLE_MU_LAST_STEP = 1e-3
+
+
+@njit(cache=True)
+def inverse_table(gamma):
+    """Nodes of t(s), the inverse of s = log h(sigmoid(t)), uniform in s.
+
+    Returns ``(table, s_low, inv_spacing)``; the rows of ``table`` hold q,
+    dq/ds, t and dt/ds at ``s_low + j / inv_spacing``.
+    """
+    s_low = _log_h_logit(_TABLE_T_LOW, gamma)[0]
+    s_high = _log_h_logit(_TABLE_T_HIGH, gamma)[0]
+    n_nodes = int((s_high - s_low) / _TABLE_SPACING) + 1
+    n_nodes = max(_TABLE_MIN_NODES, min(_TABLE_MAX_NODES, n_nodes))
+    spacing = (s_high - s_low) / (n_nodes - 1)
+    table = np.empty((n_nodes, 4))
+    t = _TABLE_T_LOW
+    for j in range(n_nodes):
+        s = s_low + j * spacing
+        # g is increasing; Newton from the previous node (a close start).
+        for _ in range(100):
+            log_h, d, q, w = _log_h_logit(t, gamma)
+            step = (log_h - s) / d
+            step = max(-_MAX_STEP, min(_MAX_STEP, step))
+            t -= step
+            if abs(step) <= 1e-15 * (1.0 + abs(t)):
+                break
+        log_h, d, q, w = _log_h_logit(t, gamma)
+        table[j, 0] = q
+        table[j, 1] = w / d
+        table[j, 2] = t
+        table[j, 3] = 1.0 / d
+    return table, s_low, 1.0 / spacing
+
+
+@njit(cache=True, inline="always")
+def _table_q(s, table, s_low, inv_spacing):
+    """Interpolated q(s) and its first two derivatives (cubic Hermite)."""
+    x = (s - s_low) * inv_spacing
+    if x < 0.0:  # h(v) = v
+        q = math.exp(s)
+        return q, q, q
+    if x >= table.shape[0] - 1:  # q = 1 to double precision
+        return 1.0, 0.0, 0.0
+    j = int(x)
+    u = x - j
+    one_u = 1.0 - u
+    y0 = table[j, 0]
+    m0 = table[j, 1]
+    y1 = table[j + 1, 0]
+    m1 = table[j + 1, 1]
+    spacing = 1.0 / inv_spacing
+    q = (
+        y0
+        + u * u * (3.0 - 2.0 * u) * (y1 - y0)
+        + spacing * u * one_u * (one_u * m0 - u * m1)
+    )
+    dq = (
+        6.0 * u * one_u * (y1 - y0) * inv_spacing
+        + one_u * (1.0 - 3.0 * u) * m0
+        + u * (3.0 * u - 2.0) * m1
+    )
+    d2q = inv_spacing * (
+        (6.0 - 12.0 * u) * (y1 - y0) * inv_spacing
+        + (6.0 * u - 4.0) * m0
+        + (6.0 * u - 2.0) * m1
+    )
+    return q, dq, d2q
+
+
+@njit(cache=True, inline="always")
+def _table_t(s, table, s_low, inv_spacing, gamma):
+    """Interpolated t(s) (cubic Hermite), asymptotes outside the table."""
+    x = (s - s_low) * inv_spacing
+    if x < 0.0:
+        return s
+    if x >= table.shape[0] - 1:
+        return (s + math.log1p(gamma)) / gamma
+    j = int(x)
+    u = x - j
+    one_u = 1.0 - u
+    y0 = table[j, 2]
+    y1 = table[j + 1, 2]
+    return (
+        y0
+        + u * u * (3.0 - 2.0 * u) * (y1 - y0)
+        + u * one_u * (one_u * table[j, 3] - u * table[j + 1, 3]) / inv_spacing
+    )
+
+
+@njit(cache=True)
+def _table_start(target, gamma, t, table, s_low, inv_spacing):
+    """Start (t, mu) from the table; ``nan`` when the mu iteration fails."""
+    k = target.shape[0]
+    mu = 0.0
+    converged = False
+    for _ in range(_TABLE_MU_STEPS):
+        total = 0.0
+        slope = 0.0
+        curvature = 0.0
+        for i in range(k):
+            if target[i] > -np.inf:
+                q, dq, d2q = _table_q(target[i] - mu, table, s_low, inv_spacing)
+                total += q
+                slope += dq
+                curvature += d2q
+        if not (total > 0.0 and math.isfinite(total)):
+            return np.nan
+        # Halley on F(mu) = log(sum q) = 0: F' = -slope/total < 0 and
+        # F'' = curvature/total - F'^2.
+        f = math.log(total)
+        if slope > 0.0:
+            f1 = -slope / total
+            f2 = curvature / total - f1 * f1
+            denominator = 2.0 * f1 * f1 - f * f2
+            if denominator > f1 * f1:  # otherwise Newton's step
+                step = -2.0 * f * f1 / denominator
+            else:
+                step = -f / f1
+            step = max(-_MAX_STEP, min(_MAX_STEP, step))
+        else:
+            step = _MAX_STEP if f > 0.0 else -_MAX_STEP
+        mu += step
+        if abs(step) <= _TABLE_MU_LAST_STEP:
+            converged = True
+            break
+    if not (converged and math.isfinite(mu)):
+        return np.nan
+    for i in range(k):
+        if target[i] > -np.inf:
+            t[i] = _table_t(target[i] - mu, table, s_low, inv_spacing, gamma)
+    return mu
+
+
 @njit(cache=True, parallel=True)
 def focal_minimizer_rows(log_target, gamma, out_q, out_log_lambda, status):
     """Solve log h(q_i) = log_target_i - log(lambda), sum(q) = 1, row by row.
@@ -188,21 +390,61 @@ def focal_minimizer_rows(log_target, gamma, out_q, out_log_lambda, status):
     number of Newton steps, or -1 when a row did not converge.
     """
     n, k = log_target.shape
+    use_table = n >= TABLE_MIN_ROWS
+    if use_table:
+        table, s_low, inv_spacing = inverse_table(gamma)
+    else:
+        table, s_low, inv_spacing = np.empty((1, 4)), 0.0, 1.0
     n_chunks = min(n, 64)
     for chunk in prange(n_chunks):
-        scratch = np.empty((3, k))
+        scratch = np.empty((4, k))
         for r in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
-            status[r] = _focal_minimizer_row(
-                log_target[r], gamma, out_q[r], out_log_lambda, r, scratch
+            steps = _focal_minimizer_row(
+                log_target[r],
+                gamma,
+                out_q[r],
+                out_log_lambda,
+                r,
+                scratch,
+                table,
+                s_low,
+                inv_spacing,
+                use_table,
             )
+            if steps < 0 and use_table:  # the robust start
+                steps = _focal_minimizer_row(
+                    log_target[r],
+                    gamma,
+                    out_q[r],
+                    out_log_lambda,
+                    r,
+                    scratch,
+                    table,
+                    s_low,
+                    inv_spacing,
+                    False,
+                )
+            status[r] = steps
 
 
 @njit(cache=True)
-def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
+def _focal_minimizer_row(
+    target,
+    gamma,
+    q_row,
+    out_log_lambda,
+    r,
+    scratch,
+    table,
+    s_low,
+    inv_spacing,
+    use_table,
+):
     k = target.shape[0]
     t = scratch[0]
     slope = scratch[1]
     resid = scratch[2]
+    q_last = scratch[3]
     n_active = 0
     last = -1
     log_target_max = -np.inf
@@ -220,17 +462,21 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
         q_row[last] = 1.0
         out_log_lambda[r] = -np.inf  # h(1) = inf, so lambda = 0
         return 0
-    # Start from q = p (the normalized target) and lambda = 1.
-    total_target = 0.0
-    for i in range(k):
-        if target[i] > -np.inf:
-            total_target += math.exp(target[i] - log_target_max)
-    log_norm = log_target_max + math.log(total_target)
-    for i in range(k):
-        if target[i] > -np.inf:
-            log_p = target[i] - log_norm
-            t[i] = log_p - math.log1p(-min(math.exp(log_p), 0.999999))
-    mu = 0.0
+    mu = np.nan
+    if use_table:
+        mu = _table_start(target, gamma, t, table, s_low, inv_spacing)
+    if not math.isfinite(mu):
+        # Start from q = p (the normalized target) and lambda = 1.
+        total_target = 0.0
+        for i in range(k):
+            if target[i] > -np.inf:
+                total_target += math.exp(target[i] - log_target_max)
+        log_norm = log_target_max + math.log(total_target)
+        for i in range(k):
+            if target[i] > -np.inf:
+                log_p = target[i] - log_norm
+                t[i] = log_p - math.log1p(-min(math.exp(log_p), 0.999999))
+        mu = 0.0
     steps = -1
     for iteration in range(_MAX_NEWTON):
         # Sums over the classes other than the largest one ("top").
@@ -242,6 +488,7 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
                 continue
             log_h, d, q, w = _log_h_logit(t[i], gamma)
             slope[i] = d
+            q_last[i] = q
             resid[i] = log_h - target[i] + mu
             if i == top:
                 q_top = q
@@ -295,6 +542,11 @@ def _focal_minimizer_row(target, gamma, q_row, out_log_lambda, r, scratch):
     for i in range(k):
         if target[i] == -np.inf:
             q_row[i] = 0.0
+        elif steps > 0:
+            # The last step is below _FINAL_STEP_BELOW: q(t - step) to first
+            # order, relative error O(step^2) in q and in 1 - q.
+            q = q_last[i]
+            q_row[i] = q * (1.0 - (1.0 - q) * resid[i])
         else:
             a = math.exp(-abs(t[i]))
             q_row[i] = 1.0 / (1.0 + a) if t[i] >= 0.0 else a / (1.0 + a)

@@ -127,6 +127,10 @@ def _check_distribution(P, name="p", *, min_classes=2):
         raise ValueError(
             f"{name} needs at least {min_classes} classes (columns), got {n_classes}"
         )
+    tolerance = _row_sum_tolerance(rows.dtype, n_classes)
+    if rows.size >= _FUSED_CHECK_MIN_SIZE:
+        _check_rows_fused(rows, name, tolerance)
+        return rows, one_row
     finite = np.isfinite(rows).all(axis=1)
     if not finite.all():
         raise ValueError(
@@ -139,11 +143,38 @@ def _check_distribution(P, name="p", *, min_classes=2):
             f"(first in row {_first_bad_row(negative)})"
         )
     sums = rows.sum(axis=1, dtype=np.float64)
-    bad_sum = np.abs(sums - 1.0) > _row_sum_tolerance(rows.dtype, n_classes)
+    bad_sum = np.abs(sums - 1.0) > tolerance
     if bad_sum.any():
-        row = _first_bad_row(bad_sum)
-        raise ValueError(f"{name} rows must sum to 1; row {row} sums to {sums[row]!r}")
+        _raise_bad_sum(name, _first_bad_row(bad_sum), sums)
     return rows, one_row
+
+
+# Large inputs are checked in one compiled pass instead of three numpy passes.
+_FUSED_CHECK_MIN_SIZE = 1 << 16
+
+
+def _raise_bad_sum(name, row, sums):
+    raise ValueError(
+        f"{name} rows must sum to 1; row {row} sums to {float(sums[row])!r}"
+    )
+
+
+def _check_rows_fused(rows, name, tolerance):
+    from sklearn_focal import _kernels
+
+    codes = np.empty(rows.shape[0], dtype=np.int8)
+    _kernels.row_defects(np.ascontiguousarray(rows), tolerance, codes)
+    if not codes.any():
+        return
+    for code, problem in (
+        (_kernels.ROW_NOT_FINITE, "contains NaN or inf"),
+        (_kernels.ROW_NEGATIVE, "contains negative probabilities"),
+    ):
+        bad = np.flatnonzero(codes == code)
+        if bad.size:
+            raise ValueError(f"{name} {problem} (first in row {int(bad[0])})")
+    row = int(np.flatnonzero(codes == _kernels.ROW_BAD_SUM)[0])
+    _raise_bad_sum(name, row, {row: float(rows[row].sum(dtype=np.float64))})
 
 
 def _check_alpha(alpha, n_classes):
@@ -339,13 +370,15 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
     if weights is None:
         weights = np.ones(x.shape[1])
     out = np.empty_like(x)
-    _kernels.psi_rows(
+    _kernels.run(
+        _kernels.psi_rows,
         x,
         gamma,
         1.0 / weights,
         np.log(weights),
         _kernels.power_mode(gamma - 1.0),
         out,
+        size=x.size,
     )
     return _restore(out, rows.dtype, one_row)
 

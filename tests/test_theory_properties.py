@@ -572,3 +572,22 @@ def test_no_nan_on_extreme_valid_input(gamma):
 def test_public_names():
     for name in theory.__all__:
         assert hasattr(theory, name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "value, message",
+    [(np.nan, "NaN or inf"), (np.inf, "NaN or inf"), (-0.25, "negative"), (0.9, "sum")],
+)
+def test_large_inputs_name_the_first_bad_row_like_small_ones(dtype, value, message):
+    # Above 65536 entries the checks run in one compiled pass.
+    rng = np.random.default_rng(0)
+    rows = rng.dirichlet(np.ones(8), size=20_000).astype(dtype)
+    bad = [12_345, 17_000]
+    for row in bad:
+        rows[row, 3] = value
+    for data in (rows, rows[bad[0] - 2 : bad[0] + 3]):
+        first = bad[0] if data is rows else 2
+        with pytest.raises(ValueError, match=message) as info:
+            theory.psi(data, 2.0)
+        assert f"row {first}" in str(info.value)
