@@ -1,7 +1,7 @@
 """
-=====================================================================
+===============================================================
 ECE of focal-trained networks on real data: raw vs Ψ^γ (Sec. 6)
-=====================================================================
+===============================================================
 
 The real-data experiment of Charoenphakdee et al. (CVPR 2021, Sec. 6), scaled
 down to scikit-learn's bundled digits data set so that it runs in seconds. An

@@ -1,7 +1,7 @@
 """
-================================================================
+=======================================================
 Choosing γ by cross-validation with calibration scorers
-================================================================
+=======================================================
 
 γ is a hyper-parameter like any other, and
 :class:`~sklearn_focal.FocalClassifier` exposes it (with ``posterior``,

@@ -1,7 +1,7 @@
 """
-==========================================================
+=======================================================
 The signed focal calibration map vs temperature scaling
-==========================================================
+=======================================================
 
 :math:`\\Psi^\\gamma` sharpens probabilities and its inverse, the focal
 minimizer, flattens them. Indexing both by one signed number gives a

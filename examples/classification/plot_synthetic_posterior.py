@@ -1,7 +1,7 @@
 """
-=====================================================================
+=================================================================
 Focal loss is underconfident, Ψ^γ recovers the posterior (Fig. 3)
-=====================================================================
+=================================================================
 
 The synthetic experiment of Charoenphakdee et al. (CVPR 2021, Sec. 5.2): a
 one-dimensional, three-class problem whose true posterior

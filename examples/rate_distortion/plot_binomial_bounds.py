@@ -1,7 +1,7 @@
 """
-==============================================================
+========================================================
 Binomial(100) source: bounds against M and γ (Figs. 3-4)
-==============================================================
+========================================================
 
 Example 2 of Dytso & Cardone: a Binomial(100, p) source compressed into
 :math:`M` messages with the focal loss as distortion. Their Figs. 3-4 compare

@@ -1,7 +1,7 @@
 """
-===================================================================
+========================================================================
 γ-entropy and the exact single-shot optimum (Dytso & Cardone, Figs. 1-2)
-===================================================================
+========================================================================
 
 Dytso & Cardone use the focal loss as a distortion measure for lossy source
 coding with soft reconstructions: a source symbol :math:`x` is compressed into
@@ -31,8 +31,8 @@ partition.
 """
 
 # %%
-# h_γ(|X|) against |X| (Fig. 1)
-# -----------------------------
+# h_γ against the alphabet size (Fig. 1)
+# ---------------------------------------
 import matplotlib.pyplot as plt
 import numpy as np
 
