@@ -60,7 +60,7 @@ fig.tight_layout()
 # network.
 params = dict(
     hidden_layer_sizes=(32, 32),
-    max_epochs=120,
+    max_epochs=100,
     batch_size=500,
     lr=0.01,
     random_state=0,
