@@ -159,7 +159,7 @@ class FocalClassifier(NeuralNetClassifier):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X is a DataFrame with string column names.
     alpha_ : ndarray of shape (n_classes,) or None
         The per-class alpha used in the loss and in :func:`~theory.psi`.

@@ -883,14 +883,21 @@ def _sklearn_log_loss(y_true, y_prob, *, labels=None, sample_weight=None):
     return log_loss(y_true, y_prob, labels=labels, sample_weight=sample_weight)
 
 
+#: Scorer: minus the top-label ECE (10 equal-width bins), with the estimator's
+#: ``classes_`` as ``labels``, so folds that lack a class stay aligned.
 neg_expected_calibration_error = _classes_aware_scorer(expected_calibration_error)
+#: Scorer: minus the classwise ECE (the mean over classes).
 neg_classwise_calibration_error = _classes_aware_scorer(
     expected_calibration_error, kind="classwise"
 )
+#: Scorer: minus the maximum calibration error (``norm='max'``).
 neg_maximum_calibration_error = _classes_aware_scorer(
     expected_calibration_error, norm="max"
 )
+#: Scorer: minus the multiclass Brier score (in [0, 2]).
 neg_multiclass_brier_score = _classes_aware_scorer(multiclass_brier_score)
+#: Scorer: minus the mean KL(eta || q) to known posteriors ``p_true``, routed
+#: per fold with metadata routing (``set_score_request(p_true=True)``).
 neg_posterior_kl_divergence = _classes_aware_scorer(_posterior_kl_score)
 _neg_log_loss = _classes_aware_scorer(_sklearn_log_loss)
 _neg_brier_score = _classes_aware_scorer(_sklearn_brier)

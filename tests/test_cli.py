@@ -58,7 +58,7 @@ def test_rd_binomial_and_plot(tmp_path, capsys):
     [
         (["rd", "--pmf", "0.5,x"], "comma-separated"),
         (["rd", "--pmf", "0.5,0.6"], "sum to 1"),
-        (["rd", "--pmf", "-0.5,1.5"], "nonnegative"),
+        (["rd", "--pmf=-0.5,1.5"], "nonnegative"),
         (["rd", "--binomial", "100"], "N,P"),
         (["rd", "--binomial", "100,1.5"], "0 < P < 1"),
         (["rd", "--pmf", "0.5,0.5", "--codewords", "0"], ">= 1"),
