@@ -202,16 +202,24 @@ def run_demo(*, quick=False, output_dir=None, random_state=0, out=sys.stdout):
     epochs = 5 if quick else 40
     start = time.perf_counter()
     figures = []
-    for make_split in (_digits_split, _synthetic_split):
-        split = make_split(quick, random_state)
-        out.write(
-            f"\n== {split.name}: {len(split.y_train)} train / {len(split.y_cal)} "
-            f"calibration / {len(split.y_test)} test rows ==\n"
-        )
-        models = _fit_models(split, epochs, random_state, out)
-        results = _evaluate(split, models)
-        _print_table(split.name, results, out)
-        figures += _plot_reliability(split, results, output_dir)
+    import torch
+
+    # The demo's networks are tiny: a second thread only adds overhead.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for make_split in (_digits_split, _synthetic_split):
+            split = make_split(quick, random_state)
+            out.write(
+                f"\n== {split.name}: {len(split.y_train)} train / "
+                f"{len(split.y_cal)} calibration / {len(split.y_test)} test rows ==\n"
+            )
+            models = _fit_models(split, epochs, random_state, out)
+            results = _evaluate(split, models)
+            _print_table(split.name, results, out)
+            figures += _plot_reliability(split, results, output_dir)
+    finally:
+        torch.set_num_threads(threads)
     out.write(
         "\nPsi undoes the focal loss's bias without changing any prediction "
         "(accuracy is identical per model).\n"
