@@ -239,6 +239,9 @@ _FINAL_STEP_BELOW = 1e-7
 # interpolation error is small enough that one exact evaluation usually
 # suffices. Smaller inputs keep the start q = p, lambda = 1.
 TABLE_MIN_ROWS = 2000
+# Below, q* = p + O(gamma): the start q = p is as good, and the slope of g
+# cancels to 0 at the top of the table.
+_TABLE_MIN_GAMMA = 1e-3
 _TABLE_T_LOW = -40.0  # h(v) = v to far below double precision there
 _TABLE_T_HIGH = 40.0  # 1 - v = 4e-18: g(t) = gamma t - log(1 + gamma)
 _TABLE_SPACING = 0.02
@@ -268,12 +271,17 @@ def inverse_table(gamma):
         # g is increasing; Newton from the previous node (a close start).
         for _ in range(100):
             log_h, d, q, w = _log_h_logit(t, gamma)
+            if not d > 0.0:
+                break
             step = (log_h - s) / d
             step = max(-_MAX_STEP, min(_MAX_STEP, step))
             t -= step
             if abs(step) <= 1e-15 * (1.0 + abs(t)):
                 break
         log_h, d, q, w = _log_h_logit(t, gamma)
+        if not d > 0.0:  # then no table: rows start from q = p
+            table[:, :] = np.nan
+            break
         table[j, 0] = q
         table[j, 1] = w / d
         table[j, 2] = t
@@ -381,26 +389,30 @@ def _table_start(target, gamma, t, table, s_low, inv_spacing):
 
 
 @njit(cache=True, parallel=True)
-def focal_minimizer_rows(log_target, gamma, out_q, out_log_lambda, status):
-    """Solve log h(q_i) = log_target_i - log(lambda), sum(q) = 1, row by row.
+def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
+    """Solve log h(q_i) = log(p_i alpha_i) - log(lambda), sum(q) = 1, row by row.
 
-    ``log_target`` holds log(p_i alpha_i) and -inf where p_i = 0. Newton's
-    method runs jointly on the logits t_i and mu = log(lambda); the Jacobian
-    is diagonal plus rank one, so each step costs O(K). ``status`` receives the
-    number of Newton steps, or -1 when a row did not converge.
+    Entries with p_i = 0 give q_i = 0. Newton's method runs jointly on the
+    logits t_i and mu = log(lambda); the Jacobian is diagonal plus rank one,
+    so each step costs O(K). ``status`` receives the number of Newton steps,
+    or -1 when a row did not converge.
     """
-    n, k = log_target.shape
-    use_table = n >= TABLE_MIN_ROWS
+    n, k = p.shape
+    use_table = n >= TABLE_MIN_ROWS and gamma >= _TABLE_MIN_GAMMA
     if use_table:
         table, s_low, inv_spacing = inverse_table(gamma)
     else:
         table, s_low, inv_spacing = np.empty((1, 4)), 0.0, 1.0
     n_chunks = min(n, 64)
     for chunk in prange(n_chunks):
-        scratch = np.empty((4, k))
+        scratch = np.empty((5, k))
+        log_target = scratch[4]
         for r in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            for i in range(k):
+                v = p[r, i]
+                log_target[i] = math.log(v) + log_alpha[i] if v > 0.0 else -np.inf
             steps = _focal_minimizer_row(
-                log_target[r],
+                log_target,
                 gamma,
                 out_q[r],
                 out_log_lambda,
@@ -413,7 +425,7 @@ def focal_minimizer_rows(log_target, gamma, out_q, out_log_lambda, status):
             )
             if steps < 0 and use_table:  # the robust start
                 steps = _focal_minimizer_row(
-                    log_target[r],
+                    log_target,
                     gamma,
                     out_q[r],
                     out_log_lambda,
@@ -442,7 +454,7 @@ def _focal_minimizer_row(
 ):
     k = target.shape[0]
     t = scratch[0]
-    slope = scratch[1]
+    inv_slope = scratch[1]
     resid = scratch[2]
     q_last = scratch[3]
     n_active = 0
@@ -487,7 +499,8 @@ def _focal_minimizer_row(
             if target[i] == -np.inf:
                 continue
             log_h, d, q, w = _log_h_logit(t[i], gamma)
-            slope[i] = d
+            inv_d = 1.0 / d
+            inv_slope[i] = inv_d
             q_last[i] = q
             resid[i] = log_h - target[i] + mu
             if i == top:
@@ -495,9 +508,10 @@ def _focal_minimizer_row(
                 w_top = w
             else:
                 sum_q += q
-                sum_w_over_d += w / d
-                sum_wr_over_d += w * resid[i] / d
-        d_top = slope[top]
+                w_over_d = w * inv_d
+                sum_w_over_d += w_over_d
+                sum_wr_over_d += w_over_d * resid[i]
+        inv_d_top = inv_slope[top]
         r_top = resid[top]
         one_minus_top = w_top / q_top
         if t[top] > 0.0 and sum_q > 0.0:
@@ -507,19 +521,19 @@ def _focal_minimizer_row(
             # log(1 - q_top) from the logit: no underflow of 1 - q_top.
             log_one_minus_top = -t[top] - math.log1p(math.exp(-t[top]))
             constraint = math.log(sum_q) - log_one_minus_top
-            sum_wr_over_d = sum_wr_over_d / sum_q + q_top * r_top / d_top
-            sum_w_over_d = sum_w_over_d / sum_q + q_top / d_top
+            sum_wr_over_d = sum_wr_over_d / sum_q + q_top * r_top * inv_d_top
+            sum_w_over_d = sum_w_over_d / sum_q + q_top * inv_d_top
         else:
             # sum of the others - (1 - q_top): no rounding of q_top.
             constraint = sum_q - one_minus_top
-            sum_wr_over_d += w_top * r_top / d_top
-            sum_w_over_d += w_top / d_top
+            sum_wr_over_d += w_top * r_top * inv_d_top
+            sum_w_over_d += w_top * inv_d_top
         delta_mu = (constraint - sum_wr_over_d) / sum_w_over_d
         largest_step = 0.0
         for i in range(k):
             if target[i] == -np.inf:
                 continue
-            resid[i] = (resid[i] + delta_mu) / slope[i]
+            resid[i] = (resid[i] + delta_mu) * inv_slope[i]
             if abs(resid[i]) > largest_step:  # resid now holds the step
                 largest_step = abs(resid[i])
         # The Newton step in the logits is the relative error of q (and of

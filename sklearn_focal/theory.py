@@ -395,16 +395,12 @@ def _solve_focal_minimizer(x, gamma, weights=None):
     else:
         from sklearn_focal import _kernels
 
-        with np.errstate(divide="ignore"):
-            log_target = np.log(x)
-            if weights is not None:
-                log_target += np.log(weights)
+        x = np.ascontiguousarray(x)
+        log_alpha = np.zeros(x.shape[1]) if weights is None else np.log(weights)
         q = np.empty_like(x)
         log_lam = np.empty(x.shape[0])
         status = np.empty(x.shape[0], dtype=np.int32)
-        _kernels.focal_minimizer_rows(
-            np.ascontiguousarray(log_target), gamma, q, log_lam, status
-        )
+        _kernels.focal_minimizer_rows(x, log_alpha, gamma, q, log_lam, status)
         if (status < 0).any():  # pragma: no cover - guarded by the tests
             row = int(np.flatnonzero(status < 0)[0])
             raise RuntimeError(

@@ -539,3 +539,76 @@ def test_focal_loss_matches_mpmath(gamma):
     )
     _report(f"focal_loss gamma={gamma}", worst)
     assert worst <= 1e-12
+
+
+# --------------------------------------------------------------------------
+# focal_minimizer on large inputs (start from the inverse table)
+# --------------------------------------------------------------------------
+
+
+def _table_rows():
+    from sklearn_focal._kernels import TABLE_MIN_ROWS
+
+    return TABLE_MIN_ROWS
+
+
+@pytest.mark.parametrize("row, gamma", MINIMIZER_CASES)
+def test_focal_minimizer_table_start_matches_mpmath(row, gamma):
+    # Enough rows for the table start; every copy must match the reference.
+    tiled = np.tile(row, (_table_rows(), 1))
+    q, lam = focal_minimizer(tiled, gamma, return_lambda=True)
+    assert np.array_equal(q, np.broadcast_to(q[0], q.shape))
+    reference, reference_lam = mp_focal_minimizer(tuple(row), gamma)
+    worst = _relative_error(q[-1], reference)
+    round_trip = float(np.max(np.abs(psi(q[-1], gamma) - row)))
+    _report(f"focal_minimizer table rel gamma={gamma} K={len(row)}", worst)
+    assert worst <= 1e-10
+    assert round_trip <= 1e-12
+    if reference_lam > 0:
+        assert abs(lam[-1] - float(reference_lam)) <= 1e-10 * float(reference_lam)
+
+
+@pytest.mark.parametrize("gamma", [g for g in GAMMAS if g > 0])
+@pytest.mark.parametrize("k", [2, 3, 10, 50])
+def test_focal_minimizer_table_start_equals_small_batches(k, gamma):
+    # Random rows (spiky Dirichlet, zeros, alpha): the table start and the
+    # start q = p of small inputs converge to the same rounding-level answer.
+    rng = np.random.default_rng(k)
+    n = 2 * _table_rows()
+    p = rng.dirichlet(np.full(k, rng.choice([0.02, 0.3, 3.0])), size=n)
+    p[rng.random((n, k)) < 0.1] = 0.0
+    p[p.sum(axis=1) == 0, 0] = 1.0
+    p /= p.sum(axis=1, keepdims=True)
+    alpha = rng.uniform(0.1, 3.0, size=k)
+    for weights in (None, alpha):
+        big = focal_minimizer(p, gamma, alpha=weights)
+        small = np.vstack(
+            [
+                focal_minimizer(p[i : i + 1000], gamma, alpha=weights)
+                for i in range(0, n, 1000)
+            ]
+        )
+        assert np.array_equal(big == 0, small == 0)
+        positive = small > 0
+        worst = float(np.max(np.abs(big - small)[positive] / small[positive]))
+        round_trip = float(np.max(np.abs(psi(big, gamma, alpha=weights) - p)))
+        _report(f"table vs small gamma={gamma} K={k}", worst)
+        assert worst <= 1e-12
+        assert round_trip <= 1e-12
+
+
+@pytest.mark.parametrize("gamma", [1e-19, 1e-10, 1e-3, 1000.0])
+def test_focal_minimizer_table_start_extreme_gammas(gamma):
+    # Tiny gamma: no table (its slope cancels to 0); huge gamma: coarse table.
+    rng = np.random.default_rng(5)
+    p = rng.dirichlet(np.full(10, 0.05), size=2 * _table_rows())
+    p[0] = [1 - 1e-12] + [1e-12 / 9] * 9
+    big = focal_minimizer(p, gamma)
+    small = np.vstack(
+        [focal_minimizer(p[i : i + 1000], gamma) for i in range(0, len(p), 1000)]
+    )
+    positive = small > 0
+    worst = float(np.max(np.abs(big - small)[positive] / small[positive]))
+    _report(f"table vs small gamma={gamma}", worst)
+    assert worst <= 1e-12
+    assert np.max(np.abs(psi(big, gamma) - p)) <= 1e-12
