@@ -200,6 +200,12 @@ def run_demo(*, quick=False, output_dir=None, random_state=0, out=sys.stdout):
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     epochs = 5 if quick else 40
+    try:
+        import matplotlib  # noqa: F401
+
+        plotting = True
+    except ImportError:
+        plotting = False
     start = time.perf_counter()
     figures = []
     import torch
@@ -217,15 +223,22 @@ def run_demo(*, quick=False, output_dir=None, random_state=0, out=sys.stdout):
             models = _fit_models(split, epochs, random_state, out)
             results = _evaluate(split, models)
             _print_table(split.name, results, out)
-            figures += _plot_reliability(split, results, output_dir)
+            if plotting:
+                figures += _plot_reliability(split, results, output_dir)
     finally:
         torch.set_num_threads(threads)
     out.write(
         "\nPsi undoes the focal loss's bias without changing any prediction "
         "(accuracy is identical per model).\n"
     )
-    out.write(f"Reliability diagrams written to {output_dir}:\n")
-    for path in figures:
-        out.write(f"  {path.name}\n")
+    if plotting:
+        out.write(f"Reliability diagrams written to {output_dir}:\n")
+        for path in figures:
+            out.write(f"  {path.name}\n")
+    else:
+        out.write(
+            "No reliability diagrams: matplotlib is missing "
+            '(pip install "sklearn-focal[plot]").\n'
+        )
     out.write(f"Total time: {time.perf_counter() - start:.1f} s\n")
     return figures
