@@ -462,7 +462,39 @@ class ReliabilityDisplay:
 _DEFAULT_GAMMAS = (0.0, 1.0, 2.0, 3.0, 5.0)
 
 
-class FocalPhiDisplay:
+class _FromFocalEstimatorMixin:
+    """``from_estimator`` for the displays built from raw focal-loss outputs."""
+
+    @classmethod
+    def from_estimator(cls, estimator, X: ArrayLike, *, gamma=None, **kwargs):
+        """:meth:`from_predictions` with a fitted focal-loss classifier.
+
+        Parameters
+        ----------
+        estimator : fitted classifier
+            A focal-loss classifier with a numeric ``gamma`` attribute (unless
+            ``gamma`` is given). Its raw outputs come from
+            ``predict_raw_proba`` when it has one (as
+            :class:`~sklearn_focal.FocalClassifier` does), else from
+            ``predict_proba``.
+        X : array-like of shape (n_samples, n_features)
+            Input values.
+        gamma : float, default=None
+            Focusing parameter; read from ``estimator.gamma`` when None.
+        **kwargs : dict
+            Passed to :meth:`from_predictions`.
+
+        Returns
+        -------
+        display : instance of the calling class
+        """
+        check_is_fitted(estimator)
+        gamma = _gamma_of(estimator) if gamma is None else gamma
+        kwargs.setdefault("name", type(estimator).__name__)
+        return cls.from_predictions(_raw_outputs(estimator, X), gamma=gamma, **kwargs)
+
+
+class FocalPhiDisplay(_FromFocalEstimatorMixin):
     """The function phi^gamma and the confidence regions of Thm 8 (Fig. 1).
 
     ``phi(v) = (1 - v)^gamma - gamma (1 - v)^(gamma - 1) v log v``. For one
@@ -702,41 +734,13 @@ class FocalPhiDisplay:
             **kwargs,
         )
 
-    @classmethod
-    def from_estimator(cls, estimator, X: ArrayLike, *, gamma=None, **kwargs):
-        """:meth:`from_predictions` with a fitted focal-loss classifier.
-
-        Parameters
-        ----------
-        estimator : fitted classifier
-            A focal-loss classifier with a numeric ``gamma`` attribute (unless
-            ``gamma`` is given). Its raw outputs come from
-            ``predict_raw_proba`` when it has one (as
-            :class:`~sklearn_focal.FocalClassifier` does), else from
-            ``predict_proba``.
-        X : array-like of shape (n_samples, n_features)
-            Input values.
-        gamma : float, default=None
-            Focusing parameter; read from ``estimator.gamma`` when None.
-        **kwargs : dict
-            Passed to :meth:`from_predictions`.
-
-        Returns
-        -------
-        display : FocalPhiDisplay
-        """
-        check_is_fitted(estimator)
-        gamma = _gamma_of(estimator) if gamma is None else gamma
-        kwargs.setdefault("name", type(estimator).__name__)
-        return cls.from_predictions(_raw_outputs(estimator, X), gamma=gamma, **kwargs)
-
 
 # --------------------------------------------------------------------------
 # max eta vs max q* (CVPR 2021, Fig. 2)
 # --------------------------------------------------------------------------
 
 
-class ConfidenceRelationDisplay:
+class ConfidenceRelationDisplay(_FromFocalEstimatorMixin):
     """Largest true posterior against largest focal-risk minimizer (Fig. 2).
 
     For each gamma, ``max_y eta_y`` against ``max_y q*_y`` where
@@ -964,31 +968,3 @@ class ConfidenceRelationDisplay:
             points_q=q.max(axis=1),
         )
         return display.plot(ax=ax, name=name, **kwargs)
-
-    @classmethod
-    def from_estimator(cls, estimator, X: ArrayLike, *, gamma=None, **kwargs):
-        """:meth:`from_predictions` with a fitted focal-loss classifier.
-
-        Parameters
-        ----------
-        estimator : fitted classifier
-            A focal-loss classifier with a numeric ``gamma`` attribute (unless
-            ``gamma`` is given). Its raw outputs come from
-            ``predict_raw_proba`` when it has one (as
-            :class:`~sklearn_focal.FocalClassifier` does), else from
-            ``predict_proba``.
-        X : array-like of shape (n_samples, n_features)
-            Input values.
-        gamma : float, default=None
-            Focusing parameter; read from ``estimator.gamma`` when None.
-        **kwargs : dict
-            Passed to :meth:`from_predictions`.
-
-        Returns
-        -------
-        display : ConfidenceRelationDisplay
-        """
-        check_is_fitted(estimator)
-        gamma = _gamma_of(estimator) if gamma is None else gamma
-        kwargs.setdefault("name", type(estimator).__name__)
-        return cls.from_predictions(_raw_outputs(estimator, X), gamma=gamma, **kwargs)
