@@ -68,11 +68,7 @@ def _log_inverse_h_core(v, gamma):
     return math.log((1.0 - v) / v - gamma * math.log(v))
 
 
-# glibc's vector log (libmvec, < 4 ulp) may replace the scalar one: "afn".
-_VECTOR_MATH = {"afn"}
-
-
-@njit(cache=True, parallel=True, fastmath=_VECTOR_MATH)
+@njit(cache=True, parallel=True)
 def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
     """Psi^gamma of every row of ``q`` (gamma > 0), weights ``1/alpha``.
 
@@ -84,7 +80,7 @@ def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
     exponent = gamma - 1.0
     m = int(math.floor(exponent)) if mode != POWER_GENERAL else 0
     for r in prange(n):
-        # A branch-free loop first, so that the logs vectorize.
+        # The logs first, in a loop without branches.
         for i in range(k):
             out[r, i] = math.log(q[r, i])
         total = 0.0
