@@ -68,21 +68,45 @@ def _log_inverse_h_core(v, gamma):
     return math.log((1.0 - v) / v - gamma * math.log(v))
 
 
+ROW_OK = 0
+ROW_NOT_FINITE = 1
+ROW_NEGATIVE = 2
+ROW_BAD_SUM = 3
+
+
 @njit(cache=True, parallel=True)
-def psi_rows(q, gamma, inv_alpha, log_alpha, mode, out):
+def psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
     """Psi^gamma of every row of ``q`` (gamma > 0), weights ``1/alpha``.
 
     Linear space first: ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))``
     (all factors positive). Rows where the power leaves the safe range are
-    redone in log space.
+    redone in log space. The rows are validated in the same pass: ``codes``
+    receives each row's first defect (see :func:`row_defects`), and such rows
+    are not computed.
     """
     n, k = q.shape
     exponent = gamma - 1.0
     m = int(math.floor(exponent)) if mode != POWER_GENERAL else 0
     for r in prange(n):
-        # The logs first, in a loop without branches.
+        # The logs first, in a loop without branches; NaN and inf propagate
+        # into the row sum.
+        row_sum = 0.0
+        smallest = np.inf
         for i in range(k):
-            out[r, i] = math.log(q[r, i])
+            v = q[r, i]
+            row_sum += v
+            smallest = min(smallest, v)
+            out[r, i] = math.log(v)
+        if not np.isfinite(row_sum):
+            codes[r] = ROW_NOT_FINITE
+        elif smallest < 0:
+            codes[r] = ROW_NEGATIVE
+        elif abs(row_sum - 1.0) > tolerance:
+            codes[r] = ROW_BAD_SUM
+        else:
+            codes[r] = ROW_OK
+        if codes[r] != ROW_OK:
+            continue
         total = 0.0
         special = False
         for i in range(k):
@@ -122,12 +146,6 @@ def run(kernel, *args, size):
         return kernel(*args)
     finally:
         numba.set_num_threads(previous)
-
-
-ROW_OK = 0
-ROW_NOT_FINITE = 1
-ROW_NEGATIVE = 2
-ROW_BAD_SUM = 3
 
 
 @njit(cache=True, parallel=True)

@@ -107,10 +107,12 @@ def _row_sum_tolerance(dtype, n_classes):
     return float(np.sqrt(np.finfo(dtype).eps)) * max(1.0, np.sqrt(n_classes) / 4)
 
 
-def _check_distribution(P, name="p", *, min_classes=2):
+def _check_distribution(P, name="p", *, min_classes=2, check_values=True):
     """Validate a (n, K) or (K,) array of probability rows.
 
     Returns the 2-D array (a view when possible) and whether the input was 1-D.
+    With ``check_values=False`` only the type and shape are checked: the
+    caller validates the values itself (see :func:`_raise_row_defects`).
     """
     array = _float_array(P, name)
     if array.ndim not in (1, 2):
@@ -127,6 +129,8 @@ def _check_distribution(P, name="p", *, min_classes=2):
         raise ValueError(
             f"{name} needs at least {min_classes} classes (columns), got {n_classes}"
         )
+    if not check_values:
+        return rows, one_row
     tolerance = _row_sum_tolerance(rows.dtype, n_classes)
     if rows.size >= _FUSED_CHECK_MIN_SIZE:
         _check_rows_fused(rows, name, tolerance)
@@ -164,6 +168,13 @@ def _check_rows_fused(rows, name, tolerance):
 
     codes = np.empty(rows.shape[0], dtype=np.int8)
     _kernels.row_defects(np.ascontiguousarray(rows), tolerance, codes)
+    _raise_row_defects(codes, rows, name)
+
+
+def _raise_row_defects(codes, rows, name):
+    """Raise for the first defective row, by the kernels' row codes."""
+    from sklearn_focal import _kernels
+
     if not codes.any():
         return
     for code, problem in (
@@ -357,7 +368,8 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
     (array([0.7945, 0.1617, 0.0438]), 0)
     """
     gamma = _check_gamma(gamma)
-    rows, one_row = _check_distribution(q, "q")
+    # For gamma > 0 the kernel validates the values in its own pass.
+    rows, one_row = _check_distribution(q, "q", check_values=gamma == 0)
     weights = _check_alpha(alpha, rows.shape[1])
     if gamma == 0:
         if weights is None:
@@ -370,6 +382,7 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
     if weights is None:
         weights = np.ones(x.shape[1])
     out = np.empty_like(x)
+    codes = np.empty(x.shape[0], dtype=np.int8)
     _kernels.run(
         _kernels.psi_rows,
         x,
@@ -377,9 +390,12 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
         1.0 / weights,
         np.log(weights),
         _kernels.power_mode(gamma - 1.0),
+        _row_sum_tolerance(rows.dtype, x.shape[1]),
+        codes,
         out,
         size=x.size,
     )
+    _raise_row_defects(codes, x, "q")
     return _restore(out, rows.dtype, one_row)
 
 
