@@ -416,7 +416,16 @@ def _solve_focal_minimizer(x, gamma, weights=None):
         q = np.empty_like(x)
         log_lam = np.empty(x.shape[0])
         status = np.empty(x.shape[0], dtype=np.int32)
-        _kernels.focal_minimizer_rows(x, log_alpha, gamma, q, log_lam, status)
+        _kernels.run(
+            _kernels.focal_minimizer_rows,
+            x,
+            log_alpha,
+            gamma,
+            q,
+            log_lam,
+            status,
+            size=x.size,
+        )
         if (status < 0).any():  # pragma: no cover - guarded by the tests
             row = int(np.flatnonzero(status < 0)[0])
             raise RuntimeError(
@@ -481,7 +490,8 @@ def focal_minimizer(
     gamma = _check_gamma(gamma)
     rows, one_row = _check_distribution(p, "p")
     weights = _check_alpha(alpha, rows.shape[1])
-    q, lam = _solve_focal_minimizer(rows.astype(np.float64), gamma, weights)
+    x = np.asarray(rows, dtype=np.float64)  # no copy for float64 input
+    q, lam = _solve_focal_minimizer(x, gamma, weights)
     q = _restore(q, rows.dtype, one_row)
     if return_lambda:
         return q, (float(lam[0]) if one_row else lam)
