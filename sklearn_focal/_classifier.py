@@ -543,27 +543,42 @@ class FocalClassifier(NeuralNetClassifier):
             return super().get_loss(y_pred, y_true, X=X, training=training)
 
     def train_step_single(self, batch, **fit_params):
-        """One forward/backward pass; stops on a non-finite loss or gradient."""
+        """One forward/backward pass; stops on a non-finite loss."""
         step = super().train_step_single(batch, **fit_params)
         loss = step["loss"].detach()
-        grads = [
-            p.grad for _, p in self.get_all_learnable_params() if p.grad is not None
-        ]
-        # One synchronization: the max-norm of every gradient, with the loss
-        # (NaN propagates through the norms and the max).
-        check = torch.stack([loss.float(), *_max_abs(grads)]).max() if grads else loss
-        if not bool(torch.isfinite(check)):
-            what = "loss" if not bool(torch.isfinite(loss)) else "gradient"
+        if not bool(torch.isfinite(loss)):
             epoch = len(self.history)
             batch_number = len(self.history[-1, "batches"]) if epoch else 0
+            where = f"epoch {epoch}, batch {batch_number}"
+            if not self._weights_are_finite():
+                self._raise_non_finite_weights(f"before {where}")
             raise FloatingPointError(
-                f"{type(self).__name__}: non-finite training {what} "
-                f"(loss={loss.item()}) at epoch {epoch}, batch {batch_number}. "
+                f"{type(self).__name__}: non-finite training loss "
+                f"(loss={loss.item()}) at {where}. "
                 "Training stopped before the optimizer step, so the module keeps "
                 "the weights of the last finite step. Try a smaller lr, scaled "
                 "inputs, or check the data."
             )
         return step
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Check once per epoch that no non-finite gradient reached the weights."""
+        super().on_epoch_end(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        if not self._weights_are_finite():
+            self._raise_non_finite_weights(f"during epoch {len(self.history)}")
+
+    def _weights_are_finite(self):
+        weights = [p.detach() for _, p in self.get_all_learnable_params()]
+        return not weights or bool(torch.isfinite(torch.stack(_max_abs(weights))).all())
+
+    def _raise_non_finite_weights(self, when):
+        raise FloatingPointError(
+            f"{type(self).__name__}: the weights became non-finite {when} (a "
+            "non-finite gradient with a finite loss). The module is left as it "
+            "is: refit with a smaller lr, scaled inputs or gradient clipping."
+        )
 
     def _get_predict_nonlinearity(self):
         if (

@@ -232,6 +232,47 @@ def test_nan_loss_stops_with_epoch_in_message(blobs):
         assert torch.isfinite(param).all()
 
 
+class _NanGradient(torch.autograd.Function):
+    """Identity forward; NaN gradient (with a finite loss)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return torch.full_like(grad, float("nan"))
+
+
+class _GradientBlowsUp(torch.nn.Module):
+    """Linear logits whose gradient turns NaN from the given call on."""
+
+    def __init__(self, n_features=2, n_classes=3, nan_after=4):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+        self.calls = 0
+        self.nan_after = nan_after
+
+    def forward(self, X):
+        self.calls += 1
+        logits = self.linear(X)
+        if self.training and self.calls > self.nan_after:
+            return _NanGradient.apply(logits)
+        return logits
+
+
+def test_non_finite_gradient_stops_at_the_end_of_its_epoch(blobs):
+    X, y = blobs
+    # 4 batches per epoch: the gradient turns NaN at call 6, in epoch 2.
+    clf = FocalClassifier(
+        _GradientBlowsUp, module__nan_after=5, max_epochs=5, batch_size=64
+    )
+    with pytest.raises(FloatingPointError, match="weights became non-finite") as info:
+        clf.fit(X, y)
+    # Found at the next batch's loss (epoch 2, batch 3), or at the epoch's end.
+    assert "epoch 2" in str(info.value)
+
+
 # --------------------------------------------------------------------------- #
 # real data
 # --------------------------------------------------------------------------- #
