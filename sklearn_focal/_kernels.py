@@ -583,3 +583,64 @@ def _focal_minimizer_row(
         q_row[i] /= total
     out_log_lambda[r] = mu
     return steps
+
+
+@njit(cache=True, parallel=True)
+def hard_target_focal_rows(x, target, gamma, weight, ignore_index, loss, grad):
+    """Per-row focal loss of (N, C) logits with class indices, and its gradient.
+
+    ``loss[r] = -w (1 - p_t)^gamma log p_t`` and ``grad[r]`` its gradient in
+    the logits, ``coef * (r - e_t)`` with ``r`` the softmax over the classes
+    other than ``t``. ``1 - p_t`` is the sum of the other probabilities, so
+    ``log(1 - p_t)`` and ``log p_t`` are exact for any margin. Rows equal to
+    ``ignore_index`` get 0. Returns the number of the first row whose target
+    is out of range (or -1) and the sum of the weights of the counted rows.
+    """
+    n, k = x.shape
+    bad = np.full(n, -1, dtype=np.int64)
+    for r in prange(n):
+        t = target[r]
+        if t == ignore_index:
+            loss[r] = 0.0
+            for j in range(k):
+                grad[r, j] = 0.0
+            continue
+        if t < 0 or t >= k:
+            bad[r] = r
+            continue
+        w = weight[t]
+        largest = x[r, 0]
+        for j in range(1, k):
+            largest = max(largest, x[r, j])
+        other = 0.0
+        for j in range(k):
+            e = math.exp(x[r, j] - largest)
+            grad[r, j] = e
+            if j != t:
+                other += e
+        total = other + grad[r, t]
+        one_minus = other / total
+        if one_minus < 0.5:
+            log_p = math.log1p(-one_minus)
+        else:
+            log_p = (x[r, t] - largest) - math.log(total)
+        p = math.exp(log_p)
+        if gamma == 0.0:
+            modulating = 1.0
+        elif other == 0.0:
+            modulating = 0.0
+        else:
+            modulating = math.exp(gamma * (math.log(other) - math.log(total)))
+        loss[r] = -w * modulating * log_p
+        coef = w * modulating * (one_minus - gamma * p * log_p)
+        scale = coef / other if other > 0.0 else 0.0
+        for j in range(k):
+            grad[r, j] *= scale
+        grad[r, t] = -coef
+    denominator = 0.0
+    for r in range(n):
+        if bad[r] >= 0:
+            return r, denominator
+        if target[r] != ignore_index:
+            denominator += weight[target[r]]
+    return -1, denominator
