@@ -585,8 +585,41 @@ def _focal_minimizer_row(
     return steps
 
 
-@njit(cache=True, parallel=True)
-def hard_target_focal_rows(x, target, gamma, weight, ignore_index, loss, grad):
+@njit(cache=True, inline="always")
+def _hard_target_focal_row(x, t, gamma, weight, loss, grad, r):
+    k = x.shape[1]
+    w = weight[t]
+    largest = x[r, 0]
+    for j in range(1, k):
+        largest = max(largest, x[r, j])
+    other = 0.0
+    for j in range(k):
+        e = math.exp(x[r, j] - largest)
+        grad[r, j] = e
+        if j != t:
+            other += e
+    total = other + grad[r, t]
+    one_minus = other / total
+    if one_minus < 0.5:
+        log_p = math.log1p(-one_minus)
+    else:
+        log_p = (x[r, t] - largest) - math.log(total)
+    p = math.exp(log_p)
+    if gamma == 0.0:
+        modulating = 1.0
+    elif other == 0.0:
+        modulating = 0.0
+    else:
+        modulating = math.exp(gamma * (math.log(other) - math.log(total)))
+    loss[r] = -w * modulating * log_p
+    coef = w * modulating * (one_minus - gamma * p * log_p)
+    scale = coef / other if other > 0.0 else 0.0
+    for j in range(k):
+        grad[r, j] *= scale
+    grad[r, t] = -coef
+
+
+def _hard_target_focal(x, target, gamma, weight, ignore_index, loss, grad):
     """Per-row focal loss of (N, C) logits with class indices, and its gradient.
 
     ``loss[r] = -w (1 - p_t)^gamma log p_t`` and ``grad[r]`` its gradient in
@@ -597,50 +630,25 @@ def hard_target_focal_rows(x, target, gamma, weight, ignore_index, loss, grad):
     is out of range (or -1) and the sum of the weights of the counted rows.
     """
     n, k = x.shape
-    bad = np.full(n, -1, dtype=np.int64)
     for r in prange(n):
         t = target[r]
-        if t == ignore_index:
+        if t == ignore_index or t < 0 or t >= k:
             loss[r] = 0.0
             for j in range(k):
                 grad[r, j] = 0.0
-            continue
-        if t < 0 or t >= k:
-            bad[r] = r
-            continue
-        w = weight[t]
-        largest = x[r, 0]
-        for j in range(1, k):
-            largest = max(largest, x[r, j])
-        other = 0.0
-        for j in range(k):
-            e = math.exp(x[r, j] - largest)
-            grad[r, j] = e
-            if j != t:
-                other += e
-        total = other + grad[r, t]
-        one_minus = other / total
-        if one_minus < 0.5:
-            log_p = math.log1p(-one_minus)
         else:
-            log_p = (x[r, t] - largest) - math.log(total)
-        p = math.exp(log_p)
-        if gamma == 0.0:
-            modulating = 1.0
-        elif other == 0.0:
-            modulating = 0.0
-        else:
-            modulating = math.exp(gamma * (math.log(other) - math.log(total)))
-        loss[r] = -w * modulating * log_p
-        coef = w * modulating * (one_minus - gamma * p * log_p)
-        scale = coef / other if other > 0.0 else 0.0
-        for j in range(k):
-            grad[r, j] *= scale
-        grad[r, t] = -coef
+            _hard_target_focal_row(x, t, gamma, weight, loss, grad, r)
     denominator = 0.0
     for r in range(n):
-        if bad[r] >= 0:
+        t = target[r]
+        if t == ignore_index:
+            continue
+        if t < 0 or t >= k:
             return r, denominator
-        if target[r] != ignore_index:
-            denominator += weight[target[r]]
+        denominator += weight[t]
     return -1, denominator
+
+
+# Small batches (a training loop) run serially: no thread-pool round trip.
+hard_target_focal_rows = njit(cache=True, parallel=True)(_hard_target_focal)
+hard_target_focal_rows_serial = njit(cache=True)(_hard_target_focal)

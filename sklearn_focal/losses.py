@@ -221,16 +221,13 @@ class _CpuHardTargetFocal(torch.autograd.Function):
         )
         loss = np.empty(n, dtype=x.dtype)
         grad = np.empty_like(x)
-        bad, denominator = _kernels.run(
-            _kernels.hard_target_focal_rows,
-            x,
-            labels,
-            float(gamma),
-            class_weight,
-            int(ignore_index),
-            loss,
-            grad,
-            size=x.size,
+        kernel = (
+            _kernels.hard_target_focal_rows
+            if x.size >= _kernels.PARALLEL_MIN_SIZE
+            else _kernels.hard_target_focal_rows_serial
+        )
+        bad, denominator = kernel(
+            x, labels, float(gamma), class_weight, int(ignore_index), loss, grad
         )
         if bad >= 0:
             raise IndexError(
@@ -242,9 +239,11 @@ class _CpuHardTargetFocal(torch.autograd.Function):
             # CrossEntropyLoss's weighted mean (NaN when every row is ignored).
             with np.errstate(invalid="ignore", divide="ignore"):
                 grad /= x.dtype.type(denominator)
-                out = logits.new_tensor(loss.sum(dtype=np.float64) / denominator)
+                out = torch.from_numpy(
+                    np.asarray(loss.sum(dtype=np.float64) / denominator, x.dtype)
+                )
         elif reduction == "sum":
-            out = logits.new_tensor(loss.sum(dtype=np.float64))
+            out = torch.from_numpy(np.asarray(loss.sum(dtype=np.float64), x.dtype))
         else:
             out = torch.from_numpy(loss)
         ctx.save_for_backward(torch.from_numpy(grad))
