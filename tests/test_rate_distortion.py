@@ -17,25 +17,6 @@ from scipy.stats import binom
 
 from sklearn_focal import rate_distortion as rd
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_numba_thread():
-    """One numba thread per xdist worker (the conftest policy for BLAS/OpenMP).
-
-    The focal-minimizer kernels are parallel over rows; the searches here make
-    many small calls, for which thread start-up dominates on two shared cores.
-    """
-    try:
-        import numba
-    except ImportError:  # pragma: no cover
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(previous)
-
-
 # --------------------------------------------------------------------------
 # Independent references
 # --------------------------------------------------------------------------

@@ -12,24 +12,6 @@ from sklearn_focal import rate_distortion as rd
 from sklearn_focal._rate_distortion_display import RateDistortionDisplay
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_numba_thread():
-    """One numba thread per xdist worker (the conftest policy for BLAS/OpenMP).
-
-    The focal-minimizer kernels are parallel over rows; the searches here make
-    many small calls, for which thread start-up dominates on two shared cores.
-    """
-    try:
-        import numba
-    except ImportError:  # pragma: no cover
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(previous)
-
-
 def binomial(k, p):
     pmf = binom.pmf(np.arange(k + 1), k, p)
     return pmf / pmf.sum()
