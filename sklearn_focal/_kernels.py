@@ -240,6 +240,52 @@ def _log_h_logit(t, gamma):
     return log_h, slope, q, q * one_minus
 
 
+# Above this |h(q) lambda / (p alpha) - 1| the residual takes a log; below,
+# log1p by its series to rounding (the usual case after the table start).
+_RATIO_SERIES_BELOW = 1e-4
+
+
+@njit(cache=True, inline="always")
+def _residual_logit(t, gamma, exponent, mode, m, scale):
+    """log(h(q) scale), d log h / dt, q and q(1 - q) at q = sigmoid(t).
+
+    ``scale = lambda / (p alpha)``: the residual of log h(q) = log(p alpha) - mu.
+    h(q) = 1 / ((1 - q)^(gamma - 1) core) in linear space, the power by
+    multiplications; ``nan`` residual (the caller goes to log space) where the
+    power leaves the safe range, q is tiny or the product is not finite.
+    """
+    a = math.exp(-abs(t))
+    s = math.log1p(a)
+    if t >= 0.0:
+        q = 1.0 / (1.0 + a)
+        one_minus = a / (1.0 + a)
+        core = a + gamma * s  # (1 - q)/q - gamma log q
+        odds_over_core = a / core
+        rest_over_core = gamma * one_minus / core
+        h_times_core = 1.0
+    else:
+        q = a / (1.0 + a)
+        one_minus = 1.0 / (1.0 + a)
+        extra = gamma * (s - t) * a  # core = (1 + extra)/a
+        core = 1.0 + extra
+        odds_over_core = 1.0 / core
+        rest_over_core = gamma * one_minus * a / core
+        h_times_core = a
+    slope = exponent * q + odds_over_core + rest_over_core
+    resid = np.nan
+    if q < _H_IS_IDENTITY_BELOW or not one_minus > 0.0:
+        return resid, slope, q, q * one_minus
+    pw = _power(one_minus, exponent, mode, m)
+    if _POWER_LOW <= pw <= _POWER_HIGH:
+        x = h_times_core / (pw * core) * scale
+        delta = x - 1.0
+        if abs(delta) < _RATIO_SERIES_BELOW:
+            resid = delta * (1.0 - delta * (0.5 - delta * (1.0 / 3.0)))
+        elif 0.0 < x < np.inf:
+            resid = math.log(x)
+    return resid, slope, q, q * one_minus
+
+
 _MAX_NEWTON = 200
 _MAX_STEP = 4.0
 _FINAL_STEP_BELOW = 1e-7
@@ -417,6 +463,16 @@ def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
         table, s_low, inv_spacing = inverse_table(gamma)
     else:
         table, s_low, inv_spacing = np.empty((1, 4)), 0.0, 1.0
+    alpha = np.exp(log_alpha)
+    exponent = gamma - 1.0
+    # The power (1 - q)^(gamma - 1) by multiplications (see power_mode);
+    # otherwise every entry is evaluated in log space.
+    linear = 2.0 * exponent == math.floor(2.0 * exponent) and abs(exponent) < 2**31
+    if exponent == math.floor(exponent):
+        mode = POWER_INTEGER
+    else:
+        mode = POWER_HALF_INTEGER
+    m = int(math.floor(exponent)) if linear else 0
     n_chunks = min(n, 64)
     for chunk in prange(n_chunks):
         scratch = np.empty((5, k))
@@ -427,6 +483,11 @@ def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
                 log_target[i] = math.log(v) + log_alpha[i] if v > 0.0 else -np.inf
             steps = _focal_minimizer_row(
                 log_target,
+                p[r],
+                alpha,
+                linear,
+                mode,
+                m,
                 gamma,
                 out_q[r],
                 out_log_lambda,
@@ -440,6 +501,11 @@ def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
             if steps < 0 and use_table:  # the robust start
                 steps = _focal_minimizer_row(
                     log_target,
+                    p[r],
+                    alpha,
+                    linear,
+                    mode,
+                    m,
                     gamma,
                     out_q[r],
                     out_log_lambda,
@@ -456,6 +522,11 @@ def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
 @njit(cache=True)
 def _focal_minimizer_row(
     target,
+    p_row,
+    alpha,
+    linear,
+    mode,
+    m,
     gamma,
     q_row,
     out_log_lambda,
@@ -504,19 +575,28 @@ def _focal_minimizer_row(
                 t[i] = log_p - math.log1p(-min(math.exp(log_p), 0.999999))
         mu = 0.0
     steps = -1
+    exponent = gamma - 1.0
     for iteration in range(_MAX_NEWTON):
         # Sums over the classes other than the largest one ("top").
         sum_q = 0.0
         sum_w_over_d = 0.0
         sum_wr_over_d = 0.0
+        lam = math.exp(mu)
         for i in range(k):
             if target[i] == -np.inf:
                 continue
-            log_h, d, q, w = _log_h_logit(t[i], gamma)
+            r_i = np.nan
+            weight = p_row[i] * alpha[i]
+            if linear and weight > 0.0:
+                scale = lam / weight
+                r_i, d, q, w = _residual_logit(t[i], gamma, exponent, mode, m, scale)
+            if not math.isfinite(r_i):
+                log_h, d, q, w = _log_h_logit(t[i], gamma)
+                r_i = log_h - target[i] + mu
             inv_d = 1.0 / d
             inv_slope[i] = inv_d
             q_last[i] = q
-            resid[i] = log_h - target[i] + mu
+            resid[i] = r_i
             if i == top:
                 q_top = q
                 w_top = w
