@@ -481,24 +481,8 @@ def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
             for i in range(k):
                 v = p[r, i]
                 log_target[i] = math.log(v) + log_alpha[i] if v > 0.0 else -np.inf
-            steps = _focal_minimizer_row(
-                log_target,
-                p[r],
-                alpha,
-                linear,
-                mode,
-                m,
-                gamma,
-                out_q[r],
-                out_log_lambda,
-                r,
-                scratch,
-                table,
-                s_low,
-                inv_spacing,
-                use_table,
-            )
-            if steps < 0 and use_table:  # the robust start
+            # The table start first; the robust start (q = p) if it fails.
+            for table_start in (use_table, False):
                 steps = _focal_minimizer_row(
                     log_target,
                     p[r],
@@ -514,8 +498,10 @@ def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
                     table,
                     s_low,
                     inv_spacing,
-                    False,
+                    table_start,
                 )
+                if steps >= 0 or not table_start:
+                    break
             status[r] = steps
 
 

@@ -82,6 +82,18 @@ def _check_gamma(gamma) -> np.ndarray:
     return g
 
 
+def _check_auxiliary(auxiliary, pmf: np.ndarray) -> np.ndarray:
+    """The auxiliary pmf F of eqs. (22)-(27); ``None`` means ``F = pmf``."""
+    if auxiliary is None:
+        return pmf
+    f = _check_pmf(auxiliary, name="auxiliary")
+    if f.shape != pmf.shape:
+        raise ValueError(
+            f"auxiliary must have the shape of pmf {pmf.shape}, got {f.shape}."
+        )
+    return f
+
+
 def _check_n_codewords(n_codewords, name: str = "n_codewords") -> np.ndarray:
     m = np.asarray(n_codewords)
     if m.dtype.kind == "f" and np.all(np.isfinite(m)) and np.all(m == np.round(m)):
@@ -451,11 +463,7 @@ def achievability_bounds(
     True
     """
     r = _check_pmf(pmf)
-    f = r if auxiliary is None else _check_pmf(auxiliary, name="auxiliary")
-    if f.shape != r.shape:
-        raise ValueError(
-            f"auxiliary must have the shape of pmf {r.shape}, got {f.shape}."
-        )
+    f = _check_auxiliary(auxiliary, r)
     m = _check_n_codewords(n_codewords)
     g = _check_gamma(gamma)
     m, g = np.broadcast_arrays(m, g)
@@ -988,11 +996,7 @@ def optimized_code(
     True
     """
     p = _check_pmf(pmf)
-    f = p if auxiliary is None else _check_pmf(auxiliary, name="auxiliary")
-    if f.shape != p.shape:
-        raise ValueError(
-            f"auxiliary must have the shape of pmf {p.shape}, got {f.shape}."
-        )
+    f = _check_auxiliary(auxiliary, p)
     m = _check_n_codewords(n_codewords)
     if m.ndim != 0:
         raise ValueError("n_codewords must be a single positive integer.")
