@@ -10,7 +10,8 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic, overload
 
 # Below this value h(v) = v to double precision: h(v) = v (1 + O(v log v)).
 _H_IS_IDENTITY_BELOW = 1e-100
@@ -651,70 +652,166 @@ def _focal_minimizer_row(
     return steps
 
 
+@intrinsic
+def _float64_bits(typingctx, value):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _float64_from_bits(typingctx, bits):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(types.int64), codegen
+
+
+# exp(d) = 2**n exp(r), n = round(d / log 2), |r| <= log(2)/2 (Cody-Waite).
+_ROUND_SHIFT = 1.5 * 2.0**52  # x + shift rounds x to an integer in the low bits
+_LOG2_E = 1.4426950408889634
+_LN2_HIGH = 6.93147180369123816490e-01
+_LN2_LOW = 1.90821492927058770002e-10
+_EXP_NORMAL_MIN = -708.0  # exp(-708) is still a normal double
+
+
 @njit(cache=True, inline="always")
-def _hard_target_focal_row(x, t, gamma, weight, loss, grad, r):
+def _exp_nonpositive(d):
+    """``exp(d)`` for ``d <= 0`` to 1e-11 relative error, in a form LLVM vectorizes.
+
+    Used for float32 logits only, where that is 1e-4 ulp of the float32
+    result. ``d`` below -708 gives exp(-708) (both are 0 in float32, and
+    they only enter float32 outputs); NaN propagates.
+    """
+    d = d if not d < _EXP_NORMAL_MIN else _EXP_NORMAL_MIN
+    shifted = d * _LOG2_E + _ROUND_SHIFT
+    n = shifted - _ROUND_SHIFT
+    # The low bits of ``shifted`` hold n: the biased exponent of 2**n.
+    two_to_n = _float64_from_bits(((_float64_bits(shifted) + 1023) & 0x7FF) << 52)
+    r = (d - n * _LN2_HIGH) - n * _LN2_LOW
+    # Taylor to degree 9 (Horner): |r|**10 / 10! < 7e-12 for |r| <= log(2)/2.
+    poly = 1.0 / 362880.0
+    poly = poly * r + 1.0 / 40320.0
+    poly = poly * r + 1.0 / 5040.0
+    poly = poly * r + 1.0 / 720.0
+    poly = poly * r + 1.0 / 120.0
+    poly = poly * r + 1.0 / 24.0
+    poly = poly * r + 1.0 / 6.0
+    poly = poly * r + 0.5
+    poly = poly * r + 1.0
+    poly = poly * r + 1.0
+    return poly * two_to_n
+
+
+def _shifted_exp(d, logits):
+    """``exp(d)`` at the precision of the dtype of ``logits``."""
+
+
+@overload(_shifted_exp, inline="always")
+def _shifted_exp_overload(d, logits):
+    if logits.dtype == types.float32:
+        return lambda d, logits: _exp_nonpositive(d)
+    return lambda d, logits: math.exp(d)
+
+
+@njit(cache=True, inline="always")
+def _hard_target_focal_row(x, r, t, gamma, mode, m, w, shifted_exp, loss, grad):
     k = x.shape[1]
-    w = weight[t]
     largest = x[r, 0]
     for j in range(1, k):
         largest = max(largest, x[r, j])
+    shift = np.float64(largest)
+    # The sum of the probabilities of the other classes, times the softmax
+    # denominator: never 1 - p_t by subtraction.
     other = 0.0
     for j in range(k):
-        e = math.exp(x[r, j] - largest)
-        grad[r, j] = e
-        if j != t:
-            other += e
-    total = other + grad[r, t]
+        e = _shifted_exp(np.float64(x[r, j]) - shift, x)
+        shifted_exp[j] = e
+        other += e if j != t else 0.0
+    total = other + shifted_exp[t]
     one_minus = other / total
     if one_minus < 0.5:
         log_p = math.log1p(-one_minus)
+        p = 1.0 - one_minus
     else:
-        log_p = (x[r, t] - largest) - math.log(total)
-    p = math.exp(log_p)
-    if gamma == 0.0:
-        modulating = 1.0
-    elif other == 0.0:
-        modulating = 0.0
-    else:
-        modulating = math.exp(gamma * (math.log(other) - math.log(total)))
-    loss[r] = -w * modulating * log_p
+        log_p = (np.float64(x[r, t]) - shift) - math.log(total)
+        p = shifted_exp[t] / total
+    modulating = _power(one_minus, gamma, mode, m)
+    row_loss = -w * modulating * log_p
+    loss[r] = row_loss
     coef = w * modulating * (one_minus - gamma * p * log_p)
     scale = coef / other if other > 0.0 else 0.0
     for j in range(k):
-        grad[r, j] *= scale
+        grad[r, j] = shifted_exp[j] * scale
     grad[r, t] = -coef
+    return row_loss
 
 
-def _hard_target_focal(x, target, gamma, weight, ignore_index, loss, grad):
+_ROW_BLOCK = 64
+
+
+@njit(cache=True, inline="always")
+def _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad):
     """Per-row focal loss of (N, C) logits with class indices, and its gradient.
 
     ``loss[r] = -w (1 - p_t)^gamma log p_t`` and ``grad[r]`` its gradient in
-    the logits, ``coef * (r - e_t)`` with ``r`` the softmax over the classes
+    the logits, ``coef * (s - e_t)`` with ``s`` the softmax over the classes
     other than ``t``. ``1 - p_t`` is the sum of the other probabilities, so
-    ``log(1 - p_t)`` and ``log p_t`` are exact for any margin. Rows equal to
-    ``ignore_index`` get 0. Returns the number of the first row whose target
-    is out of range (or -1) and the sum of the weights of the counted rows.
+    ``log(1 - p_t)`` and ``log p_t`` are exact for any margin. ``mode`` is
+    :func:`power_mode` of ``gamma``; ``weight`` holds the class weights, or
+    is empty for none. Rows equal to ``ignore_index`` get 0.
+
+    Returns the first row whose target is out of range (or -1, computing
+    nothing), the sum of the weights of the counted rows, and the sum of the
+    row losses.
     """
     n, k = x.shape
-    for r in prange(n):
-        t = target[r]
-        if t == ignore_index or t < 0 or t >= k:
-            loss[r] = 0.0
-            for j in range(k):
-                grad[r, j] = 0.0
-        else:
-            _hard_target_focal_row(x, t, gamma, weight, loss, grad, r)
+    m = int(math.floor(gamma)) if mode != POWER_GENERAL else 0
+    weighted = weight.size > 0
     denominator = 0.0
     for r in range(n):
         t = target[r]
         if t == ignore_index:
             continue
         if t < 0 or t >= k:
-            return r, denominator
-        denominator += weight[t]
-    return -1, denominator
+            return r, denominator, 0.0
+        denominator += weight[t] if weighted else 1.0
+    total_loss = 0.0
+    for b in prange((n + _ROW_BLOCK - 1) // _ROW_BLOCK):
+        shifted_exp = np.empty(k)
+        block_loss = 0.0
+        for r in range(b * _ROW_BLOCK, min(n, (b + 1) * _ROW_BLOCK)):
+            t = target[r]
+            if t == ignore_index:
+                loss[r] = 0.0
+                for j in range(k):
+                    grad[r, j] = 0.0
+            else:
+                w = weight[t] if weighted else 1.0
+                block_loss += _hard_target_focal_row(
+                    x, r, t, gamma, mode, m, w, shifted_exp, loss, grad
+                )
+        total_loss += block_loss
+    return -1, denominator, total_loss
+
+
+# reassoc lets LLVM vectorize the row sums; NaN and inf still propagate.
+_VECTOR_MATH = {"reassoc", "contract"}
+
+
+# Two functions, not two dispatchers of one: numba's cache keys on the
+# function, so those would load each other's machine code.
+@njit(cache=True, parallel=True, fastmath=_VECTOR_MATH)
+def hard_target_focal_rows(x, target, gamma, mode, weight, ignore_index, loss, grad):
+    """:func:`_hard_target_focal`, parallel over blocks of rows."""
+    return _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad)
 
 
 # Small batches (a training loop) run serially: no thread-pool round trip.
-hard_target_focal_rows = njit(cache=True, parallel=True)(_hard_target_focal)
-hard_target_focal_rows_serial = njit(cache=True)(_hard_target_focal)
+@njit(cache=True, fastmath=_VECTOR_MATH)
+def hard_target_focal_rows_serial(
+    x, target, gamma, mode, weight, ignore_index, loss, grad
+):
+    """:func:`_hard_target_focal` on one thread."""
+    return _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad)

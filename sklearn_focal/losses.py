@@ -202,9 +202,10 @@ class _HardTargetFocal(torch.autograd.Function):
 class _CpuHardTargetFocal(torch.autograd.Function):
     """:class:`_HardTargetFocal` for float32/float64 CPU tensors, in one compiled pass.
 
-    The forward pass computes the loss and its gradient together (numba,
-    float64 arithmetic); the backward pass only scales the stored gradient.
-    It removes the per-operation overhead that dominates small batches.
+    The forward pass computes the loss, its reduction and its gradient
+    together (numba, float64 arithmetic); the backward pass only scales the
+    stored gradient. It removes the per-operation overhead that dominates
+    small batches.
     """
 
     @staticmethod
@@ -215,9 +216,9 @@ class _CpuHardTargetFocal(torch.autograd.Function):
         labels = target.detach().contiguous().numpy()
         n, n_classes = x.shape
         class_weight = (
-            np.ones(n_classes, dtype=x.dtype)
+            _NO_CLASS_WEIGHT
             if weight is None
-            else weight.detach().to(logits.dtype).contiguous().numpy()
+            else weight.detach().double().contiguous().numpy()
         )
         loss = np.empty(n, dtype=x.dtype)
         grad = np.empty_like(x)
@@ -226,8 +227,15 @@ class _CpuHardTargetFocal(torch.autograd.Function):
             if x.size >= _kernels.PARALLEL_MIN_SIZE
             else _kernels.hard_target_focal_rows_serial
         )
-        bad, denominator = kernel(
-            x, labels, float(gamma), class_weight, int(ignore_index), loss, grad
+        bad, denominator, total = kernel(
+            x,
+            labels,
+            gamma,
+            _kernels.power_mode(gamma),
+            class_weight,
+            ignore_index,
+            loss,
+            grad,
         )
         if bad >= 0:
             raise IndexError(
@@ -235,27 +243,30 @@ class _CpuHardTargetFocal(torch.autograd.Function):
                 f"classes (row {bad})."
             )
         ctx.reduction = reduction
-        if reduction == "mean":
-            # CrossEntropyLoss's weighted mean (NaN when every row is ignored).
-            with np.errstate(invalid="ignore", divide="ignore"):
-                grad /= x.dtype.type(denominator)
-                out = torch.from_numpy(
-                    np.asarray(loss.sum(dtype=np.float64) / denominator, x.dtype)
-                )
-        elif reduction == "sum":
-            out = torch.from_numpy(np.asarray(loss.sum(dtype=np.float64), x.dtype))
-        else:
-            out = torch.from_numpy(loss)
         ctx.save_for_backward(torch.from_numpy(grad))
-        return out
+        if reduction == "none":
+            return torch.from_numpy(loss)
+        if reduction == "mean":
+            # CrossEntropyLoss's weighted mean: NaN, and a zero gradient, when
+            # no row counts.
+            ctx.grad_scale = 1.0 / denominator if denominator else 0.0
+            total = total / denominator if denominator else math.nan
+        else:
+            ctx.grad_scale = 1.0
+        return torch.from_numpy(np.array(total, dtype=x.dtype))
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
         if ctx.reduction == "none":
-            return grad * grad_output.unsqueeze(1), None, None, None, None, None
-        return grad * grad_output, None, None, None, None, None
+            grad = grad * grad_output.unsqueeze(1)
+        else:
+            grad = grad * (grad_output * ctx.grad_scale)
+        return grad, None, None, None, None, None
+
+
+_NO_CLASS_WEIGHT = np.empty(0)
 
 
 # --------------------------------------------------------------------------- #

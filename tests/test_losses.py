@@ -92,6 +92,59 @@ def test_hard_target_matches_mpmath(gamma, target_index):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize("gamma", [0.0, 0.3, 2.0, 5.0])
+@pytest.mark.parametrize("target_index", [0, 1, 2])
+def test_float32_hard_target_matches_mpmath(gamma, target_index):
+    # The compiled float32 CPU path (its own vectorized exp): loss and
+    # gradient to a few float32 ulps of the 60-digit value at the same inputs.
+    rows = _hard_rows().astype(np.float32)
+    rows = np.vstack([rows, [[90.0, -20.0, 0.0], [-110.0, 0.0, 3.0]]])
+    x = torch.tensor(rows, requires_grad=True)
+    t = torch.full((len(rows),), target_index)
+    got = focal_loss_with_logits(x, t, gamma=gamma, reduction="none")
+    got.sum().backward()
+    onehot = np.eye(3)[target_index]
+    want = [float(_mp_focal_row(r, onehot, gamma)) for r in rows]
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=3e-7, atol=1e-44)
+    for i, row in enumerate(rows):
+        for k in range(3):
+
+            def f(v, row=row, k=k):
+                r = [mpmath.mpf(float(u)) for u in row]
+                r[k] = v
+                return _mp_focal_row(r, onehot, gamma)
+
+            want_grad = float(mpmath.diff(f, mpmath.mpf(float(row[k]))))
+            assert x.grad[i, k].item() == pytest.approx(want_grad, rel=1e-6, abs=1e-44)
+
+
+def test_float32_exp_kernel_matches_mpmath():
+    from sklearn_focal._kernels import _exp_nonpositive
+
+    grid = np.concatenate(
+        [-np.logspace(-300, np.log10(708.0), 4001), np.linspace(-708.0, 0.0, 4001)]
+    )
+    got = np.array([_exp_nonpositive(d) for d in grid])
+    want = np.array([float(mpmath.exp(mpmath.mpf(d))) for d in grid])
+    np.testing.assert_allclose(got, want, rtol=2e-11, atol=0)
+    assert _exp_nonpositive(0.0) == 1.0
+    assert np.isnan(_exp_nonpositive(np.nan))
+    # Below the normal range it stays at exp(-708): 0 once rounded to float32.
+    assert np.float32(_exp_nonpositive(-np.inf)) == 0.0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_all_ignored_mean_gives_nan_loss_and_zero_gradient_like_cross_entropy(dtype):
+    x = torch.randn(6, 4, dtype=dtype, requires_grad=True)
+    t = torch.full((6,), -100)
+    loss = focal_loss_with_logits(x, t, gamma=2.0)
+    loss.backward()
+    want = F.cross_entropy(x, t)
+    (want_grad,) = torch.autograd.grad(want, x)
+    assert torch.isnan(loss) and torch.isnan(want)
+    torch.testing.assert_close(x.grad, want_grad, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
 def test_soft_target_matches_mpmath(gamma):
     rows = _hard_rows()
