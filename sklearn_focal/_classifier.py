@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from numbers import Integral, Real
 from types import MappingProxyType
 
@@ -55,6 +56,10 @@ def _resolve_device(device):
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
+
+
+def _is_auto(device):
+    return isinstance(device, str) and device == "auto"
 
 
 def _max_abs(tensors):
@@ -455,7 +460,7 @@ class FocalClassifier(NeuralNetClassifier):
     def _device_context(self):
         """Let skorch see the resolved device while keeping ``device='auto'``."""
         requested = vars(self).get("device")
-        if not (isinstance(requested, str) and requested == "auto"):
+        if not _is_auto(requested):
             yield
             return
         resolved = _resolve_device(requested)
@@ -535,18 +540,23 @@ class FocalClassifier(NeuralNetClassifier):
         return super().get_iterator(dataset, training=training)
 
     def infer(self, x, **fit_params):
+        if not _is_auto(vars(self).get("device")):  # in fit: already resolved
+            return super().infer(x, **fit_params)
         with self._device_context():
             return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        if not _is_auto(vars(self).get("device")):
+            return super().get_loss(y_pred, y_true, X=X, training=training)
         with self._device_context():
             return super().get_loss(y_pred, y_true, X=X, training=training)
 
     def train_step_single(self, batch, **fit_params):
         """One forward/backward pass; stops on a non-finite loss."""
         step = super().train_step_single(batch, **fit_params)
-        loss = step["loss"].detach()
-        if not bool(torch.isfinite(loss)):
+        # One host sync per batch, which skorch's loss record makes anyway.
+        loss = step["loss"].item()
+        if not math.isfinite(loss):
             epoch = len(self.history)
             batch_number = len(self.history[-1, "batches"]) if epoch else 0
             where = f"epoch {epoch}, batch {batch_number}"
@@ -554,7 +564,7 @@ class FocalClassifier(NeuralNetClassifier):
                 self._raise_non_finite_weights(f"before {where}")
             raise FloatingPointError(
                 f"{type(self).__name__}: non-finite training loss "
-                f"(loss={loss.item()}) at {where}. "
+                f"(loss={loss}) at {where}. "
                 "Training stopped before the optimizer step, so the module keeps "
                 "the weights of the last finite step. Try a smaller lr, scaled "
                 "inputs, or check the data."
@@ -591,7 +601,7 @@ class FocalClassifier(NeuralNetClassifier):
 
     def __setstate__(self, state):
         requested = state.get("device")
-        if isinstance(requested, str) and requested == "auto":
+        if _is_auto(requested):
             state["device"] = str(get_map_location(_resolve_device("auto")))
             super().__setstate__(state)
             vars(self)["device"] = requested

@@ -716,7 +716,9 @@ def _shifted_exp_overload(d, logits):
 
 
 @njit(cache=True, inline="always")
-def _hard_target_focal_row(x, r, t, gamma, mode, m, w, shifted_exp, loss, grad):
+def _hard_target_focal_row(
+    x, r, t, gamma, mode, m, w, grad_scale, shifted_exp, loss, grad
+):
     k = x.shape[1]
     largest = x[r, 0]
     for j in range(1, k):
@@ -740,7 +742,7 @@ def _hard_target_focal_row(x, r, t, gamma, mode, m, w, shifted_exp, loss, grad):
     modulating = _power(one_minus, gamma, mode, m)
     row_loss = -w * modulating * log_p
     loss[r] = row_loss
-    coef = w * modulating * (one_minus - gamma * p * log_p)
+    coef = grad_scale * w * modulating * (one_minus - gamma * p * log_p)
     scale = coef / other if other > 0.0 else 0.0
     for j in range(k):
         grad[r, j] = shifted_exp[j] * scale
@@ -752,7 +754,7 @@ _ROW_BLOCK = 64
 
 
 @njit(cache=True, inline="always")
-def _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad):
+def _hard_target_focal(x, target, gamma, mode, weight, ignore_index, mean, loss, grad):
     """Per-row focal loss of (N, C) logits with class indices, and its gradient.
 
     ``loss[r] = -w (1 - p_t)^gamma log p_t`` and ``grad[r]`` its gradient in
@@ -760,7 +762,9 @@ def _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad)
     other than ``t``. ``1 - p_t`` is the sum of the other probabilities, so
     ``log(1 - p_t)`` and ``log p_t`` are exact for any margin. ``mode`` is
     :func:`power_mode` of ``gamma``; ``weight`` holds the class weights, or
-    is empty for none. Rows equal to ``ignore_index`` get 0.
+    is empty for none. Rows equal to ``ignore_index`` get 0. With ``mean``
+    the gradient is that of the weighted mean (0 when no row counts, as in
+    ``CrossEntropyLoss``); the row losses are never scaled.
 
     Returns the first row whose target is out of range (or -1, computing
     nothing), the sum of the weights of the counted rows, and the sum of the
@@ -777,6 +781,10 @@ def _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad)
         if t < 0 or t >= k:
             return r, denominator, 0.0
         denominator += weight[t] if weighted else 1.0
+    # The gradient of the reduced loss; the row losses stay unscaled.
+    grad_scale = 1.0
+    if mean:
+        grad_scale = 1.0 / denominator if denominator != 0.0 else 0.0
     total_loss = 0.0
     for b in prange((n + _ROW_BLOCK - 1) // _ROW_BLOCK):
         shifted_exp = np.empty(k)
@@ -790,7 +798,7 @@ def _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad)
             else:
                 w = weight[t] if weighted else 1.0
                 block_loss += _hard_target_focal_row(
-                    x, r, t, gamma, mode, m, w, shifted_exp, loss, grad
+                    x, r, t, gamma, mode, m, w, grad_scale, shifted_exp, loss, grad
                 )
         total_loss += block_loss
     return -1, denominator, total_loss
@@ -803,15 +811,21 @@ _VECTOR_MATH = {"reassoc", "contract"}
 # Two functions, not two dispatchers of one: numba's cache keys on the
 # function, so those would load each other's machine code.
 @njit(cache=True, parallel=True, fastmath=_VECTOR_MATH)
-def hard_target_focal_rows(x, target, gamma, mode, weight, ignore_index, loss, grad):
+def hard_target_focal_rows(
+    x, target, gamma, mode, weight, ignore_index, mean, loss, grad
+):
     """:func:`_hard_target_focal`, parallel over blocks of rows."""
-    return _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad)
+    return _hard_target_focal(
+        x, target, gamma, mode, weight, ignore_index, mean, loss, grad
+    )
 
 
 # Small batches (a training loop) run serially: no thread-pool round trip.
 @njit(cache=True, fastmath=_VECTOR_MATH)
 def hard_target_focal_rows_serial(
-    x, target, gamma, mode, weight, ignore_index, loss, grad
+    x, target, gamma, mode, weight, ignore_index, mean, loss, grad
 ):
     """:func:`_hard_target_focal` on one thread."""
-    return _hard_target_focal(x, target, gamma, mode, weight, ignore_index, loss, grad)
+    return _hard_target_focal(
+        x, target, gamma, mode, weight, ignore_index, mean, loss, grad
+    )

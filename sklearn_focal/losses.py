@@ -41,6 +41,8 @@ __all__ = [
 
 _REDUCTIONS = ("none", "mean", "sum")
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
+_CPU_KERNEL_DTYPES = (torch.float32, torch.float64)
+_INDEX_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
 
 # --------------------------------------------------------------------------- #
@@ -202,10 +204,10 @@ class _HardTargetFocal(torch.autograd.Function):
 class _CpuHardTargetFocal(torch.autograd.Function):
     """:class:`_HardTargetFocal` for float32/float64 CPU tensors, in one compiled pass.
 
-    The forward pass computes the loss, its reduction and its gradient
-    together (numba, float64 arithmetic); the backward pass only scales the
-    stored gradient. It removes the per-operation overhead that dominates
-    small batches.
+    The forward pass computes the loss, its reduction and the gradient of the
+    reduced loss together (numba, float64 arithmetic); the backward pass only
+    multiplies the stored gradient by ``grad_output``. It removes the
+    per-operation overhead that dominates small batches.
     """
 
     @staticmethod
@@ -218,7 +220,7 @@ class _CpuHardTargetFocal(torch.autograd.Function):
         class_weight = (
             _NO_CLASS_WEIGHT
             if weight is None
-            else weight.detach().double().contiguous().numpy()
+            else weight.detach().to("cpu", torch.float64).contiguous().numpy()
         )
         loss = np.empty(n, dtype=x.dtype)
         grad = np.empty_like(x)
@@ -234,6 +236,7 @@ class _CpuHardTargetFocal(torch.autograd.Function):
             _kernels.power_mode(gamma),
             class_weight,
             ignore_index,
+            reduction == "mean",
             loss,
             grad,
         )
@@ -247,12 +250,8 @@ class _CpuHardTargetFocal(torch.autograd.Function):
         if reduction == "none":
             return torch.from_numpy(loss)
         if reduction == "mean":
-            # CrossEntropyLoss's weighted mean: NaN, and a zero gradient, when
-            # no row counts.
-            ctx.grad_scale = 1.0 / denominator if denominator else 0.0
+            # CrossEntropyLoss's weighted mean: NaN when no row counts.
             total = total / denominator if denominator else math.nan
-        else:
-            ctx.grad_scale = 1.0
         return torch.from_numpy(np.array(total, dtype=x.dtype))
 
     @staticmethod
@@ -260,10 +259,8 @@ class _CpuHardTargetFocal(torch.autograd.Function):
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
         if ctx.reduction == "none":
-            grad = grad * grad_output.unsqueeze(1)
-        else:
-            grad = grad * (grad_output * ctx.grad_scale)
-        return grad, None, None, None, None, None
+            grad_output = grad_output.unsqueeze(1)
+        return grad * grad_output, None, None, None, None, None
 
 
 _NO_CLASS_WEIGHT = np.empty(0)
@@ -379,6 +376,20 @@ def focal_loss_with_logits(
 
 def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smoothing):
     """focal_loss_with_logits on validated parameters (the module's hot path)."""
+    if (
+        input.dtype in _CPU_KERNEL_DTYPES
+        and input.ndim == 2
+        and input.device.type == "cpu"
+        and target.dtype in _INDEX_DTYPES
+        and label_smoothing == 0.0
+        and target.shape == input.shape[:1]
+        and input.shape[1] > 1
+    ):
+        # (N, C) float32/float64 CPU logits with class indices: the compiled
+        # kernel, which computes in float64 whether or not autocast is on.
+        return _CpuHardTargetFocal.apply(
+            input, target.long(), gamma, weight, ignore_index, reduction
+        )
     with _float32_region(input):
         x = input.float() if input.dtype in _LOW_PRECISION else input
         if weight is not None:
@@ -392,10 +403,6 @@ def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smo
             and x.shape[1] > 1
         ):
             # Fast path: (N, C) logits with class indices.
-            if x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
-                return _CpuHardTargetFocal.apply(
-                    x, target.long(), gamma, weight, ignore_index, reduction
-                )
             labels = target.long()
             valid = labels != ignore_index
             labels = torch.where(valid, labels, 0)

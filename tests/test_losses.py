@@ -18,7 +18,13 @@ from sklearn_focal.losses import (  # noqa: E402
 )
 
 GAMMAS = [0.0, 0.1, 0.5, 1.0, 2.0, 5.0, 50.0]
-mpmath.mp.dps = 60
+
+
+@pytest.fixture(autouse=True)
+def _sixty_digits():
+    # Set per test: other modules' tests may change mpmath's global precision.
+    with mpmath.workdps(60):
+        yield
 
 
 # --------------------------------------------------------------------------- #

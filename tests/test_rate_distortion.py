@@ -353,7 +353,11 @@ def test_gamma_entropy_monotone_nonnegative_and_bounded(weights, g1, g2):
 
 def _mp_eq15(n, gamma):
     """h_gamma(n) by eq. (15) with mpmath: grid, then golden section on peaks."""
-    mpmath.mp.dps = 30
+    with mpmath.workdps(30):
+        return _mp_eq15_search(n, gamma)
+
+
+def _mp_eq15_search(n, gamma):
     g = mpmath.mpf(gamma)
 
     def f(q, d):

@@ -27,7 +27,16 @@ from sklearn_focal.theory import (
 )
 
 mp = mpmath.mp
-mp.dps = 32
+DIGITS = 32
+
+
+@pytest.fixture(autouse=True)
+def _reference_digits():
+    # Set per test, not at import: mpmath's precision is global to the worker.
+    with mpmath.workdps(DIGITS):
+        yield
+
+
 TINY = 1e-290  # outputs below this are exempt from the relative criterion
 GAMMAS = (0.0, 0.01, 0.5, 1.0, 2.0, 5.0, 20.0, 50.0)
 
