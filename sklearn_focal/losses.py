@@ -403,6 +403,10 @@ def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smo
             and x.shape[1] > 1
         ):
             # Fast path: (N, C) logits with class indices.
+            if x.device.type == "cpu":  # float16/bfloat16 CPU logits, now float32
+                return _CpuHardTargetFocal.apply(
+                    x, target.long(), gamma, weight, ignore_index, reduction
+                )
             labels = target.long()
             valid = labels != ignore_index
             labels = torch.where(valid, labels, 0)

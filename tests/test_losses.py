@@ -458,3 +458,65 @@ def test_losses_module_is_not_imported_by_the_package():
         "assert 'sklearn_focal.losses' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------- #
+# the compiled CPU kernel: serial (small) and parallel (>= 65536 entries)
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("n_rows", [64, 2000])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cpu_kernel_matches_references_serial_and_parallel(n_rows, dtype, reduction):
+    # 2000 x 40 = 80000 entries run on numba's threads, 64 x 40 on one.
+    gen = torch.Generator().manual_seed(n_rows)
+    x = (4 * torch.randn(n_rows, 40, generator=gen, dtype=dtype)).requires_grad_()
+    t = torch.randint(0, 40, (n_rows,), generator=gen)
+    t[::7] = -100
+    weight = torch.rand(40, generator=gen, dtype=dtype) + 0.1
+    tol = dict(rtol=2e-6, atol=1e-7) if dtype == torch.float32 else {}
+
+    # gamma = 0: cross-entropy, weights and ignored rows included.
+    got = focal_loss_with_logits(x, t, 0.0, alpha=weight, reduction=reduction)
+    (got_grad,) = torch.autograd.grad(got.sum(), x)
+    want = F.cross_entropy(x, t, weight=weight, reduction=reduction)
+    (want_grad,) = torch.autograd.grad(want.sum(), x)
+    torch.testing.assert_close(got, want, **tol)
+    torch.testing.assert_close(got_grad, want_grad, **tol)
+
+    # gamma = 2 against the closed form in float64 autograd (moderate logits).
+    got = focal_loss_with_logits(x, t, 2.0, alpha=weight, reduction=reduction)
+    (got_grad,) = torch.autograd.grad(got.sum(), x)
+    x64 = x.detach().double().requires_grad_()
+    valid = t != -100
+    labels = torch.where(valid, t, 0)
+    log_p = torch.log_softmax(x64, 1).gather(1, labels[:, None])[:, 0]
+    row_weight = weight.double()[labels] * valid
+    rows = -row_weight * (-torch.expm1(log_p)) ** 2 * log_p
+    want = {"none": rows, "sum": rows.sum(), "mean": rows.sum() / row_weight.sum()}[
+        reduction
+    ]
+    (want_grad,) = torch.autograd.grad(want.sum(), x64)
+    if dtype == torch.float64:
+        tol = dict(rtol=1e-10, atol=1e-15)
+    torch.testing.assert_close(got.double(), want.detach(), **tol)
+    torch.testing.assert_close(got_grad.double(), want_grad, **tol)
+
+
+@pytest.mark.parametrize("n_rows", [8, 2000])
+@pytest.mark.parametrize("bad", [40, -3])
+def test_out_of_range_target_raises_naming_the_row(n_rows, bad):
+    x = torch.randn(n_rows, 40)
+    t = torch.zeros(n_rows, dtype=torch.long)
+    t[5] = bad
+    with pytest.raises(IndexError, match=rf"Target {bad} is out of bounds .*row 5"):
+        FocalLoss()(x, t)
+
+
+def test_float16_cpu_logits_get_float16_gradients_from_the_kernel():
+    x = (3 * torch.randn(32, 6)).half().requires_grad_()
+    t = torch.randint(0, 6, (32,))
+    loss = FocalLoss(gamma=2.0)(x, t)
+    loss.backward()
+    want = FocalLoss(gamma=2.0)(x.detach().float(), t)
+    assert loss.dtype == torch.float32 and x.grad.dtype == torch.float16
+    torch.testing.assert_close(loss, want)
