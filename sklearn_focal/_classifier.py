@@ -21,10 +21,18 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset
 from skorch.utils import get_map_location
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+)
+from torch.utils.data import Dataset as TorchDataset
 
 from sklearn_focal import theory
 from sklearn_focal.losses import FocalLoss
@@ -56,6 +64,60 @@ def _resolve_device(device):
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
+
+
+# DataLoader arguments that work one sample at a time.
+_PER_SAMPLE_LOADER_ARGS = frozenset({"sampler", "batch_sampler", "collate_fn"})
+
+
+class _IndexArrayBatchSampler(BatchSampler):
+    """BatchSampler yielding index arrays rather than lists."""
+
+    def __iter__(self):
+        for batch in super().__iter__():
+            yield np.asarray(batch, dtype=np.intp)
+
+
+class _ArrayBatches(TorchDataset):
+    """The arrays of a skorch Dataset (or of a Subset of one), indexed a batch
+    at a time: ``self[index_array]`` is ``(X[rows], y[rows])``."""
+
+    def __init__(self, X, y, rows):
+        self.X, self.y, self.rows = X, y, rows
+
+    def __len__(self):
+        return len(self.X) if self.rows is None else len(self.rows)
+
+    def __getitem__(self, index):
+        rows = index if self.rows is None else self.rows[index]
+        if self.y is None:  # prediction: skorch's placeholder target
+            return self.X[rows], torch.zeros((len(rows), 1))
+        return self.X[rows], self.y[rows]
+
+
+def _array_batches(dataset):
+    """:class:`_ArrayBatches` over skorch's own Dataset of arrays, or over a
+    Subset of one by an index array (skorch's validation split); else None."""
+    rows = None
+    while isinstance(dataset, Subset):
+        if not isinstance(dataset.indices, np.ndarray):
+            return None
+        rows = dataset.indices if rows is None else dataset.indices[rows]
+        dataset = dataset.dataset
+    arrays = (np.ndarray, torch.Tensor)
+    if not (
+        type(dataset) is Dataset
+        and isinstance(dataset.X, arrays)
+        and (dataset.y is None or isinstance(dataset.y, arrays))
+    ):
+        return None
+    return _ArrayBatches(dataset.X, dataset.y, rows)
+
+
+def _encoded_accuracy(net, X, y):
+    """Accuracy of ``net`` on ``X`` against encoded labels ``y``."""
+    predicted = np.argmax(net.predict_raw_proba(X), axis=1)
+    return float(np.mean(predicted == np.asarray(y)))
 
 
 def _is_auto(device):
@@ -134,7 +196,8 @@ class FocalClassifier(NeuralNetClassifier):
         Mini-batch size (-1: the whole data set).
     iterator_train, iterator_valid : type, default=torch.utils.data.DataLoader
         Data loaders. The training loader shuffles unless
-        ``iterator_train__shuffle=False`` is given.
+        ``iterator_train__shuffle=False`` is given. Batches are fetched with
+        one index per batch (see :meth:`get_iterator`).
     dataset : type, default=skorch.dataset.Dataset
         Dataset class.
     train_split : callable or None, default=None
@@ -488,6 +551,23 @@ class FocalClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------ #
     # skorch hooks
     # ------------------------------------------------------------------ #
+    @property
+    def _default_callbacks(self):
+        # skorch's, with a validation accuracy on the encoded labels that
+        # skorch's validation targets hold (its 'accuracy' scorer compares them
+        # with predict, which returns classes_).
+        return [
+            (
+                name,
+                EpochScoring(
+                    _encoded_accuracy, name="valid_acc", lower_is_better=False
+                ),
+            )
+            if name == "valid_acc"
+            else (name, callback)
+            for name, callback in super()._default_callbacks
+        ]
+
     def initialize(self):
         """Initialize the module, criterion and optimizer (done by fit)."""
         with self._device_context():
@@ -530,14 +610,42 @@ class FocalClassifier(NeuralNetClassifier):
         return self
 
     def get_iterator(self, dataset, training=False):
-        """skorch's loaders; the training loader shuffles by default."""
-        if training and "iterator_train__shuffle" not in vars(self):
+        """skorch's loaders, fetching each batch with one index.
+
+        The training loader shuffles by default. For skorch's own
+        :class:`~skorch.dataset.Dataset` of arrays (or a split of it), the
+        loader asks the dataset for a whole batch at once instead of one
+        sample at a time: the same batches in the same order, several times
+        faster for small networks. A ``sampler``, ``batch_sampler`` or
+        ``collate_fn`` given for the loader restores per-sample fetching.
+        """
+        if training:
             kwargs = self.get_params_for("iterator_train")
-            kwargs.setdefault("batch_size", self.batch_size)
-            if kwargs["batch_size"] == -1:
-                kwargs["batch_size"] = len(dataset)
-            return self.iterator_train(dataset, shuffle=True, **kwargs)
-        return super().get_iterator(dataset, training=training)
+            iterator = self.iterator_train
+            kwargs.setdefault("shuffle", True)
+        else:
+            kwargs = self.get_params_for("iterator_valid")
+            iterator = self.iterator_valid
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        batches = _array_batches(dataset)
+        if (
+            iterator is DataLoader
+            and batches is not None
+            and _PER_SAMPLE_LOADER_ARGS.isdisjoint(kwargs)
+        ):
+            # DataLoader's own sampling, with each batch of indices passed to
+            # the arrays in one call (no automatic collation).
+            if kwargs.pop("shuffle", False):
+                order = RandomSampler(batches, generator=kwargs.get("generator"))
+            else:
+                order = SequentialSampler(batches)
+            kwargs["sampler"] = _IndexArrayBatchSampler(
+                order, kwargs.pop("batch_size"), kwargs.pop("drop_last", False)
+            )
+            return iterator(batches, batch_size=None, **kwargs)
+        return iterator(dataset, **kwargs)
 
     def infer(self, x, **fit_params):
         if not _is_auto(vars(self).get("device")):  # in fit: already resolved
@@ -626,8 +734,9 @@ class FocalClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : array-like of shape (n_samples, n_features) or torch Dataset
+            Input data. A torch Dataset (as skorch's callbacks pass during
+            training) goes to the network unvalidated.
 
         Returns
         -------
@@ -636,9 +745,11 @@ class FocalClassifier(NeuralNetClassifier):
             ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        if not isinstance(X, TorchDataset):  # skorch's callbacks pass datasets
+            X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+            X = X.astype(np.float32, copy=False)
         with self._device_context():
-            logits = self.forward(X.astype(np.float32, copy=False))
+            logits = self.forward(X)
         if isinstance(logits, tuple):
             logits = logits[0]
         logits = logits.detach().to("cpu", torch.float64)

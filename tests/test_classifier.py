@@ -16,6 +16,9 @@ from sklearn.metrics import log_loss  # noqa: E402
 from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
+from skorch.dataset import Dataset as SkorchDataset  # noqa: E402
+from skorch.dataset import ValidSplit  # noqa: E402
+from torch.utils.data import default_collate  # noqa: E402
 
 from sklearn_focal import FocalClassifier, theory  # noqa: E402
 from sklearn_focal.losses import FocalLoss  # noqa: E402
@@ -220,6 +223,44 @@ class _BlowsUp(torch.nn.Module):
         if self.training and self.calls > self.nan_after:
             out = out * float("nan")
         return out
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_batch_fetching_loader_trains_exactly_as_per_sample_fetching(blobs, drop_last):
+    # A collate_fn restores skorch's per-sample fetching: same batches, same
+    # order, so the same weights, losses and validation scores.
+    X, y = blobs
+    kwargs = dict(
+        max_epochs=3,
+        batch_size=32,
+        train_split=ValidSplit(0.25, random_state=0),
+        iterator_train__drop_last=drop_last,
+    )
+    fast = _fast(**kwargs).fit(X, y)
+    per_sample = _fast(
+        iterator_train__collate_fn=default_collate,
+        iterator_valid__collate_fn=default_collate,
+        **kwargs,
+    ).fit(X, y)
+    np.testing.assert_array_equal(fast.predict_proba(X), per_sample.predict_proba(X))
+    for key in ("train_loss", "valid_loss", "valid_acc", "train_batch_count"):
+        assert fast.history[:, key] == per_sample.history[:, key]
+    n_train = 180  # 240 rows, a quarter held out
+    want = n_train // 32 if drop_last else -(-n_train // 32)
+    assert fast.history[-1, "train_batch_count"] == want
+
+
+def test_validation_split_scores_accuracy_on_the_held_out_rows(blobs):
+    X, y = blobs
+    labels = np.array(["cat", "dog", "emu"])[y]
+    split = ValidSplit(0.25, random_state=0)
+    clf = _fast(max_epochs=2, train_split=split).fit(X, labels)
+    encoded = np.searchsorted(clf.classes_, labels)
+    _, valid = split(SkorchDataset(X.astype(np.float32), encoded), encoded)
+    rows = valid.indices
+    want = np.mean(clf.predict(X[rows]) == labels[rows])
+    assert clf.history[-1, "valid_acc"] == pytest.approx(want)
+    assert np.isfinite(clf.history[-1, "valid_loss"])
 
 
 def test_nan_loss_stops_with_epoch_in_message(blobs):

@@ -166,8 +166,11 @@ def test_signed_map_round_trip(q, gamma):
     there = recovery.transform(q)
     back = recovery.inverse_transform(there)
     np.testing.assert_allclose(back, q, rtol=1e-7, atol=1e-12)
-    # The order of the classes is preserved: same predicted class.
-    np.testing.assert_array_equal(there.argmax(axis=1), q.argmax(axis=1))
+    # The order of the classes is preserved: same predicted class, in the rows
+    # whose top class is not tied within rounding.
+    top, second = np.sort(q, axis=1)[:, :-3:-1].T
+    clear = top > second * (1 + 1e-9)
+    np.testing.assert_array_equal(there.argmax(axis=1)[clear], q.argmax(axis=1)[clear])
 
 
 def test_negative_gamma_is_the_inverse_map():
