@@ -555,6 +555,10 @@ def binary_focal_loss_with_logits(
 
     with _float32_region(input):
         x = input.float() if input.dtype in _LOW_PRECISION else input
+        if x.device.type == "cpu" and not target.requires_grad:
+            weight = _scalar_pos_weight(pos_weight)
+            if weight is not None:
+                return _CpuBinaryFocal.apply(x, target, gamma, weight, alpha, reduction)
         y = target.to(x.dtype)
         log_p = F.logsigmoid(x)
         log_1mp = F.logsigmoid(-x)
@@ -576,6 +580,69 @@ def binary_focal_loss_with_logits(
         if reduction == "sum":
             return loss.sum()
         return loss.mean()
+
+
+def _scalar_pos_weight(pos_weight):
+    """``pos_weight`` as one float for the compiled binary kernel, or None when
+    it has several values or needs a gradient (the torch path then)."""
+    if pos_weight is None:
+        return 1.0
+    if isinstance(pos_weight, Tensor):
+        if pos_weight.requires_grad or pos_weight.numel() != 1:
+            return None
+        return float(pos_weight.detach().reshape(()).item())
+    if isinstance(pos_weight, Real):
+        return float(pos_weight)
+    return None
+
+
+class _CpuBinaryFocal(torch.autograd.Function):
+    """The sigmoid focal loss of float32/float64 CPU logits in one compiled pass.
+
+    The forward pass computes the element losses, their reduction and the
+    gradient of the reduced loss (numba, float64 arithmetic); the backward
+    pass multiplies the stored gradient by ``grad_output``.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, gamma, pos_weight, alpha, reduction):
+        from sklearn_focal import _kernels
+
+        x = logits.detach().contiguous().numpy().reshape(-1)
+        y = target.detach().to(logits.dtype).contiguous().numpy().reshape(-1)
+        n = x.size
+        loss = np.empty_like(x)
+        grad = np.empty_like(x)
+        kernel = (
+            _kernels.binary_focal_rows
+            if n >= _kernels.PARALLEL_MIN_SIZE
+            else _kernels.binary_focal_rows_serial
+        )
+        alpha_pos = 1.0 if alpha is None else float(alpha)
+        alpha_neg = 1.0 if alpha is None else 1.0 - float(alpha)
+        total = kernel(
+            x,
+            y,
+            gamma,
+            alpha_pos * pos_weight,
+            alpha_neg,
+            1.0 / n if reduction == "mean" and n else 1.0,
+            loss,
+            grad,
+        )
+        ctx.reduction = reduction
+        ctx.save_for_backward(torch.from_numpy(grad).view(logits.shape))
+        if reduction == "none":
+            return torch.from_numpy(loss).view(logits.shape)
+        if reduction == "mean":
+            total = total / n if n else math.nan
+        return torch.from_numpy(np.array(total, dtype=x.dtype))
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        return grad * grad_output, None, None, None, None, None
 
 
 class FocalLoss(nn.Module):

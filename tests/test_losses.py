@@ -56,7 +56,7 @@ def _mp_focal_row(row, target_probs, gamma, weights=None):
 
 
 def _mp_binary(x, y, gamma, alpha=None, pos_weight=1.0):
-    x = mpmath.mpf(float(x))
+    x = x if isinstance(x, mpmath.mpf) else mpmath.mpf(float(x))
     p = 1 / (1 + mpmath.exp(-x))
     q = 1 / (1 + mpmath.exp(x))
     g = mpmath.mpf(gamma)
@@ -202,6 +202,77 @@ def test_binary_matches_mpmath(gamma, alpha):
     ).numpy()
     want = [float(_mp_binary(a, b, gamma, alpha)) for a, b in zip(x, y, strict=True)]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.3, 2.0, 5.0])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_binary_loss_and_gradient_match_mpmath(gamma, dtype):
+    # The compiled CPU path, float32 (its own exp and log1p) and float64.
+    x = np.array([-90.0, -40.0, -3.0, -0.25, 0.0, 0.5, 2.0, 17.0, 36.0, 90.0])
+    y = np.array([1.0, 0.0, 0.3, 1.0, 0.5, 0.0, 1.0, 0.0, 1.0, 0.0])
+    logits = torch.tensor(x, dtype=dtype, requires_grad=True)
+    got = binary_focal_loss_with_logits(
+        logits,
+        torch.tensor(y, dtype=dtype),
+        gamma=gamma,
+        alpha=0.25,
+        pos_weight=2.0,
+        reduction="none",
+    )
+    got.sum().backward()
+    values = logits.detach().double().numpy()  # the inputs as rounded
+    want = [
+        float(_mp_binary(a, b, gamma, 0.25, 2.0))
+        for a, b in zip(values, y, strict=True)
+    ]
+    want_grad = [
+        float(
+            mpmath.diff(
+                lambda v, b=b: _mp_binary(v, b, gamma, 0.25, 2.0), mpmath.mpf(a)
+            )
+        )
+        for a, b in zip(values, y, strict=True)
+    ]
+    if dtype == torch.float32:
+        loss_tol, grad_tol = dict(rtol=3e-7, atol=1e-44), dict(rtol=1e-6, atol=1e-44)
+    else:
+        loss_tol, grad_tol = dict(rtol=1e-12, atol=0), dict(rtol=1e-10, atol=0)
+    np.testing.assert_allclose(got.detach().double().numpy(), want, **loss_tol)
+    np.testing.assert_allclose(logits.grad.double().numpy(), want_grad, **grad_tol)
+
+
+def test_float32_log1p_kernel_matches_mpmath():
+    from sklearn_focal._kernels import _log1p_unit
+
+    grid = np.concatenate([[0.0], np.logspace(-300, 0, 3001), np.linspace(0, 1, 2001)])
+    got = np.array([_log1p_unit(e) for e in grid])
+    want = np.array([float(mpmath.log1p(mpmath.mpf(e))) for e in grid])
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("n", [50, 70000])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cpu_kernel_matches_the_torch_path(n, dtype, reduction):
+    # 70000 elements run on numba's threads, 50 on one. A target that needs
+    # a gradient takes the torch path: the two must agree.
+    gen = torch.Generator().manual_seed(n)
+    x = (4 * torch.randn(n, generator=gen, dtype=dtype)).requires_grad_()
+    y = torch.rand(n, generator=gen, dtype=dtype)
+    kwargs = dict(gamma=2.0, alpha=0.3, pos_weight=1.5, reduction=reduction)
+    got = binary_focal_loss_with_logits(x, y, **kwargs)
+    (got_grad,) = torch.autograd.grad(got.sum(), x)
+    want = binary_focal_loss_with_logits(x, y.clone().requires_grad_(), **kwargs)
+    (want_grad,) = torch.autograd.grad(want.sum(), x)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else {}
+    torch.testing.assert_close(got, want.detach(), **tol)
+    torch.testing.assert_close(got_grad, want_grad, **tol)
+    bce = F.binary_cross_entropy_with_logits(x, y, reduction=reduction)
+    torch.testing.assert_close(
+        binary_focal_loss_with_logits(x, y, gamma=0.0, reduction=reduction),
+        bce,
+        **tol,
+    )
 
 
 # --------------------------------------------------------------------------- #
