@@ -12,15 +12,20 @@ medians are quoted. CPU, float32. Ratios and goals (issue #3):
 
 kornia is the ``bench`` extra; without it the second ratio is skipped.
 
-Context lines: ``FocalLoss, 1 numba thread``
-runs our compiled CPU kernel on one thread, as torch's baselines are (by
-default it uses numba's threads for inputs of 65536 entries or more).
-The epoch benchmark splits the ratio in two. ``NeuralNetClassifier+FocalLoss``
-is skorch's own classifier with our loss: the cost of the focal loss alone,
-with skorch's data pipeline on both sides. ``FocalClassifier+CE`` is
-FocalClassifier with ``criterion=CrossEntropyLoss``: the wrapper alone. It
-includes FocalClassifier's loader, which fetches each batch with one index
-instead of one sample at a time.
+Context, with no goal:
+
+- ``FocalLoss, 1 numba thread`` runs our compiled CPU kernel on one thread,
+  like torch's baselines. By default it uses numba's threads for inputs of
+  65536 entries or more.
+- A multi-label block times BinaryFocalLoss against
+  ``F.binary_cross_entropy_with_logits`` and kornia's sigmoid focal loss.
+- The epoch benchmark splits the ratio in two.
+  ``NeuralNetClassifier+FocalLoss`` is skorch's own classifier with our loss:
+  the cost of the focal loss alone, with skorch's data pipeline on both
+  sides. ``FocalClassifier+CE`` is FocalClassifier with
+  ``criterion=CrossEntropyLoss``: the wrapper alone. It includes
+  FocalClassifier's loader, which fetches each batch with one index
+  instead of one sample at a time.
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -39,7 +44,7 @@ from skorch import NeuralNetClassifier
 
 from sklearn_focal import FocalClassifier
 from sklearn_focal._classifier import _MLP
-from sklearn_focal.losses import FocalLoss
+from sklearn_focal.losses import BinaryFocalLoss, FocalLoss
 
 
 def _time_backward(loss_fn, logits, target):
@@ -76,6 +81,34 @@ def bench_losses(n_samples, n_classes, repeats, gamma):
         )
     except ImportError:
         print("kornia is not installed (pip install 'sklearn-focal[bench]'): skipped")
+    for fn in contenders.values():  # warm-up
+        _time_backward(fn, logits, target)
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            times[name].append(_time_backward(fn, logits, target))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def bench_binary(n_samples, n_labels, repeats, gamma):
+    """Multi-label sigmoid losses, forward+backward (context, no goal)."""
+    gen = torch.Generator().manual_seed(1)
+    logits = (3 * torch.randn(n_samples, n_labels, generator=gen)).requires_grad_()
+    target = (torch.rand(n_samples, n_labels, generator=gen) > 0.9).float()
+    contenders = {
+        "F.binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
+        "BinaryFocalLoss": BinaryFocalLoss(gamma=gamma, alpha=0.25),
+    }
+    try:
+        import kornia
+
+        contenders["kornia binary_focal_loss"] = lambda x, t: (
+            kornia.losses.binary_focal_loss_with_logits(
+                x, t, alpha=0.25, gamma=gamma, reduction="mean"
+            )
+        )
+    except ImportError:
+        pass
     for fn in contenders.values():  # warm-up
         _time_backward(fn, logits, target)
     times = {name: [] for name in contenders}
@@ -172,6 +205,22 @@ def main(argv=None):
         print(f"  kornia focal_loss / FocalLoss    = {ratio:.3f}  (goal >= 1.5)")
         ratio = loss_times["kornia focal_loss"] / single
         print(f"    with 1 numba thread            = {ratio:.3f}")
+
+    binary_times = bench_binary(n, c, args.repeats, gamma=2.0)
+    print(
+        f"\nMulti-label sigmoid losses, forward+backward, {n} x {c}, gamma=2, "
+        f"alpha=0.25 (median of {args.repeats}):"
+    )
+    for name, value in binary_times.items():
+        print(f"  {name:<36s} {1e3 * value:8.2f} ms")
+    bce = binary_times["F.binary_cross_entropy_with_logits"]
+    ratio = binary_times["BinaryFocalLoss"] / bce
+    print(f"  BinaryFocalLoss / BCE with logits      = {ratio:.3f}")
+    if "kornia binary_focal_loss" in binary_times:
+        ratio = (
+            binary_times["kornia binary_focal_loss"] / binary_times["BinaryFocalLoss"]
+        )
+        print(f"  kornia binary_focal_loss / BinaryFocalLoss = {ratio:.3f}")
 
     epoch_times = bench_epochs(epoch_rows, 20, 5, args.rounds, epochs=3)
     print(
