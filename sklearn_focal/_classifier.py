@@ -583,6 +583,14 @@ class FocalClassifier(NeuralNetClassifier):
                 "instead of initialize, or pass a module."
             )
         kwargs = self.get_params_for("module")
+        set_here = {"n_features", "n_classes", "hidden_layer_sizes", "dropout"}
+        clash = sorted(set_here.intersection(kwargs))
+        if clash:
+            raise ValueError(
+                f"module__{clash[0]} is set by FocalClassifier for its default MLP "
+                "(n_features and n_classes from the data, hidden_layer_sizes and "
+                "dropout from its own parameters); pass it there instead."
+            )
         self.module_ = _MLP(
             self.n_features_in_,
             self._classes_.size,

@@ -180,6 +180,13 @@ def test_dataframe_sets_feature_names(blobs):
         clf.predict(frame.rename(columns={"a": "z"}))
 
 
+@pytest.mark.parametrize("name", ["dropout", "hidden_layer_sizes", "n_classes"])
+def test_module_params_that_clash_with_the_default_mlp_raise(blobs, name):
+    X, y = blobs
+    with pytest.raises(ValueError, match=f"module__{name} is set by FocalClassifier"):
+        _fast(**{f"module__{name}": 1}).fit(X, y)
+
+
 def test_sparse_input_is_rejected_clearly(blobs):
     X, y = blobs
     with pytest.raises(TypeError, match="dense"):
