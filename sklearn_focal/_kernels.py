@@ -831,6 +831,143 @@ def hard_target_focal_rows_serial(
     )
 
 
+@njit(cache=True, inline="always")
+def _soft_target_focal_row(
+    x, r, weights, gamma, mode, m, grad_scale, scratch, loss, grad
+):
+    """Row ``r`` of :func:`_soft_target_focal`; ``weights[j] = w_j y_j``."""
+    k = x.shape[1]
+    top = 0
+    for j in range(1, k):
+        if x[r, j] > x[r, top]:
+            top = j
+    shift = np.float64(x[r, top])
+    prob = scratch[0]
+    coef = scratch[1]
+    # 1 - p_top as the sum of the other probabilities, never by subtraction.
+    others = 0.0
+    for j in range(k):
+        e = _shifted_exp(np.float64(x[r, j]) - shift, x)
+        prob[j] = e
+        others += e if j != top else 0.0
+    total = others + prob[top]
+    log_total = math.log(total)
+    row_loss = 0.0
+    coef_sum = 0.0
+    for j in range(k):
+        p = prob[j] / total
+        if j == top:
+            u = others / total
+            log_p = math.log1p(-u) if u < 0.5 else -log_total
+        else:
+            u = 1.0 - p  # p <= 1/2: full relative precision
+            log_p = (np.float64(x[r, j]) - shift) - log_total
+        prob[j] = p
+        if weights[j] == 0.0:
+            coef[j] = 0.0
+            continue
+        modulating = _power(u, gamma, mode, m)
+        row_loss -= weights[j] * modulating * log_p
+        # p f'(p) for f(p) = -(1-p)^gamma log p, with log(p)/(1-p) -> -1.
+        ratio = log_p / u if u > 0.0 else -1.0
+        coef[j] = weights[j] * modulating * (gamma * p * ratio - 1.0)
+        coef_sum += coef[j]
+    loss[r] = row_loss
+    # d/dx_j = c_j - p_j sum(c); for the top class c_top (1 - p_top) - p_top
+    # sum_{others}(c), which does not cancel when p_top is near 1.
+    for j in range(k):
+        grad[r, j] = grad_scale * (coef[j] - prob[j] * coef_sum)
+    grad[r, top] = grad_scale * (
+        coef[top] * (others / total) - prob[top] * (coef_sum - coef[top])
+    )
+    return row_loss
+
+
+@njit(cache=True, inline="always")
+def _soft_target_focal(
+    x, probs, labels, smoothing, gamma, mode, weight, ignore_index, mean, loss, grad
+):
+    """Focal loss of (N, C) logits against class probabilities, and its gradient.
+
+    ``loss[r] = -sum_j w_j y_j (1 - p_j)^gamma log p_j``. The targets ``y``
+    are the rows of ``probs``, or, when ``probs`` is empty, the one-hot rows
+    of the class indices ``labels`` (rows equal to ``ignore_index`` then get
+    0); either is smoothed as ``(1 - smoothing) y + smoothing / C``.
+    ``weight`` holds the class weights, or is empty for none. With ``mean``
+    the gradient is that of the mean used by ``CrossEntropyLoss``: over the
+    rows for probabilities, over the summed weights of the counted rows for
+    indices (0 when none counts).
+
+    Returns the first row whose label is out of range (or -1, computing
+    nothing), the denominator of the mean, and the sum of the row losses.
+    """
+    n, k = x.shape
+    m = int(math.floor(gamma)) if mode != POWER_GENERAL else 0
+    weighted = weight.size > 0
+    with_labels = probs.shape[0] == 0
+    denominator = 0.0
+    if with_labels:
+        for r in range(n):
+            t = labels[r]
+            if t == ignore_index:
+                continue
+            if t < 0 or t >= k:
+                return r, denominator, 0.0
+            denominator += weight[t] if weighted else 1.0
+    else:
+        denominator = float(n)
+    grad_scale = 1.0
+    if mean:
+        grad_scale = 1.0 / denominator if denominator != 0.0 else 0.0
+    total_loss = 0.0
+    for b in prange((n + _ROW_BLOCK - 1) // _ROW_BLOCK):
+        scratch = np.empty((2, k))
+        weights = np.empty(k)
+        block_loss = 0.0
+        for r in range(b * _ROW_BLOCK, min(n, (b + 1) * _ROW_BLOCK)):
+            if with_labels:
+                t = labels[r]
+                if t == ignore_index:
+                    loss[r] = 0.0
+                    for j in range(k):
+                        grad[r, j] = 0.0
+                    continue
+                for j in range(k):
+                    weights[j] = smoothing / k
+                weights[t] += 1.0 - smoothing
+            else:
+                for j in range(k):
+                    weights[j] = probs[r, j] * (1.0 - smoothing) + smoothing / k
+            if weighted:
+                for j in range(k):
+                    weights[j] *= weight[j]
+            block_loss += _soft_target_focal_row(
+                x, r, weights, gamma, mode, m, grad_scale, scratch, loss, grad
+            )
+        total_loss += block_loss
+    return -1, denominator, total_loss
+
+
+@njit(cache=True, parallel=True, fastmath=_VECTOR_MATH)
+def soft_target_focal_rows(
+    x, probs, labels, smoothing, gamma, mode, weight, ignore_index, mean, loss, grad
+):
+    """:func:`_soft_target_focal`, parallel over blocks of rows."""
+    return _soft_target_focal(
+        x, probs, labels, smoothing, gamma, mode, weight, ignore_index, mean, loss, grad
+    )
+
+
+@njit(cache=True, fastmath=_VECTOR_MATH)
+def soft_target_focal_rows_serial(
+    x, probs, labels, smoothing, gamma, mode, weight, ignore_index, mean, loss, grad
+):
+    """:func:`_soft_target_focal` on one thread."""
+    return _soft_target_focal(
+        x, probs, labels, smoothing, gamma, mode, weight, ignore_index, mean, loss, grad
+    )
+
+
 _LN2 = 0.6931471805599453
 _SQRT2_MINUS_1 = 0.41421356237309503
 

@@ -201,6 +201,109 @@ class _HardTargetFocal(torch.autograd.Function):
         return grad, None, None, None, None
 
 
+def _cpu_focal(x, target, gamma, weight, reduction, ignore_index, label_smoothing):
+    """The focal loss by a compiled CPU kernel, or None where none applies.
+
+    Kernels cover float32/float64 (N, C) CPU logits, C >= 2, with class
+    indices (label smoothing included) or with probability targets that need
+    no gradient. Anything else, including malformed targets, takes the torch
+    path, which also reports the errors.
+    """
+    if x.ndim != 2 or x.shape[1] < 2 or x.device.type != "cpu":
+        return None
+    if target.dtype in _INDEX_DTYPES and target.shape == x.shape[:1]:
+        labels = target.long()
+        if label_smoothing == 0.0:
+            return _CpuHardTargetFocal.apply(
+                x, labels, gamma, weight, ignore_index, reduction
+            )
+        return _CpuSoftTargetFocal.apply(
+            x, None, labels, label_smoothing, gamma, weight, ignore_index, reduction
+        )
+    if (
+        target.is_floating_point()
+        and target.shape == x.shape
+        and not target.requires_grad
+    ):
+        return _CpuSoftTargetFocal.apply(
+            x, target, None, label_smoothing, gamma, weight, ignore_index, reduction
+        )
+    return None
+
+
+class _CpuSoftTargetFocal(torch.autograd.Function):
+    """The focal loss against probabilities or smoothed labels, in one compiled pass.
+
+    As :class:`_CpuHardTargetFocal`: the forward pass computes the loss, its
+    reduction and the gradient of the reduced loss (numba, float64
+    arithmetic); the backward pass multiplies the stored gradient by
+    ``grad_output``.
+    """
+
+    @staticmethod
+    def forward(
+        ctx, logits, probs, labels, smoothing, gamma, weight, ignore_index, reduction
+    ):
+        from sklearn_focal import _kernels
+
+        x = logits.detach().contiguous().numpy()
+        n, n_classes = x.shape
+        if probs is None:
+            probs_array = np.empty((0, n_classes), dtype=x.dtype)
+            label_array = labels.detach().contiguous().numpy()
+        else:
+            probs_array = probs.detach().to(logits.dtype).contiguous().numpy()
+            label_array = _NO_LABELS
+        class_weight = (
+            _NO_CLASS_WEIGHT
+            if weight is None
+            else weight.detach().to("cpu", torch.float64).contiguous().numpy()
+        )
+        loss = np.empty(n, dtype=x.dtype)
+        grad = np.empty_like(x)
+        kernel = (
+            _kernels.soft_target_focal_rows
+            if x.size >= _kernels.PARALLEL_MIN_SIZE
+            else _kernels.soft_target_focal_rows_serial
+        )
+        bad, denominator, total = kernel(
+            x,
+            probs_array,
+            label_array,
+            smoothing,
+            gamma,
+            _kernels.power_mode(gamma),
+            class_weight,
+            ignore_index,
+            reduction == "mean",
+            loss,
+            grad,
+        )
+        if bad >= 0:
+            raise IndexError(
+                f"Target {int(label_array[bad])} is out of bounds for {n_classes} "
+                f"classes (row {bad})."
+            )
+        ctx.reduction = reduction
+        ctx.save_for_backward(torch.from_numpy(grad))
+        if reduction == "none":
+            return torch.from_numpy(loss)
+        if reduction == "mean":
+            total = total / denominator if denominator else math.nan
+        return torch.from_numpy(np.array(total, dtype=x.dtype))
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        if ctx.reduction == "none":
+            grad_output = grad_output.unsqueeze(1)
+        return grad * grad_output, None, None, None, None, None, None, None
+
+
+_NO_LABELS = np.empty(0, dtype=np.int64)
+
+
 class _CpuHardTargetFocal(torch.autograd.Function):
     """:class:`_HardTargetFocal` for float32/float64 CPU tensors, in one compiled pass.
 
@@ -376,22 +479,21 @@ def focal_loss_with_logits(
 
 def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smoothing):
     """focal_loss_with_logits on validated parameters (the module's hot path)."""
-    if (
-        input.dtype in _CPU_KERNEL_DTYPES
-        and input.ndim == 2
-        and input.device.type == "cpu"
-        and target.dtype in _INDEX_DTYPES
-        and label_smoothing == 0.0
-        and target.shape == input.shape[:1]
-        and input.shape[1] > 1
-    ):
-        # (N, C) float32/float64 CPU logits with class indices: the compiled
-        # kernel, which computes in float64 whether or not autocast is on.
-        return _CpuHardTargetFocal.apply(
-            input, target.long(), gamma, weight, ignore_index, reduction
+    if input.dtype in _CPU_KERNEL_DTYPES:
+        # The compiled kernels compute in float64 whether or not autocast is on.
+        loss = _cpu_focal(
+            input, target, gamma, weight, reduction, ignore_index, label_smoothing
         )
+        if loss is not None:
+            return loss
     with _float32_region(input):
         x = input.float() if input.dtype in _LOW_PRECISION else input
+        if x is not input:  # float16/bfloat16 logits, now float32
+            loss = _cpu_focal(
+                x, target, gamma, weight, reduction, ignore_index, label_smoothing
+            )
+            if loss is not None:
+                return loss
         if weight is not None:
             weight = weight.to(device=x.device, dtype=x.dtype)
         if (
@@ -403,10 +505,6 @@ def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smo
             and x.shape[1] > 1
         ):
             # Fast path: (N, C) logits with class indices.
-            if x.device.type == "cpu":  # float16/bfloat16 CPU logits, now float32
-                return _CpuHardTargetFocal.apply(
-                    x, target.long(), gamma, weight, ignore_index, reduction
-                )
             labels = target.long()
             valid = labels != ignore_index
             labels = torch.where(valid, labels, 0)

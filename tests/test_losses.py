@@ -591,3 +591,72 @@ def test_float16_cpu_logits_get_float16_gradients_from_the_kernel():
     want = FocalLoss(gamma=2.0)(x.detach().float(), t)
     assert loss.dtype == torch.float32 and x.grad.dtype == torch.float16
     torch.testing.assert_close(loss, want)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+def test_float32_soft_target_matches_mpmath(gamma):
+    rows = np.vstack([_hard_rows(), [[90.0, -20.0, 0.0], [-110.0, 0.0, 3.0]]])
+    rows = rows.astype(np.float32)
+    rng = np.random.default_rng(5)
+    targets = rng.dirichlet(np.ones(3), size=len(rows)).astype(np.float32)
+    weights = np.array([0.5, 2.0, 1.0])
+    x = torch.tensor(rows, requires_grad=True)
+    got = focal_loss_with_logits(
+        x, torch.tensor(targets), gamma=gamma, alpha=weights, reduction="none"
+    )
+    got.sum().backward()
+    targets64 = targets.astype(np.float64)
+    want = [
+        float(_mp_focal_row(r, y, gamma, weights))
+        for r, y in zip(rows, targets64, strict=True)
+    ]
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-6, atol=1e-44)
+    for i, row in enumerate(rows):
+        for k in range(3):
+
+            def f(v, row=row, k=k, y=targets64[i]):
+                r = [mpmath.mpf(float(u)) for u in row]
+                r[k] = v
+                return _mp_focal_row(r, y, gamma, weights)
+
+            want_grad = float(mpmath.diff(f, mpmath.mpf(float(row[k]))))
+            assert x.grad[i, k].item() == pytest.approx(want_grad, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("n_rows", [64, 2000])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_soft_target_cpu_kernel_matches_the_torch_path(n_rows, dtype, reduction):
+    # 2000 x 40 entries run on numba's threads. A target that needs a gradient
+    # takes the torch path; smoothed labels equal their smoothed one-hot rows.
+    gen = torch.Generator().manual_seed(n_rows)
+    x = (4 * torch.randn(n_rows, 40, generator=gen, dtype=dtype)).requires_grad_()
+    probs = torch.softmax(2 * torch.randn(n_rows, 40, generator=gen, dtype=dtype), 1)
+    weight = torch.rand(40, generator=gen, dtype=dtype) + 0.1
+    kwargs = dict(gamma=2.0, alpha=weight, reduction=reduction, label_smoothing=0.1)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else {}
+
+    got = focal_loss_with_logits(x, probs, **kwargs)
+    (got_grad,) = torch.autograd.grad(got.sum(), x)
+    want = focal_loss_with_logits(x, probs.clone().requires_grad_(), **kwargs)
+    (want_grad,) = torch.autograd.grad(want.sum(), x)
+    torch.testing.assert_close(got, want.detach(), **tol)
+    torch.testing.assert_close(got_grad, want_grad, **tol)
+
+    labels = torch.randint(0, 40, (n_rows,), generator=gen)
+    labels[::5] = -100
+    got = focal_loss_with_logits(x, labels, **{**kwargs, "reduction": "none"})
+    (got_grad,) = torch.autograd.grad(got.sum(), x)
+    valid = labels != -100
+    onehot = F.one_hot(torch.where(valid, labels, 0), 40).to(dtype)
+    smoothed = (onehot * 0.9 + 0.1 / 40) * valid[:, None]
+    want = focal_loss_with_logits(
+        x,
+        smoothed.requires_grad_(),
+        gamma=2.0,
+        alpha=weight,
+        reduction="none",
+    )
+    (want_grad,) = torch.autograd.grad(want.sum(), x)
+    torch.testing.assert_close(got, want.detach(), **tol)
+    torch.testing.assert_close(got_grad, want_grad, **tol)
