@@ -17,6 +17,8 @@ Context, with no goal:
 - ``FocalLoss, 1 numba thread`` runs our compiled CPU kernel on one thread,
   like torch's baselines. By default it uses numba's threads for inputs of
   65536 entries or more.
+- A block times probability targets at full size, and forward+backward at a
+  training batch of 128 x 5, with and without label smoothing (200 calls).
 - A multi-label block times BinaryFocalLoss against
   ``F.binary_cross_entropy_with_logits`` and kornia's sigmoid focal loss.
 - The epoch benchmark splits the ratio in two.
@@ -87,6 +89,54 @@ def bench_losses(n_samples, n_classes, repeats, gamma):
     for _ in range(repeats):
         for name, fn in contenders.items():
             times[name].append(_time_backward(fn, logits, target))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def bench_soft_and_small(n_samples, n_classes, repeats, gamma):
+    """Probability targets at full size, and batch 128 x 5 (context, no goal)."""
+    gen = torch.Generator().manual_seed(2)
+    logits = (3 * torch.randn(n_samples, n_classes, generator=gen)).requires_grad_()
+    probs = torch.softmax(torch.randn(n_samples, n_classes, generator=gen), 1)
+    focal = FocalLoss(gamma=gamma)
+    big = {
+        "F.cross_entropy, probabilities": (F.cross_entropy, logits, probs),
+        "FocalLoss, probabilities": (focal, logits, probs),
+    }
+    small_logits = torch.randn(128, 5, generator=gen).requires_grad_()
+    small_target = torch.randint(0, 5, (128,), generator=gen)
+    smoothed_ce = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+    smoothed_focal = FocalLoss(gamma=gamma, label_smoothing=0.1)
+    ce = torch.nn.CrossEntropyLoss()
+
+    def many(fn, calls=200):
+        def run(x, t):
+            for _ in range(calls - 1):
+                fn(x, t).backward()
+            return fn(x, t)
+
+        return run
+
+    small = {
+        "CrossEntropyLoss, 128 x 5 (x200)": (many(ce), small_logits, small_target),
+        "FocalLoss, 128 x 5 (x200)": (many(focal), small_logits, small_target),
+        "CE, smoothing 0.1, 128 x 5 (x200)": (
+            many(smoothed_ce),
+            small_logits,
+            small_target,
+        ),
+        "FocalLoss, smoothing 0.1 (x200)": (
+            many(smoothed_focal),
+            small_logits,
+            small_target,
+        ),
+    }
+    contenders = {**big, **small}
+    for fn, x, t in contenders.values():  # warm-up
+        _time_backward(fn, x, t)
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, (fn, x, t) in contenders.items():
+            times[name].append(_time_backward(fn, x, t))
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -205,6 +255,19 @@ def main(argv=None):
         print(f"  kornia focal_loss / FocalLoss    = {ratio:.3f}  (goal >= 1.5)")
         ratio = loss_times["kornia focal_loss"] / single
         print(f"    with 1 numba thread            = {ratio:.3f}")
+
+    soft_times = bench_soft_and_small(n, c, args.repeats, gamma=2.0)
+    print(f"\nProbability targets ({n} x {c}) and batches of 128 x 5, gamma=2:")
+    for name, value in soft_times.items():
+        print(f"  {name:<36s} {1e3 * value:8.2f} ms")
+    pairs = [
+        ("FocalLoss, probabilities", "F.cross_entropy, probabilities"),
+        ("FocalLoss, 128 x 5 (x200)", "CrossEntropyLoss, 128 x 5 (x200)"),
+        ("FocalLoss, smoothing 0.1 (x200)", "CE, smoothing 0.1, 128 x 5 (x200)"),
+    ]
+    for ours, theirs in pairs:
+        ratio = soft_times[ours] / soft_times[theirs]
+        print(f"  {ours} / {theirs.split(',')[0]} = {ratio:.3f}")
 
     binary_times = bench_binary(n, c, args.repeats, gamma=2.0)
     print(
