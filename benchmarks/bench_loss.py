@@ -56,6 +56,24 @@ def _time_backward(loss_fn, logits, target):
     return time.perf_counter() - start
 
 
+def _median_times(contenders, repeats):
+    """Median forward+backward time of each ``name: (loss_fn, logits, target)``,
+    the contenders interleaved within each repetition after one warm-up."""
+    for fn, logits, target in contenders.values():
+        _time_backward(fn, logits, target)
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, (fn, logits, target) in contenders.items():
+            times[name].append(_time_backward(fn, logits, target))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _print_times(title, times, width=36, digits=2):
+    print(title)
+    for name, value in times.items():
+        print(f"  {name:<{width}s} {1e3 * value:8.{digits}f} ms")
+
+
 def bench_losses(n_samples, n_classes, repeats, gamma):
     gen = torch.Generator().manual_seed(0)
     logits = (3 * torch.randn(n_samples, n_classes, generator=gen)).requires_grad_()
@@ -83,13 +101,9 @@ def bench_losses(n_samples, n_classes, repeats, gamma):
         )
     except ImportError:
         print("kornia is not installed (pip install 'sklearn-focal[bench]'): skipped")
-    for fn in contenders.values():  # warm-up
-        _time_backward(fn, logits, target)
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            times[name].append(_time_backward(fn, logits, target))
-    return {name: statistics.median(values) for name, values in times.items()}
+    return _median_times(
+        {name: (fn, logits, target) for name, fn in contenders.items()}, repeats
+    )
 
 
 def bench_soft_and_small(n_samples, n_classes, repeats, gamma):
@@ -130,14 +144,7 @@ def bench_soft_and_small(n_samples, n_classes, repeats, gamma):
             small_target,
         ),
     }
-    contenders = {**big, **small}
-    for fn, x, t in contenders.values():  # warm-up
-        _time_backward(fn, x, t)
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, (fn, x, t) in contenders.items():
-            times[name].append(_time_backward(fn, x, t))
-    return {name: statistics.median(values) for name, values in times.items()}
+    return _median_times({**big, **small}, repeats)
 
 
 def bench_binary(n_samples, n_labels, repeats, gamma):
@@ -159,13 +166,9 @@ def bench_binary(n_samples, n_labels, repeats, gamma):
         )
     except ImportError:
         pass
-    for fn in contenders.values():  # warm-up
-        _time_backward(fn, logits, target)
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            times[name].append(_time_backward(fn, logits, target))
-    return {name: statistics.median(values) for name, values in times.items()}
+    return _median_times(
+        {name: (fn, logits, target) for name, fn in contenders.items()}, repeats
+    )
 
 
 def _epoch_durations(net, X, y):
@@ -242,9 +245,11 @@ def main(argv=None):
         f"{torch.get_num_threads()} thread(s), float32, CPU"
     )
     loss_times = bench_losses(n, c, args.repeats, gamma=2.0)
-    print(f"\nLoss forward+backward, N={n}, C={c}, gamma=2 (median of {args.repeats}):")
-    for name, value in loss_times.items():
-        print(f"  {name:<30s} {1e3 * value:8.2f} ms")
+    _print_times(
+        f"\nLoss forward+backward, N={n}, C={c}, gamma=2 (median of {args.repeats}):",
+        loss_times,
+        width=30,
+    )
     single = loss_times["FocalLoss, 1 numba thread"]
     ratio = loss_times["FocalLoss"] / loss_times["F.cross_entropy"]
     print(f"  FocalLoss / F.cross_entropy      = {ratio:.3f}  (goal <= 1.2)")
@@ -257,9 +262,10 @@ def main(argv=None):
         print(f"    with 1 numba thread            = {ratio:.3f}")
 
     soft_times = bench_soft_and_small(n, c, args.repeats, gamma=2.0)
-    print(f"\nProbability targets ({n} x {c}) and batches of 128 x 5, gamma=2:")
-    for name, value in soft_times.items():
-        print(f"  {name:<36s} {1e3 * value:8.2f} ms")
+    _print_times(
+        f"\nProbability targets ({n} x {c}) and batches of 128 x 5, gamma=2:",
+        soft_times,
+    )
     pairs = [
         ("FocalLoss, probabilities", "F.cross_entropy, probabilities"),
         ("FocalLoss, 128 x 5 (x200)", "CrossEntropyLoss, 128 x 5 (x200)"),
@@ -270,12 +276,11 @@ def main(argv=None):
         print(f"  {ours} / {theirs.split(',')[0]} = {ratio:.3f}")
 
     binary_times = bench_binary(n, c, args.repeats, gamma=2.0)
-    print(
+    _print_times(
         f"\nMulti-label sigmoid losses, forward+backward, {n} x {c}, gamma=2, "
-        f"alpha=0.25 (median of {args.repeats}):"
+        f"alpha=0.25 (median of {args.repeats}):",
+        binary_times,
     )
-    for name, value in binary_times.items():
-        print(f"  {name:<36s} {1e3 * value:8.2f} ms")
     bce = binary_times["F.binary_cross_entropy_with_logits"]
     ratio = binary_times["BinaryFocalLoss"] / bce
     print(f"  BinaryFocalLoss / BCE with logits      = {ratio:.3f}")
@@ -286,12 +291,13 @@ def main(argv=None):
         print(f"  kornia binary_focal_loss / BinaryFocalLoss = {ratio:.3f}")
 
     epoch_times = bench_epochs(epoch_rows, 20, 5, args.rounds, epochs=3)
-    print(
+    _print_times(
         f"\nEpoch time, MLP (100,), Adam, batch 128, {epoch_rows} x 20, 5 classes "
-        f"(median of {3 * args.rounds} epochs each, interleaved fits):"
+        f"(median of {3 * args.rounds} epochs each, interleaved fits):",
+        epoch_times,
+        width=30,
+        digits=1,
     )
-    for name, value in epoch_times.items():
-        print(f"  {name:<30s} {1e3 * value:8.1f} ms")
     baseline = epoch_times["NeuralNetClassifier+CE"]
     ratio = epoch_times["FocalClassifier"] / baseline
     print(f"  FocalClassifier / NeuralNetClassifier+CE = {ratio:.3f}  (goal <= 1.10)")

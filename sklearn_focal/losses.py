@@ -231,14 +231,59 @@ def _cpu_focal(x, target, gamma, weight, reduction, ignore_index, label_smoothin
     return None
 
 
-class _CpuSoftTargetFocal(torch.autograd.Function):
-    """The focal loss against probabilities or smoothed labels, in one compiled pass.
+def _run_row_kernel(ctx, kernels, x, labels, reduction, *args):
+    """Call a compiled (N, C) focal kernel on the array ``x``, keep its gradient
+    for the backward pass and return the reduced loss.
 
-    As :class:`_CpuHardTargetFocal`: the forward pass computes the loss, its
-    reduction and the gradient of the reduced loss (numba, float64
-    arithmetic); the backward pass multiplies the stored gradient by
-    ``grad_output``.
+    ``kernels`` is the (parallel, serial) pair; the kernel receives ``x``,
+    ``args``, whether the reduction is the mean, and the row-loss and gradient
+    arrays, and returns ``(bad_row, denominator, total)``.
     """
+    from sklearn_focal import _kernels
+
+    loss = np.empty(x.shape[0], dtype=x.dtype)
+    grad = np.empty_like(x)
+    kernel = kernels[0] if x.size >= _kernels.PARALLEL_MIN_SIZE else kernels[1]
+    bad, denominator, total = kernel(x, *args, reduction == "mean", loss, grad)
+    if bad >= 0:
+        raise IndexError(
+            f"Target {int(labels[bad])} is out of bounds for {x.shape[1]} "
+            f"classes (row {bad})."
+        )
+    ctx.reduction = reduction
+    ctx.save_for_backward(torch.from_numpy(grad))
+    if reduction == "none":
+        return torch.from_numpy(loss)
+    if reduction == "mean":
+        # CrossEntropyLoss's (weighted) mean: NaN when no row counts.
+        total = total / denominator if denominator else math.nan
+    return torch.from_numpy(np.array(total, dtype=x.dtype))
+
+
+def _class_weight_array(weight):
+    if weight is None:
+        return _NO_CLASS_WEIGHT
+    return weight.detach().to("cpu", torch.float64).contiguous().numpy()
+
+
+class _CompiledRowFocal(torch.autograd.Function):
+    """Base of the compiled (N, C) losses: the forward pass computes the loss,
+    its reduction and the gradient of the reduced loss together (numba,
+    float64 arithmetic); the backward pass multiplies the stored gradient by
+    ``grad_output``. It removes the per-operation overhead that dominates
+    small batches."""
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        if ctx.reduction == "none":
+            grad_output = grad_output.unsqueeze(1)
+        return (grad * grad_output,) + (None,) * ctx.n_other_inputs
+
+
+class _CpuSoftTargetFocal(_CompiledRowFocal):
+    """The focal loss against probabilities or smoothed labels, CPU float32/64."""
 
     @staticmethod
     def forward(
@@ -246,126 +291,62 @@ class _CpuSoftTargetFocal(torch.autograd.Function):
     ):
         from sklearn_focal import _kernels
 
+        ctx.n_other_inputs = 7
         x = logits.detach().contiguous().numpy()
-        n, n_classes = x.shape
         if probs is None:
-            probs_array = np.empty((0, n_classes), dtype=x.dtype)
+            probs_array = np.empty((0, x.shape[1]), dtype=x.dtype)
             label_array = labels.detach().contiguous().numpy()
         else:
             probs_array = probs.detach().to(logits.dtype).contiguous().numpy()
             label_array = _NO_LABELS
-        class_weight = (
-            _NO_CLASS_WEIGHT
-            if weight is None
-            else weight.detach().to("cpu", torch.float64).contiguous().numpy()
+        kernels = (
+            _kernels.soft_target_focal_rows,
+            _kernels.soft_target_focal_rows_serial,
         )
-        loss = np.empty(n, dtype=x.dtype)
-        grad = np.empty_like(x)
-        kernel = (
-            _kernels.soft_target_focal_rows
-            if x.size >= _kernels.PARALLEL_MIN_SIZE
-            else _kernels.soft_target_focal_rows_serial
-        )
-        bad, denominator, total = kernel(
+        return _run_row_kernel(
+            ctx,
+            kernels,
             x,
+            label_array,
+            reduction,
             probs_array,
             label_array,
             smoothing,
             gamma,
             _kernels.power_mode(gamma),
-            class_weight,
+            _class_weight_array(weight),
             ignore_index,
-            reduction == "mean",
-            loss,
-            grad,
         )
-        if bad >= 0:
-            raise IndexError(
-                f"Target {int(label_array[bad])} is out of bounds for {n_classes} "
-                f"classes (row {bad})."
-            )
-        ctx.reduction = reduction
-        ctx.save_for_backward(torch.from_numpy(grad))
-        if reduction == "none":
-            return torch.from_numpy(loss)
-        if reduction == "mean":
-            total = total / denominator if denominator else math.nan
-        return torch.from_numpy(np.array(total, dtype=x.dtype))
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_output):
-        (grad,) = ctx.saved_tensors
-        if ctx.reduction == "none":
-            grad_output = grad_output.unsqueeze(1)
-        return grad * grad_output, None, None, None, None, None, None, None
 
 
-_NO_LABELS = np.empty(0, dtype=np.int64)
-
-
-class _CpuHardTargetFocal(torch.autograd.Function):
-    """:class:`_HardTargetFocal` for float32/float64 CPU tensors, in one compiled pass.
-
-    The forward pass computes the loss, its reduction and the gradient of the
-    reduced loss together (numba, float64 arithmetic); the backward pass only
-    multiplies the stored gradient by ``grad_output``. It removes the
-    per-operation overhead that dominates small batches.
-    """
+class _CpuHardTargetFocal(_CompiledRowFocal):
+    """:class:`_HardTargetFocal` for float32/float64 CPU tensors."""
 
     @staticmethod
     def forward(ctx, logits, target, gamma, weight, ignore_index, reduction):
         from sklearn_focal import _kernels
 
-        x = logits.detach().contiguous().numpy()
+        ctx.n_other_inputs = 5
         labels = target.detach().contiguous().numpy()
-        n, n_classes = x.shape
-        class_weight = (
-            _NO_CLASS_WEIGHT
-            if weight is None
-            else weight.detach().to("cpu", torch.float64).contiguous().numpy()
+        kernels = (
+            _kernels.hard_target_focal_rows,
+            _kernels.hard_target_focal_rows_serial,
         )
-        loss = np.empty(n, dtype=x.dtype)
-        grad = np.empty_like(x)
-        kernel = (
-            _kernels.hard_target_focal_rows
-            if x.size >= _kernels.PARALLEL_MIN_SIZE
-            else _kernels.hard_target_focal_rows_serial
-        )
-        bad, denominator, total = kernel(
-            x,
+        return _run_row_kernel(
+            ctx,
+            kernels,
+            logits.detach().contiguous().numpy(),
+            labels,
+            reduction,
             labels,
             gamma,
             _kernels.power_mode(gamma),
-            class_weight,
+            _class_weight_array(weight),
             ignore_index,
-            reduction == "mean",
-            loss,
-            grad,
         )
-        if bad >= 0:
-            raise IndexError(
-                f"Target {int(labels[bad])} is out of bounds for {n_classes} "
-                f"classes (row {bad})."
-            )
-        ctx.reduction = reduction
-        ctx.save_for_backward(torch.from_numpy(grad))
-        if reduction == "none":
-            return torch.from_numpy(loss)
-        if reduction == "mean":
-            # CrossEntropyLoss's weighted mean: NaN when no row counts.
-            total = total / denominator if denominator else math.nan
-        return torch.from_numpy(np.array(total, dtype=x.dtype))
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_output):
-        (grad,) = ctx.saved_tensors
-        if ctx.reduction == "none":
-            grad_output = grad_output.unsqueeze(1)
-        return grad * grad_output, None, None, None, None, None
 
 
+_NO_LABELS = np.empty(0, dtype=np.int64)
 _NO_CLASS_WEIGHT = np.empty(0)
 
 
