@@ -716,16 +716,32 @@ def _phi_scalar(v, gamma):
     ) * v * np.log(v)
 
 
+def _phi_of_one_minus(u, gamma):
+    """phi(1 - u), from ``u`` itself: exact however close 1 - u is to 1."""
+    log_u = np.log(u)
+    return np.exp(gamma * log_u) - gamma * np.exp((gamma - 1) * log_u) * (
+        1.0 - u
+    ) * np.log1p(-u)
+
+
 def _phi_level_thresholds(lam, gamma, peak):
     """Solutions t of phi(t) = lam on either side of the peak of phi."""
     phi_peak = _phi_scalar(peak, gamma)
     if lam >= phi_peak:
         return peak, peak
-    top = 1 - 1e-16
-    if _phi_scalar(top, gamma) >= lam:
-        high = top  # the crossing lies closer to 1 than float64 resolves
+    # The upper crossing is solved for u = 1 - t, whose relative precision
+    # resolves t to its last bit even within a few ulps of 1.
+    smallest_gap = np.finfo(float).epsneg  # 1 - smallest_gap: the double below 1
+    if _phi_of_one_minus(smallest_gap, gamma) >= lam:
+        high = 1.0 - smallest_gap  # the crossing lies closer to 1 than that
     else:
-        high = brentq(lambda v: _phi_scalar(v, gamma) - lam, peak, top, **_ROOT_OPTIONS)
+        gap = brentq(
+            lambda u: _phi_of_one_minus(u, gamma) - lam,
+            smallest_gap,
+            1.0 - peak,
+            **_ROOT_OPTIONS,
+        )
+        high = 1.0 - gap
     if lam <= 1:
         return 0.0, high
     low = brentq(lambda v: _phi_scalar(v, gamma) - lam, 1e-300, peak, **_ROOT_OPTIONS)

@@ -362,6 +362,17 @@ def test_focal_regimes_follow_their_definitions(p, gamma):
     _check_regimes(p[:40], gamma)
 
 
+@pytest.mark.parametrize("gamma", [0.01, 0.05])
+@pytest.mark.parametrize("level", [0.7066606988712589, 0.75, 0.9])
+def test_upper_threshold_within_ulps_of_one_is_a_crossing(gamma, level):
+    # Small gamma puts phi(t) = level within a few ulps of 1 (hypothesis found
+    # gamma=0.01, level=0.70666...): the threshold must still be the crossing.
+    from sklearn_focal.theory import _phi_level_thresholds
+
+    _, high = _phi_level_thresholds(level, gamma, tau_oc(gamma))
+    assert _is_level_crossing(high, level, gamma)
+
+
 def test_focal_regimes_extreme_imbalance_over_suppresses():
     # Many mid-size classes and a few tiny ones: lambda > 1 and the tiny
     # classes fall below t_low.
