@@ -972,7 +972,7 @@ _LN2 = 0.6931471805599453
 _SQRT2_MINUS_1 = 0.41421356237309503
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _log1p_unit(e):
     """``log1p(e)`` for ``0 <= e <= 1`` to 1e-13 relative error, vectorizable.
 
@@ -1020,38 +1020,62 @@ _ELEMENT_BLOCK = 4096
 
 
 @njit(cache=True, inline="always")
+def _binary_focal_element(v, target, gamma, w_pos, w_neg, logits):
+    """Sigmoid focal loss of one logit ``v`` and its derivative."""
+    e, softplus = _softplus_parts(abs(v), logits)
+    # log p = -softplus(-v), log(1 - p) = -softplus(v).
+    log_p = -(max(-v, 0.0) + softplus)
+    log_q = -(max(v, 0.0) + softplus)
+    reciprocal = 1.0 / (1.0 + e)
+    p = reciprocal if v >= 0.0 else e * reciprocal
+    q = e * reciprocal if v >= 0.0 else reciprocal
+    pos = target * w_pos * _shifted_exp(gamma * log_q, logits)
+    neg = (1.0 - target) * w_neg * _shifted_exp(gamma * log_p, logits)
+    value = -pos * log_p - neg * log_q
+    slope = pos * (gamma * p * log_p - q) + neg * (p - gamma * q * log_q)
+    return value, slope
+
+
+@njit(cache=True, inline="always")
 def _binary_focal(x, y, gamma, w_pos, w_neg, grad_scale, loss, grad):
     """Element-wise sigmoid focal loss of flat ``x`` and its gradient.
 
     ``loss[i] = -w+ y (1-p)^gamma log p - w- (1-y) p^gamma log(1-p)`` with
     ``p = sigmoid(x[i])``; ``log p`` and ``log(1 - p)`` come from one
     softplus, exact for any logit, and the modulating factors are
-    ``exp(gamma log(1 - p))`` and ``exp(gamma log p)``. The gradient, times
-    ``grad_scale``, goes to ``grad``. Returns the sum of the element losses.
+    ``exp(gamma log(1 - p))`` and ``exp(gamma log p)``. ``w_pos`` holds one
+    weight, or one per entry of the last dimension (its size ``L`` divides
+    ``x.size``: ``x`` is a C-ordered (n / L, L) array, flattened). The
+    gradient, times ``grad_scale``, goes to ``grad``. Returns the sum of the
+    element losses.
     """
     n = x.size
     total = 0.0
-    for b in prange((n + _ELEMENT_BLOCK - 1) // _ELEMENT_BLOCK):
-        block_total = 0.0
-        for i in range(b * _ELEMENT_BLOCK, min(n, (b + 1) * _ELEMENT_BLOCK)):
-            v = np.float64(x[i])
-            target = np.float64(y[i])
-            e, softplus = _softplus_parts(abs(v), x)
-            # log p = -softplus(-v), log(1 - p) = -softplus(v).
-            log_p = -(max(-v, 0.0) + softplus)
-            log_q = -(max(v, 0.0) + softplus)
-            reciprocal = 1.0 / (1.0 + e)
-            p = reciprocal if v >= 0.0 else e * reciprocal
-            q = e * reciprocal if v >= 0.0 else reciprocal
-            pos = target * w_pos * _shifted_exp(gamma * log_q, x)
-            neg = (1.0 - target) * w_neg * _shifted_exp(gamma * log_p, x)
-            value = -pos * log_p - neg * log_q
-            loss[i] = value
-            block_total += value
-            grad[i] = grad_scale * (
-                pos * (gamma * p * log_p - q) + neg * (p - gamma * q * log_q)
+    if w_pos.size == 1:
+        weight = w_pos[0]
+        for b in prange((n + _ELEMENT_BLOCK - 1) // _ELEMENT_BLOCK):
+            block_total = 0.0
+            for i in range(b * _ELEMENT_BLOCK, min(n, (b + 1) * _ELEMENT_BLOCK)):
+                value, slope = _binary_focal_element(
+                    np.float64(x[i]), np.float64(y[i]), gamma, weight, w_neg, x
+                )
+                loss[i] = value
+                grad[i] = grad_scale * slope
+                block_total += value
+            total += block_total
+        return total
+    width = w_pos.size
+    for r in prange(n // width):
+        row_total = 0.0
+        for j in range(width):
+            i = r * width + j
+            value, slope = _binary_focal_element(
+                np.float64(x[i]), np.float64(y[i]), gamma, w_pos[j], w_neg, x
             )
-        total += block_total
+            loss[i] = value
+            grad[i] = grad_scale * slope
+            row_total += value
+        total += row_total
     return total
 
 

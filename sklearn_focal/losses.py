@@ -635,9 +635,11 @@ def binary_focal_loss_with_logits(
     with _float32_region(input):
         x = input.float() if input.dtype in _LOW_PRECISION else input
         if x.device.type == "cpu" and not target.requires_grad:
-            weight = _scalar_pos_weight(pos_weight)
-            if weight is not None:
-                return _CpuBinaryFocal.apply(x, target, gamma, weight, alpha, reduction)
+            weights = _pos_weight_array(pos_weight, x)
+            if weights is not None:
+                return _CpuBinaryFocal.apply(
+                    x, target, gamma, weights, alpha, reduction
+                )
         y = target.to(x.dtype)
         log_p = F.logsigmoid(x)
         log_1mp = F.logsigmoid(-x)
@@ -661,17 +663,25 @@ def binary_focal_loss_with_logits(
         return loss.mean()
 
 
-def _scalar_pos_weight(pos_weight):
-    """``pos_weight`` as one float for the compiled binary kernel, or None when
-    it has several values or needs a gradient (the torch path then)."""
+def _pos_weight_array(pos_weight, x):
+    """``pos_weight`` as the compiled binary kernel takes it: a float64 array
+    of one weight, or of one per entry of the last dimension of ``x``. None
+    when the kernel cannot take it (another shape, or it needs a gradient):
+    the torch path then."""
     if pos_weight is None:
-        return 1.0
+        return np.ones(1)
     if isinstance(pos_weight, Tensor):
-        if pos_weight.requires_grad or pos_weight.numel() != 1:
+        if pos_weight.requires_grad:
             return None
-        return float(pos_weight.detach().reshape(()).item())
-    if isinstance(pos_weight, Real):
-        return float(pos_weight)
+        weights = pos_weight.detach().to("cpu", torch.float64)
+    elif isinstance(pos_weight, Real):
+        return np.array([float(pos_weight)])
+    else:
+        return None
+    if weights.numel() == 1:
+        return weights.reshape(1).numpy()
+    if weights.ndim == 1 and x.ndim >= 1 and weights.shape[0] == x.shape[-1]:
+        return weights.contiguous().numpy()
     return None
 
 
@@ -703,7 +713,7 @@ class _CpuBinaryFocal(torch.autograd.Function):
             x,
             y,
             gamma,
-            alpha_pos * pos_weight,
+            alpha_pos * pos_weight,  # an array: one weight or one per label
             alpha_neg,
             1.0 / n if reduction == "mean" and n else 1.0,
             loss,

@@ -253,13 +253,15 @@ def test_float32_log1p_kernel_matches_mpmath():
 @pytest.mark.parametrize("n", [50, 70000])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_binary_cpu_kernel_matches_the_torch_path(n, dtype, reduction):
+@pytest.mark.parametrize("per_label", [False, True])
+def test_binary_cpu_kernel_matches_the_torch_path(n, dtype, reduction, per_label):
     # 70000 elements run on numba's threads, 50 on one. A target that needs
     # a gradient takes the torch path: the two must agree.
     gen = torch.Generator().manual_seed(n)
-    x = (4 * torch.randn(n, generator=gen, dtype=dtype)).requires_grad_()
-    y = torch.rand(n, generator=gen, dtype=dtype)
-    kwargs = dict(gamma=2.0, alpha=0.3, pos_weight=1.5, reduction=reduction)
+    x = (4 * torch.randn(n // 10, 10, generator=gen, dtype=dtype)).requires_grad_()
+    y = torch.rand(n // 10, 10, generator=gen, dtype=dtype)
+    pos_weight = torch.linspace(0.5, 3.0, 10, dtype=dtype) if per_label else 1.5
+    kwargs = dict(gamma=2.0, alpha=0.3, pos_weight=pos_weight, reduction=reduction)
     got = binary_focal_loss_with_logits(x, y, **kwargs)
     (got_grad,) = torch.autograd.grad(got.sum(), x)
     want = binary_focal_loss_with_logits(x, y.clone().requires_grad_(), **kwargs)
