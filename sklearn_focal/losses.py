@@ -204,12 +204,37 @@ class _HardTargetFocal(torch.autograd.Function):
 def _cpu_focal(x, target, gamma, weight, reduction, ignore_index, label_smoothing):
     """The focal loss by a compiled CPU kernel, or None where none applies.
 
-    Kernels cover float32/float64 (N, C) CPU logits, C >= 2, with class
+    Kernels cover float32/float64 CPU logits with C >= 2 classes, with class
     indices (label smoothing included) or with probability targets that need
-    no gradient. Anything else, including malformed targets, takes the torch
-    path, which also reports the errors.
+    no gradient. (C,) and (N, C, d1, ...) inputs run as (M, C) rows. Anything
+    else, including malformed targets, takes the torch path, which also
+    reports the errors.
     """
-    if x.ndim != 2 or x.shape[1] < 2 or x.device.type != "cpu":
+    if x.device.type != "cpu" or x.ndim == 0:
+        return None
+    if x.ndim != 2:
+        # (C,) -> (1, C); (N, C, d1, ...) -> (N d1 ..., C), classes last.
+        soft = target.is_floating_point()
+        unbatched = x.ndim == 1
+        rows = x.unsqueeze(0) if unbatched else x.movedim(1, -1)
+        rows = rows.reshape(-1, x.shape[-1] if unbatched else x.shape[1])
+        if soft and target.shape == x.shape:
+            flat_target = (
+                target.unsqueeze(0) if unbatched else target.movedim(1, -1)
+            ).reshape(rows.shape)
+        elif not soft and target.shape == (
+            () if unbatched else x.shape[:1] + x.shape[2:]
+        ):
+            flat_target = target.reshape(-1)
+        else:
+            return None
+        loss = _cpu_focal(
+            rows, flat_target, gamma, weight, reduction, ignore_index, label_smoothing
+        )
+        if loss is None or reduction != "none":
+            return loss
+        return loss.reshape(() if unbatched else x.shape[:1] + x.shape[2:])
+    if x.shape[1] < 2:
         return None
     if target.dtype in _INDEX_DTYPES and target.shape == x.shape[:1]:
         labels = target.long()

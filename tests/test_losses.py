@@ -662,3 +662,35 @@ def test_soft_target_cpu_kernel_matches_the_torch_path(n_rows, dtype, reduction)
     (want_grad,) = torch.autograd.grad(want.sum(), x)
     torch.testing.assert_close(got, want.detach(), **tol)
     torch.testing.assert_close(got_grad, want_grad, **tol)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(4,), (3, 4, 5, 2)])
+def test_unbatched_and_spatial_logits_match_the_closed_form(reduction, shape):
+    # (C,) and (N, C, d1, ...) logits run through the (M, C) kernel.
+    gen = torch.Generator().manual_seed(9)
+    x = (3 * torch.randn(shape, generator=gen)).requires_grad_()
+    batch_shape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    t = torch.randint(0, 4, batch_shape, generator=gen)
+    if t.ndim:
+        t.view(-1)[::4] = -100
+    weight = torch.tensor([0.5, 1.0, 2.0, 1.5])
+    got = focal_loss_with_logits(x, t, 2.0, alpha=weight, reduction=reduction)
+    (got_grad,) = torch.autograd.grad(got.sum(), x)
+
+    x64 = x.detach().double().requires_grad_()
+    log_p = torch.log_softmax(x64, dim=0 if len(shape) == 1 else 1)
+    valid = t != -100
+    labels = torch.where(valid, t, 0)
+    log_pt = log_p.gather(
+        0 if len(shape) == 1 else 1, labels.unsqueeze(0 if len(shape) == 1 else 1)
+    ).squeeze(0 if len(shape) == 1 else 1)
+    row_weight = weight.double()[labels] * valid
+    rows = -row_weight * (-torch.expm1(log_pt)) ** 2 * log_pt
+    want = {"none": rows, "sum": rows.sum(), "mean": rows.sum() / row_weight.sum()}[
+        reduction
+    ]
+    (want_grad,) = torch.autograd.grad(want.sum(), x64)
+    assert got.shape == want.shape
+    torch.testing.assert_close(got.double(), want.detach(), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(got_grad.double(), want_grad, rtol=1e-5, atol=1e-6)
