@@ -139,6 +139,24 @@ def test_float32_exp_kernel_matches_mpmath():
     assert np.float32(_exp_nonpositive(-np.inf)) == 0.0
 
 
+def test_float64_exp_kernel_matches_mpmath_to_one_ulp():
+    from sklearn_focal._kernels import _exp_nonpositive_accurate
+
+    grid = np.concatenate(
+        [-np.logspace(-300, np.log10(760.0), 2001), np.linspace(-760.0, 0.0, 2001)]
+    )
+    got = np.array([_exp_nonpositive_accurate(d) for d in grid])
+    want = np.array([float(mpmath.exp(mpmath.mpf(d))) for d in grid])
+    normal = want >= np.finfo(float).tiny
+    assert np.all(np.abs(got - want)[normal] <= np.spacing(want[normal]))
+    # Subnormal results: within one step of the smallest subnormal; 0 below.
+    assert np.all(np.abs(got - want)[~normal] <= 2.0**-1074)
+    assert _exp_nonpositive_accurate(-746.0) == 0.0
+    assert _exp_nonpositive_accurate(-np.inf) == 0.0
+    assert _exp_nonpositive_accurate(0.0) == 1.0
+    assert np.isnan(_exp_nonpositive_accurate(np.nan))
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_all_ignored_mean_gives_nan_loss_and_zero_gradient_like_cross_entropy(dtype):
     x = torch.randn(6, 4, dtype=dtype, requires_grad=True)
