@@ -676,6 +676,20 @@ _LN2_LOW = 1.90821492927058770002e-10
 _EXP_NORMAL_MIN = -708.0  # exp(-708) is still a normal double
 
 
+@njit(cache=True)
+def _exp_reduction(d):
+    """``(n, r)`` with ``d = n log 2 + r``, ``n`` integral, ``|r| <= log(2)/2``."""
+    n = (d * _LOG2_E + _ROUND_SHIFT) - _ROUND_SHIFT
+    return n, (d - n * _LN2_HIGH) - n * _LN2_LOW
+
+
+@njit(cache=True)
+def _two_to(n):
+    """``2**n`` for integral ``n`` in [-1022, 0], from its exponent bits."""
+    # The low bits of n + shift hold n: the biased exponent of 2**n.
+    return _float64_from_bits(((_float64_bits(n + _ROUND_SHIFT) + 1023) & 0x7FF) << 52)
+
+
 @njit(cache=True, inline="always")
 def _exp_nonpositive(d):
     """``exp(d)`` for ``d <= 0`` to 1e-11 relative error, in a form LLVM vectorizes.
@@ -684,12 +698,7 @@ def _exp_nonpositive(d):
     result. ``d`` below -708 gives exp(-708) (both are 0 in float32, and
     they only enter float32 outputs); NaN propagates.
     """
-    d = np.maximum(d, _EXP_NORMAL_MIN)  # NaN stays NaN
-    shifted = d * _LOG2_E + _ROUND_SHIFT
-    n = shifted - _ROUND_SHIFT
-    # The low bits of ``shifted`` hold n: the biased exponent of 2**n.
-    two_to_n = _float64_from_bits(((_float64_bits(shifted) + 1023) & 0x7FF) << 52)
-    r = (d - n * _LN2_HIGH) - n * _LN2_LOW
+    n, r = _exp_reduction(np.maximum(d, _EXP_NORMAL_MIN))  # NaN stays NaN
     # Taylor to degree 9 (Horner): |r|**10 / 10! < 7e-12 for |r| <= log(2)/2.
     poly = 1.0 / 362880.0
     poly = poly * r + 1.0 / 40320.0
@@ -701,7 +710,7 @@ def _exp_nonpositive(d):
     poly = poly * r + 0.5
     poly = poly * r + 1.0
     poly = poly * r + 1.0
-    return poly * two_to_n
+    return poly * _two_to(n)
 
 
 _EXP_UNDERFLOW = -746.0  # exp(-746) < 2**-1075: rounds to 0 in float64
@@ -716,9 +725,7 @@ def _exp_nonpositive_accurate(d):
     that subnormal results round once and ``d <= -746`` gives 0, as libm does.
     NaN propagates.
     """
-    d = np.maximum(d, _EXP_UNDERFLOW)  # NaN stays NaN
-    n = (d * _LOG2_E + _ROUND_SHIFT) - _ROUND_SHIFT
-    r = (d - n * _LN2_HIGH) - n * _LN2_LOW
+    n, r = _exp_reduction(np.maximum(d, _EXP_UNDERFLOW))  # NaN stays NaN
     # Taylor to degree 13 (Horner), written out: a loop would leave a phi
     # node that numba's inlining reports.
     poly = 1.0 / 6227020800.0
@@ -737,13 +744,7 @@ def _exp_nonpositive_accurate(d):
     poly = poly * r + 1.0
     normal_part = np.maximum(n, -1022.0)
     rest = n - normal_part  # 0, or down to -54 for subnormal results
-    first = _float64_from_bits(
-        ((_float64_bits(normal_part + _ROUND_SHIFT) + 1023) & 0x7FF) << 52
-    )
-    second = _float64_from_bits(
-        ((_float64_bits(rest + _ROUND_SHIFT) + 1023) & 0x7FF) << 52
-    )
-    return poly * first * second
+    return poly * _two_to(normal_part) * _two_to(rest)
 
 
 def _shifted_exp(d, logits):

@@ -373,6 +373,7 @@ class _CpuHardTargetFocal(_CompiledRowFocal):
 
 _NO_LABELS = np.empty(0, dtype=np.int64)
 _NO_CLASS_WEIGHT = np.empty(0)
+_UNIT_WEIGHT = np.ones(1)  # read only: the kernels never write their weights
 
 
 # --------------------------------------------------------------------------- #
@@ -694,7 +695,7 @@ def _pos_weight_array(pos_weight, x):
     when the kernel cannot take it (another shape, or it needs a gradient):
     the torch path then."""
     if pos_weight is None:
-        return np.ones(1)
+        return _UNIT_WEIGHT
     if isinstance(pos_weight, Tensor):
         if pos_weight.requires_grad:
             return None
