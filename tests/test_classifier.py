@@ -226,10 +226,14 @@ class _BlowsUp(torch.nn.Module):
 
     def forward(self, X):
         self.calls += 1
-        out = self.linear(X)
+        logits = self.linear(X)
         if self.training and self.calls > self.nan_after:
-            out = out * float("nan")
-        return out
+            return self._poison(logits)
+        return logits
+
+    @staticmethod
+    def _poison(logits):
+        return logits * float("nan")
 
 
 @pytest.mark.parametrize("drop_last", [False, True])
@@ -292,21 +296,15 @@ class _NanGradient(torch.autograd.Function):
         return torch.full_like(grad, float("nan"))
 
 
-class _GradientBlowsUp(torch.nn.Module):
+class _GradientBlowsUp(_BlowsUp):
     """Linear logits whose gradient turns NaN from the given call on."""
 
     def __init__(self, n_features=2, n_classes=3, nan_after=4):
-        super().__init__()
-        self.linear = torch.nn.Linear(n_features, n_classes)
-        self.calls = 0
-        self.nan_after = nan_after
+        super().__init__(n_features, n_classes, nan_after)
 
-    def forward(self, X):
-        self.calls += 1
-        logits = self.linear(X)
-        if self.training and self.calls > self.nan_after:
-            return _NanGradient.apply(logits)
-        return logits
+    @staticmethod
+    def _poison(logits):
+        return _NanGradient.apply(logits)
 
 
 def test_non_finite_gradient_stops_at_the_end_of_its_epoch(blobs):
