@@ -13,6 +13,8 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
+from sklearn_focal import _numba_cache  # noqa: F401  (caches outside the package)
+
 # Below this value h(v) = v to double precision: h(v) = v (1 + O(v log v)).
 _H_IS_IDENTITY_BELOW = 1e-100
 # The linear-space power (1 - v)^(gamma - 1) must stay inside this range,
