@@ -14,19 +14,34 @@ def _blocks(language):
 
 
 @pytest.mark.slow
-def test_readme_python_snippets_run():
-    namespace = {}
+def test_readme_python_snippets_run_each_on_its_own():
     blocks = _blocks("python")
     assert len(blocks) >= 5, "one snippet per estimator is expected"
+    namespaces = []
     for block in blocks:
+        namespace = {}  # each snippet defines its own data
         exec(compile(block, str(README), "exec"), namespace)  # noqa: S102
+        namespaces.append(namespace)
     # The theory snippet's round trip holds.
-    assert namespace["theory"].psi(namespace["q"], gamma=2.0).round(12).tolist() == [
+    theory_ns = namespaces[-1]
+    assert theory_ns["theory"].psi(theory_ns["q"], gamma=2.0).round(12).tolist() == [
         0.6,
         0.25,
         0.1,
         0.05,
     ]
+    # The first snippet's ECE comment comes from the model it trains.
+    shown = re.search(r"# ECE ([0-9.]+) raw -> ([0-9.]+) recovered", blocks[0])
+    assert shown is not None
+    namespace = namespaces[0]
+    ece, y_test = namespace["ece"], namespace["y_test"]
+    raw, recovered = ece(y_test, namespace["q"]), ece(y_test, namespace["proba"])
+    # Rounded to the digits shown (training is seeded; allow one unit of BLAS noise).
+    assert abs(raw - float(shown[1])) <= 2e-3
+    assert abs(recovered - float(shown[2])) <= 2e-3
+    # A good first impression: an accurate model whose recovered ECE is small.
+    accuracy = (namespace["proba"].argmax(axis=1) == y_test).mean()
+    assert accuracy > 0.95 and recovered < 0.03 < raw
 
 
 def test_readme_has_exactly_two_setup_commands_used_by_ci():
