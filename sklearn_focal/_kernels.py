@@ -787,7 +787,10 @@ def _hard_target_focal_row(
     modulating = _power(one_minus, gamma, mode, m)
     row_loss = -w * modulating * log_p
     loss[r] = row_loss
-    coef = grad_scale * w * modulating * (one_minus - gamma * p * log_p)
+    # p log p -> 0 as p -> 0: a -inf target logit gives CrossEntropyLoss's
+    # gradient, never 0 * -inf.
+    p_log_p = p * log_p if log_p > -math.inf else 0.0
+    coef = grad_scale * w * modulating * (one_minus - gamma * p_log_p)
     scale = coef / other if other > 0.0 else 0.0
     for j in range(k):
         grad[r, j] = shifted_exp[j] * scale
@@ -915,7 +918,9 @@ def _soft_target_focal_row(
         row_loss -= weights[j] * modulating * log_p
         # p f'(p) for f(p) = -(1-p)^gamma log p, with log(p)/(1-p) -> -1.
         ratio = log_p / u if u > 0.0 else -1.0
-        coef[j] = weights[j] * modulating * (gamma * p * ratio - 1.0)
+        # p log(p) / (1 - p) -> 0 as p -> 0 (a -inf logit), never 0 * -inf.
+        p_ratio = p * ratio if log_p > -math.inf else 0.0
+        coef[j] = weights[j] * modulating * (gamma * p_ratio - 1.0)
         coef_sum += coef[j]
     loss[r] = row_loss
     # d/dx_j = c_j - p_j sum(c); for the top class c_top (1 - p_top) - p_top

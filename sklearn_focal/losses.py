@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from sklearn_focal.theory import _check_gamma
 
 __all__ = [
     "BinaryFocalLoss",
@@ -48,13 +50,65 @@ _INDEX_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 # --------------------------------------------------------------------------- #
 # validation helpers
 # --------------------------------------------------------------------------- #
-def _check_gamma(gamma) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, Real):
-        raise TypeError(f"gamma must be a real number, got {type(gamma).__name__}.")
-    gamma = float(gamma)
-    if not (math.isfinite(gamma) and gamma >= 0):
-        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}.")
-    return gamma
+def _check_ignore_index(ignore_index) -> int:
+    # CrossEntropyLoss raises a TypeError for a float or bool ignore_index.
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, Integral):
+        raise TypeError(
+            f"ignore_index must be an int, got {type(ignore_index).__name__}: "
+            f"{ignore_index!r}."
+        )
+    return int(ignore_index)
+
+
+def _check_binary_alpha(alpha) -> float | None:
+    if alpha is None:
+        return None
+    if isinstance(alpha, bool) or not isinstance(alpha, Real):
+        raise TypeError(f"alpha must be None or a float in [0, 1], got {alpha!r}.")
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}.")
+    return float(alpha)
+
+
+def _out_of_bounds(target, n_classes, row) -> IndexError:
+    """The error for a class index outside ``[0, n_classes)``, as torch raises."""
+    return IndexError(
+        f"Target {int(target)} is out of bounds for {n_classes} classes (row {row})."
+    )
+
+
+def _check_sample_weight(sample_weight, n_samples: int) -> Tensor:
+    """Per-sample weights as a 1-D floating tensor of ``n_samples`` finite,
+    non-negative entries (values checked on the CPU only: no device sync)."""
+    if isinstance(sample_weight, Tensor):
+        tensor = sample_weight
+    else:
+        try:
+            tensor = torch.as_tensor(np.asarray(sample_weight, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                "sample_weight must be an array of real numbers, got "
+                f"{sample_weight!r}."
+            ) from exc
+    if tensor.dtype == torch.bool or tensor.is_complex():
+        raise TypeError(f"sample_weight must hold real numbers, got {tensor.dtype}.")
+    if not tensor.is_floating_point():
+        tensor = tensor.to(torch.get_default_dtype())
+    if tensor.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample; "
+            f"got shape {tuple(tensor.shape)}."
+        )
+    if tensor.device.type == "cpu":
+        bad = ~(torch.isfinite(tensor) & (tensor >= 0))
+        if bool(bad.any()):
+            rows = torch.nonzero(bad).flatten()
+            raise ValueError(
+                "sample_weight must be finite and non-negative; got "
+                f"{tensor[rows[0]].item()!r} in row {int(rows[0])} "
+                f"({rows.numel()} bad rows)."
+            )
+    return tensor
 
 
 def _check_reduction(reduction) -> str:
@@ -80,7 +134,21 @@ def _as_weight(value, name: str, n_classes: int | None = None) -> Tensor | None:
     """Per-class weights as a 1-D floating tensor (validated), or None."""
     if value is None:
         return None
-    tensor = torch.as_tensor(value)
+    if isinstance(value, str):
+        raise TypeError(
+            f"{name} must be None or per-class weights (array-like or Tensor), got "
+            f"{value!r}; FocalClassifier(alpha={value!r}) computes such weights "
+            "from the training labels."
+        )
+    try:
+        tensor = torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(
+            f"{name} must be None or per-class weights (array-like or Tensor), got "
+            f"{value!r}."
+        ) from exc
+    if tensor.dtype == torch.bool or tensor.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got {tensor.dtype}.")
     if not tensor.is_floating_point():
         tensor = tensor.to(torch.get_default_dtype())
     if tensor.ndim != 1:
@@ -191,7 +259,9 @@ class _HardTargetFocal(torch.autograd.Function):
         if gamma == 0.0:
             coef = one_minus_p
         else:
-            coef = one_minus_p**gamma * (one_minus_p - gamma * torch.exp(log_p) * log_p)
+            # p log p -> 0 as p -> 0 (a -inf target logit): never 0 * -inf.
+            p_log_p = torch.where(log_p > -math.inf, torch.exp(log_p) * log_p, 0.0)
+            coef = one_minus_p**gamma * (one_minus_p - gamma * p_log_p)
         coef = coef * grad_output
         # d loss / d x_j = coef * p_j / (1 - p_t) for j != t; when every other
         # probability underflows (1 - p_t == 0) the coefficient is exactly 0.
@@ -271,10 +341,7 @@ def _run_row_kernel(ctx, kernels, x, labels, reduction, *args):
     kernel = kernels[0] if x.size >= _kernels.PARALLEL_MIN_SIZE else kernels[1]
     bad, denominator, total = kernel(x, *args, reduction == "mean", loss, grad)
     if bad >= 0:
-        raise IndexError(
-            f"Target {int(labels[bad])} is out of bounds for {x.shape[1]} "
-            f"classes (row {bad})."
-        )
+        raise _out_of_bounds(labels[bad], x.shape[1], bad)
     ctx.reduction = reduction
     ctx.save_for_backward(torch.from_numpy(grad))
     if reduction == "none":
@@ -409,6 +476,7 @@ def focal_loss_with_logits(
     reduction: str = "mean",
     ignore_index: int = -100,
     label_smoothing: float = 0.0,
+    sample_weight=None,
 ) -> Tensor:
     r"""Multi-class focal loss on logits, with the conventions of cross-entropy.
 
@@ -444,12 +512,26 @@ def focal_loss_with_logits(
     label_smoothing : float, default=0.0
         Mixes the target with the uniform distribution:
         :math:`y \leftarrow (1 - \varepsilon) y + \varepsilon / C`.
+    sample_weight : array-like or Tensor of shape (N,), default=None
+        Non-negative weight :math:`w_i` of each sample (of each of its
+        positions for (N, C, d1, ...) input). The loss of sample :math:`i` is
+        multiplied by :math:`w_i`, and ``'mean'`` divides by
+        :math:`\sum_i w_i \alpha_{t_i}` over the non-ignored samples
+        (:math:`\sum_i w_i` without ``alpha``, as scikit-learn's weighted
+        means do), so an integer weight equals repeating the sample. Negative
+        or non-finite weights raise a ValueError.
 
     Returns
     -------
     loss : Tensor
         A scalar, or the per-sample losses for ``reduction='none'``. Float16
         and bfloat16 logits give a float32 loss.
+
+    Raises
+    ------
+    IndexError
+        For a class index outside ``[0, C)`` that is not ``ignore_index``, as
+        :func:`~torch.nn.functional.cross_entropy` (checked on the CPU).
 
     See Also
     --------
@@ -479,9 +561,65 @@ def focal_loss_with_logits(
         raise ValueError("input must have a class dimension; got a 0-d tensor.")
     n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     weight = _as_weight(alpha, "alpha", n_classes)
+    ignore_index = _check_ignore_index(ignore_index)
+    if sample_weight is not None:
+        return _sample_weighted_focal_loss(
+            input,
+            target,
+            gamma,
+            weight,
+            reduction,
+            ignore_index,
+            label_smoothing,
+            sample_weight,
+        )
     return _focal_loss(
-        input, target, gamma, weight, reduction, int(ignore_index), label_smoothing
+        input, target, gamma, weight, reduction, ignore_index, label_smoothing
     )
+
+
+def _sample_weighted_focal_loss(
+    input,
+    target,
+    gamma,
+    weight,
+    reduction,
+    ignore_index,
+    label_smoothing,
+    sample_weight,
+):
+    """The focal loss with per-sample weights: the per-sample losses of
+    :func:`_focal_loss` (any code path), weighted and reduced here."""
+    if input.ndim < 2:
+        raise ValueError(
+            "sample_weight needs batched input of shape (N, C) or (N, C, d1, ...); "
+            f"got input of shape {tuple(input.shape)}."
+        )
+    sample_weight = _check_sample_weight(sample_weight, input.shape[0])
+    per_sample = _focal_loss(
+        input, target, gamma, weight, "none", ignore_index, label_smoothing
+    )
+    # (N,) -> (N, 1, ..., 1): one weight for all the positions of a sample.
+    sample_weight = sample_weight.to(
+        device=per_sample.device, dtype=per_sample.dtype
+    ).reshape((-1,) + (1,) * (per_sample.ndim - 1))
+    weighted = per_sample * sample_weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    # The mean of the loss over the samples repeated w_i times: with class
+    # indices CrossEntropyLoss divides by the summed class weights of the
+    # counted samples, with probabilities by the number of samples.
+    if target.is_floating_point():
+        counted = torch.ones_like(per_sample)
+    else:
+        valid = target != ignore_index
+        counted = valid.to(per_sample.dtype)
+        if weight is not None:
+            labels = torch.where(valid, target.long(), 0)
+            counted = counted * weight.to(per_sample)[labels]
+    return weighted.sum() / (counted * sample_weight).sum()
 
 
 def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smoothing):
@@ -526,7 +664,8 @@ def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smo
             target = target.unsqueeze(0)
         n_classes = x.shape[1]
         batch_shape = (x.shape[0],) + tuple(x.shape[2:])
-        logits = x.movedim(1, -1).reshape(-1, n_classes)
+        n_rows = math.prod(batch_shape)  # -1 is ambiguous for C = 0
+        logits = x.movedim(1, -1).reshape(n_rows, n_classes)
 
         if soft:
             if target.shape != x.shape:
@@ -534,7 +673,7 @@ def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smo
                     "Probability targets must have the shape of input, got "
                     f"target {tuple(target.shape)} and input {tuple(x.shape)}."
                 )
-            probs = target.to(x.dtype).movedim(1, -1).reshape(-1, n_classes)
+            probs = target.to(x.dtype).movedim(1, -1).reshape(n_rows, n_classes)
             valid = None
         else:
             if target.shape != batch_shape:
@@ -547,17 +686,25 @@ def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smo
                 raise TypeError("target must be class indices or probabilities.")
             labels = target.reshape(-1).long()
             valid = labels != ignore_index
+            if labels.device.type == "cpu" or n_classes < 2:
+                # torch's gather does not check C < 2 (and raises a
+                # RuntimeError on the CPU): the IndexError of cross_entropy.
+                bad = valid & ((labels < 0) | (labels >= n_classes))
+                if bool(bad.any()):
+                    row = int(torch.nonzero(bad)[0, 0])
+                    raise _out_of_bounds(labels[row], n_classes, row)
             labels = torch.where(valid, labels, torch.zeros_like(labels))
             probs = None
-            if label_smoothing > 0:
+            if label_smoothing > 0 and n_classes >= 2:
                 probs = F.one_hot(labels, n_classes).to(x.dtype)
 
         if probs is not None and label_smoothing > 0:
             probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
 
-        if n_classes == 1:
-            # p = 1 for the only class: every focal term is exactly 0.
-            per_sample = logits[:, 0] * 0.0
+        if n_classes < 2:
+            # p = 1 for the only class: every focal term is exactly 0 (an
+            # empty sum for C = 0), with a zero gradient.
+            per_sample = logits[:, :0].sum(1)
         elif probs is None:
             per_sample = _HardTargetFocal.apply(logits, labels, gamma, None, "none")
             if weight is not None:
@@ -652,11 +799,7 @@ def binary_focal_loss_with_logits(
             f"target shape {tuple(target.shape)} must equal input shape "
             f"{tuple(input.shape)}."
         )
-    if alpha is not None:
-        if isinstance(alpha, bool) or not isinstance(alpha, Real):
-            raise TypeError(f"alpha must be None or a float in [0, 1], got {alpha!r}.")
-        if not 0.0 <= float(alpha) <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha!r}.")
+    alpha = _check_binary_alpha(alpha)
 
     with _float32_region(input):
         x = input.float() if input.dtype in _LOW_PRECISION else input
@@ -782,6 +925,20 @@ class FocalLoss(nn.Module):
         Class-index target value to ignore.
     label_smoothing : float, default=0.0
         Amount of label smoothing in ``[0, 1]``.
+    weight : array-like of shape (C,) or Tensor, default=None
+        Alias of ``alpha``, the name ``CrossEntropyLoss`` uses, so that
+        ``FocalLoss(gamma=0.0, weight=w)`` replaces
+        ``CrossEntropyLoss(weight=w)``. Giving both raises a ValueError.
+
+    Attributes
+    ----------
+    alpha : Tensor of shape (C,) or None
+        The per-class weights (a buffer); ``weight`` is the same tensor.
+
+    Notes
+    -----
+    :meth:`forward` takes an optional ``sample_weight`` of shape (N,), see
+    :func:`focal_loss_with_logits`.
 
     See Also
     --------
@@ -808,15 +965,46 @@ class FocalLoss(nn.Module):
         reduction: str = "mean",
         ignore_index: int = -100,
         label_smoothing: float = 0.0,
+        weight=None,
     ):
         super().__init__()
         self.gamma = _check_gamma(gamma)
         self.reduction = _check_reduction(reduction)
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = _check_ignore_index(ignore_index)
         self.label_smoothing = _check_label_smoothing(label_smoothing)
+        if weight is not None:
+            if alpha is not None:
+                raise ValueError(
+                    "weight is an alias of alpha (the per-class weights); give "
+                    "one of them, not both."
+                )
+            alpha = _as_weight(weight, "weight")
         self.register_buffer("alpha", _as_weight(alpha, "alpha"))
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+    @property
+    def weight(self) -> Tensor | None:
+        """The per-class weights ``alpha``, under ``CrossEntropyLoss``'s name."""
+        return self.alpha
+
+    def forward(self, input: Tensor, target: Tensor, sample_weight=None) -> Tensor:
+        """The focal loss of ``input`` logits against ``target``.
+
+        Parameters
+        ----------
+        input : Tensor of shape (N, C), (N, C, d1, ..., dk) or (C,)
+            Unnormalized logits.
+        target : Tensor
+            Class indices or class probabilities, see
+            :func:`focal_loss_with_logits`.
+        sample_weight : array-like or Tensor of shape (N,), default=None
+            Non-negative per-sample weights; ``'mean'`` then divides by the
+            summed weights (see :func:`focal_loss_with_logits`).
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar, or the per-sample losses for ``reduction='none'``.
+        """
         if not isinstance(input, Tensor) or not input.is_floating_point():
             raise TypeError("input must be a floating-point torch.Tensor of logits.")
         if input.ndim == 0:
@@ -828,6 +1016,17 @@ class FocalLoss(nn.Module):
                     f"alpha has {self.alpha.shape[0]} entries but the input has "
                     f"{n_classes} classes."
                 )
+        if sample_weight is not None:
+            return _sample_weighted_focal_loss(
+                input,
+                target,
+                self.gamma,
+                self.alpha,
+                self.reduction,
+                self.ignore_index,
+                self.label_smoothing,
+                sample_weight,
+            )
         return _focal_loss(
             input,
             target,
@@ -888,7 +1087,7 @@ class BinaryFocalLoss(nn.Module):
     ):
         super().__init__()
         self.gamma = _check_gamma(gamma)
-        self.alpha = alpha
+        self.alpha = _check_binary_alpha(alpha)
         self.reduction = _check_reduction(reduction)
         if pos_weight is not None:
             pos_weight = torch.as_tensor(pos_weight)
