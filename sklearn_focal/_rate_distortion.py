@@ -9,14 +9,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from sklearn_focal import rate_distortion as rd
+from sklearn_focal.metrics import _check_sample_weight
 
 __all__ = ["FocalRateDistortion"]
 
@@ -43,9 +39,11 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     gamma : float, default=1.0
-        Focus parameter ``gamma >= 0``; ``gamma = 0`` is the log loss.
+        Focus parameter ``gamma >= 0``; ``gamma = 0`` is the log loss. A bool
+        is not a number (``TypeError``).
     n_codewords : int, default=2
-        Number of messages ``M``.
+        Number of messages ``M``, an integer >= 1: a bool or a float (even
+        ``2.0``) is refused, as by every integer parameter of sklearn_focal.
     weights : dict or array-like of shape (n_symbols,), default=None
         Per-symbol importance weights ``omega(x) >= 0`` of Definition 1: the
         distortion of symbol ``x`` is multiplied by ``omega(x)``, normalized
@@ -69,7 +67,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         - ``"auto"``: ``"exact"`` up to 12 symbols of positive probability,
           ``"local_search"`` beyond.
     base : float or None, default=2
-        Base of the logarithm; 2 gives bits, ``None`` nats.
+        Base of the logarithm, > 1; 2 gives bits, ``None`` nats.
 
     Attributes
     ----------
@@ -144,7 +142,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         "n_codewords": [Interval(Integral, 1, None, closed="left")],
         "weights": ["array-like", dict, None],
         "method": [StrOptions({"auto", "exact", "greedy", "local_search"})],
-        "base": [Interval(Real, 0, None, closed="neither"), None],
+        "base": [Interval(Real, 1, None, closed="neither"), None],
     }
 
     def __init__(
@@ -189,6 +187,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         """
         estimator = cls(**params)
         estimator._validate_params()
+        estimator._check_scalar_params()
         p = rd._check_pmf(pmf)
         if symbols is None:
             symbols = np.arange(p.size)
@@ -218,22 +217,34 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
             Nonnegative sample weights; the pmf is the weighted frequency.
+            A negative or non-finite weight, or weights that sum to zero,
+            raise ``ValueError``.
 
         Returns
         -------
         self : FocalRateDistortion
             The fitted estimator.
         """
+        self._check_scalar_params()
         labels = self._validate_X(X, reset=True)
-        sample_weight = _check_sample_weight(sample_weight, labels)
+        sample_weight = _check_sample_weight(sample_weight, labels.shape[0])
         symbols, inverse = _unique_labels(labels)
         counts = np.bincount(inverse, weights=sample_weight, minlength=symbols.size)
         seen = counts > 0
-        if not seen.any():
-            raise ValueError("sample_weight must not be all zero.")
         symbols, counts = symbols[seen], counts[seen]
         self._design(symbols, counts / counts.sum())
         return self
+
+    def _check_scalar_params(self):
+        """Refuse what ``_parameter_constraints`` lets through: bools.
+
+        scikit-learn's ``Interval(Integral, ...)`` and ``Interval(Real, ...)``
+        accept ``True``; the rules of :mod:`sklearn_focal.theory` and
+        :mod:`sklearn_focal.rate_distortion` do not.
+        """
+        rd._check_gamma(self.gamma)
+        rd._check_integer(self.n_codewords, "n_codewords", minimum=1)
+        rd._log_base(self.base)
 
     def _validate_X(self, X, *, reset, return_ndim=False):
         """Return the 1-D array of labels; 2-D input must have one column."""
@@ -322,8 +333,26 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         self._symbol_distortion = _symbol_distortion(
             self.codebook_, self.encoder_, gamma, base
         )
-        self._index = {s: i for i, s in enumerate(symbols.tolist())}
+        self.__dict__.pop("_index", None)
         return self
+
+    def _symbol_index(self):
+        """Symbol -> position in ``symbols_``, built on first use.
+
+        Not part of the fitted state (see ``__getstate__``): its keys are row
+        tuples for a multi-column ``X``, which ``skops.io`` cannot save.
+        """
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {s: i for i, s in enumerate(self.symbols_.tolist())}
+            self._index = index
+        return index
+
+    def __getstate__(self):
+        # object.__getstate__ may return the instance __dict__ itself: copy
+        state = dict(super().__getstate__())
+        state.pop("_index", None)
+        return state
 
     # ------------------------------------------------------------------
     # inference
@@ -332,7 +361,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
     def _symbol_indices(self, X, return_ndim=False):
         check_is_fitted(self)
         labels, ndim = self._validate_X(X, reset=False, return_ndim=True)
-        index = self._index
+        index = self._symbol_index()
         try:
             idx = np.array([index[s] for s in labels.tolist()], dtype=np.intp)
             return (idx, ndim) if return_ndim else idx
@@ -426,7 +455,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
             training samples.
         """
         values = self.score_samples(X)
-        sample_weight = _check_sample_weight(sample_weight, values)
+        sample_weight = _check_sample_weight(sample_weight, values.shape[0])
         return -float(np.average(values, weights=sample_weight))
 
     def bound_curve(self, n_codewords=None, gammas=None, *, code=True):

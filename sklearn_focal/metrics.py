@@ -148,17 +148,54 @@ def _encode_labels(y_true, labels, n_classes, name="y_true"):
 
 
 def _check_sample_weight(sample_weight, n_samples):
+    """Sample weights as float64: the one sample-weight rule of sklearn_focal.
+
+    ``None`` gives unit weights. Otherwise ``sample_weight`` must be 1-D, hold
+    ``n_samples`` real numbers (a bool or a string is a ``TypeError``), each
+    finite and >= 0, with a positive sum; every ``ValueError`` names
+    ``sample_weight`` and, for a bad entry, its row. A negative weight is
+    never read as "remove this sample": it is refused, as is an all-zero
+    vector (a weighted mean over nothing).
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+        The weights.
+    n_samples : int
+        The number of samples they must cover.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The weights, float64 (a new array: the input is never modified).
+    """
     if sample_weight is None:
         return np.ones(n_samples)
-    weight = column_or_1d(sample_weight).astype(np.float64)
+    weight = np.asarray(sample_weight)
+    if weight.dtype.kind not in "iuf":
+        raise TypeError(
+            f"sample_weight must hold real numbers, got dtype {weight.dtype}"
+        )
+    if weight.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-D, got an array of shape {weight.shape}"
+        )
     if weight.shape[0] != n_samples:
         raise ValueError(
             f"sample_weight has {weight.shape[0]} entries, expected {n_samples}"
         )
-    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
-        raise ValueError("sample_weight must be finite and >= 0")
-    if weight.sum() <= 0:
-        raise ValueError("sample_weight sums to zero")
+    weight = weight.astype(np.float64)  # a copy
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"sample_weight must be finite and >= 0; row {row} is {float(weight[row])}"
+        )
+    total = weight.sum()
+    if not total > 0:
+        raise ValueError("sample_weight sums to zero: no sample carries weight")
+    if not np.isfinite(total):
+        raise ValueError("sample_weight sums to infinity (overflow); rescale it")
     return weight
 
 

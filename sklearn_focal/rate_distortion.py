@@ -19,7 +19,7 @@ import functools
 import heapq
 import math
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -73,13 +73,23 @@ def _check_pmf(pmf, name: str = "pmf") -> np.ndarray:
 
 
 def _check_gamma(gamma) -> np.ndarray:
-    g = np.asarray(gamma)
-    if g.dtype == object or g.dtype.kind not in "biuf" or g.dtype.kind == "b":
-        raise ValueError(f"gamma must be a real number, got {gamma!r}.")
-    g = g.astype(np.float64)
-    if not np.all(np.isfinite(g)) or np.any(g < 0):
-        raise ValueError(f"gamma must be finite and >= 0, got {gamma!r}.")
-    return g
+    """``gamma`` as float64 (scalar or array) under the rule of :mod:`theory`.
+
+    A scalar goes through :func:`sklearn_focal.theory._check_gamma`: a bool
+    or a string is a ``TypeError``, NaN, infinity or a negative value a
+    ``ValueError``. An array must hold real numbers (not bools) and is then
+    checked by :func:`sklearn_focal.theory._check_gamma_array`.
+    """
+    theory = _theory()
+    if np.ndim(gamma) == 0 and not isinstance(gamma, list | tuple):
+        return np.float64(theory._check_gamma(gamma))
+    values = np.asarray(gamma)
+    if values.dtype.kind not in "iuf" or isinstance(gamma, list | tuple):
+        # bools (also inside a list of numbers), strings or objects: the
+        # scalar rule names the bad entry
+        for value in np.asarray(gamma, dtype=object).ravel().tolist():
+            theory._check_gamma(value)
+    return theory._check_gamma_array(values)
 
 
 def _check_auxiliary(auxiliary, pmf: np.ndarray) -> np.ndarray:
@@ -94,29 +104,79 @@ def _check_auxiliary(auxiliary, pmf: np.ndarray) -> np.ndarray:
     return f
 
 
+def _check_integer(value, name: str, *, minimum: int | None = None) -> int:
+    """``value`` as a Python int: the one integer rule of sklearn_focal.
+
+    Integers are :class:`numbers.Integral` values (Python or numpy ints, and
+    0-d integer arrays); a bool is never a number and a float, even an
+    integral one such as ``2.0``, is not an integer, as in scikit-learn's
+    ``Interval(Integral, ...)`` constraints. A wrong type raises
+    ``TypeError``, a value below ``minimum`` raises ``ValueError``; both name
+    the parameter.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Parameter name, for the messages.
+    minimum : int, default=None
+        Smallest accepted value; ``None``: no bound.
+
+    Returns
+    -------
+    int
+        The value.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Integral):
+        raise TypeError(
+            f"{name} must be an integer, got {type(value).__name__}: {value!r}."
+        )
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}.")
+    return value
+
+
+def _check_integer_array(values, name: str, *, minimum: int | None = None):
+    """:func:`_check_integer` for an int or an array-like of ints (int64 array)."""
+    if np.ndim(values) == 0 and not isinstance(values, list | tuple):
+        return np.int64(_check_integer(values, name, minimum=minimum))
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuO":
+        raise TypeError(f"{name} must hold integers, got dtype {array.dtype}.")
+    if array.dtype.kind == "O" or isinstance(values, list | tuple):
+        # a list may hide a bool among ints: check every entry
+        entries = np.asarray(values, dtype=object)
+        for value in entries.ravel().tolist():
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise TypeError(f"{name} must hold integers, got {value!r}.")
+        array = entries.astype(np.int64)
+    if minimum is not None and array.size and array.min() < minimum:
+        raise ValueError(f"{name} must hold integers >= {minimum}, got {array.min()}.")
+    return array.astype(np.int64)
+
+
 def _check_n_codewords(n_codewords, name: str = "n_codewords") -> np.ndarray:
-    m = np.asarray(n_codewords)
-    if m.dtype.kind == "f" and np.all(np.isfinite(m)) and np.all(m == np.round(m)):
-        m = m.astype(np.int64)
-    if m.dtype.kind not in "iu" or np.any(m < 1):
-        raise ValueError(f"{name} must be a positive integer, got {n_codewords!r}.")
-    return m.astype(np.int64)
+    return _check_integer_array(n_codewords, name, minimum=1)
 
 
 def _log_base(base) -> float:
-    """Natural log of ``base``; ``None`` means natural logarithms."""
+    """Natural log of a logarithm base: the one ``base`` rule of sklearn_focal.
+
+    ``None`` means natural logarithms (returns 1.0). Otherwise ``base`` must
+    be a real number (a bool or a string is a ``TypeError``, checked by
+    :func:`sklearn_focal.theory._check_base`) that is finite and > 1: a base
+    in (0, 1) has a negative logarithm and would turn every divergence and
+    distortion negative (``ValueError``).
+    """
+    base = _theory()._check_base(base)
     if base is None:
         return 1.0
-    if (
-        isinstance(base, bool)
-        or not isinstance(base, Real)
-        or not math.isfinite(base)
-        or base <= 0
-        or base == 1
-    ):
-        raise ValueError(
-            f"base must be a positive real number other than 1, or None; got {base!r}."
-        )
+    if not base > 1:
+        raise ValueError(f"base must be > 1 (or None for nats), got {base!r}.")
     return math.log(base)
 
 
@@ -263,11 +323,9 @@ def max_gamma_entropy(n, gamma, *, base: float | None = 2):
     >>> max_gamma_entropy(100, 1.0) <= max_gamma_entropy(1000, 1.0)
     True
     """
-    n_arr = _check_n_codewords(n, name="n")
-    if n_arr.ndim != 0:
-        raise ValueError(f"n must be a single positive integer, got {n!r}.")
+    n = _check_integer(n, "n", minimum=1)
     g = _check_gamma(gamma)
-    flat = np.array([_max_gamma_entropy_nats(int(n_arr), float(v)) for v in g.ravel()])
+    flat = np.array([_max_gamma_entropy_nats(n, float(v)) for v in g.ravel()])
     return _as_output(flat.reshape(g.shape) / _log_base(base))
 
 
@@ -691,14 +749,8 @@ def exact_distortion(
     0.333333
     """
     p = _check_pmf(pmf)
-    m = _check_n_codewords(n_codewords)
-    if m.ndim != 0:
-        raise ValueError("n_codewords must be a single positive integer.")
-    m = int(m)
-    g = _check_gamma(gamma)
-    if g.ndim != 0:
-        raise ValueError("gamma must be a single number.")
-    g = float(g)
+    m = _check_integer(n_codewords, "n_codewords", minimum=1)
+    g = _theory()._check_gamma(gamma)
     ln_base = _log_base(base)
     support = np.flatnonzero(p > 0)
     k = support.size
@@ -997,16 +1049,11 @@ def optimized_code(
     """
     p = _check_pmf(pmf)
     f = _check_auxiliary(auxiliary, p)
-    m = _check_n_codewords(n_codewords)
-    if m.ndim != 0:
-        raise ValueError("n_codewords must be a single positive integer.")
-    m = int(m)
-    g = _check_gamma(gamma)
-    if g.ndim != 0:
-        raise ValueError("gamma must be a single number.")
-    g = float(g)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, Integral) or max_iter < 0:
-        raise ValueError(f"max_iter must be a nonnegative integer, got {max_iter!r}.")
+    m = _check_integer(n_codewords, "n_codewords", minimum=1)
+    g = _theory()._check_gamma(gamma)
+    max_iter = _check_integer(max_iter, "max_iter", minimum=0)
+    if n_restarts is not None:
+        n_restarts = _check_integer(n_restarts, "n_restarts", minimum=0)
     ln_base = _log_base(base)
     support = np.flatnonzero(p > 0)
     k = support.size
@@ -1016,14 +1063,6 @@ def optimized_code(
         )
     if n_restarts is None:
         n_restarts = 10 if k <= 32 else 0
-    if (
-        isinstance(n_restarts, bool)
-        or not isinstance(n_restarts, Integral)
-        or n_restarts < 0
-    ):
-        raise ValueError(
-            f"n_restarts must be a nonnegative integer, got {n_restarts!r}."
-        )
     ps = p[support]
     labels = _greedy_cells(f[support], m)
     labels, n_iter, best = _improve(ps, labels, m, g, max_iter, swaps, 14)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from scipy.stats import binom
 
 from sklearn_focal import rate_distortion as rd
+from sklearn_focal.theory import psi
 
 # --------------------------------------------------------------------------
 # Independent references
@@ -505,24 +506,130 @@ def test_float32_pmf_tolerance():
     assert rd.gamma_entropy(p, 0.0) == pytest.approx(0.0, abs=1e-12)
 
 
-@pytest.mark.parametrize("gamma", [-0.1, np.nan, np.inf, "a"])
-def test_gamma_validation(gamma):
+GAMMA_FUNCTIONS = [
+    lambda g: rd.gamma_entropy([0.5, 0.5], g),
+    lambda g: rd.max_gamma_entropy(3, g),
+    lambda g: rd.gamma_entropy_upper_bound(g),
+    lambda g: rd.converse_bound([0.5, 0.5], 2, g),
+    lambda g: rd.achievability_bounds([0.5, 0.5], 2, g),
+    lambda g: rd.exact_distortion([0.5, 0.5], 2, g),
+    lambda g: rd.optimized_code([0.5, 0.5], 2, g),
+]
+
+
+@pytest.mark.parametrize("gamma", [-0.1, np.nan, np.inf, [1.0, -1.0]])
+@pytest.mark.parametrize("func", GAMMA_FUNCTIONS)
+def test_gamma_value_errors(gamma, func):
+    if np.ndim(gamma) and func in GAMMA_FUNCTIONS[-2:]:
+        gamma = gamma[1]
     with pytest.raises(ValueError, match="gamma"):
-        rd.converse_bound([0.5, 0.5], 2, gamma)
+        func(gamma)
 
 
-@pytest.mark.parametrize("m", [0, -1, 1.5, "two"])
-def test_n_codewords_validation(m):
-    with pytest.raises(ValueError, match="n_codewords"):
-        rd.achievability_bounds([0.5, 0.5], m, 1.0)
-    with pytest.raises(ValueError, match="n_codewords"):
-        rd.exact_distortion([0.5, 0.5], m, 1.0)
+@pytest.mark.parametrize("gamma", ["2", True, np.True_, None, [True, False], ["1"]])
+@pytest.mark.parametrize("func", GAMMA_FUNCTIONS)
+def test_gamma_type_errors_agree_with_theory(gamma, func):
+    """A bool or a string is not a focus parameter: TypeError, as theory.psi."""
+    if np.ndim(gamma) == 0:
+        with pytest.raises(TypeError, match="gamma"):
+            psi([0.5, 0.5], gamma)
+    with pytest.raises(TypeError, match="gamma"):
+        func(gamma)
 
 
-@pytest.mark.parametrize("base", [0, 1, -2, "e"])
-def test_base_validation(base):
+INTEGER_FUNCTIONS = [
+    lambda m: rd.converse_bound([0.5, 0.5], m, 1.0),
+    lambda m: rd.achievability_bounds([0.5, 0.5], m, 1.0),
+    lambda m: rd.exact_distortion([0.5, 0.5], m, 1.0),
+    lambda m: rd.optimized_code([0.5, 0.5], m, 1.0),
+]
+
+
+@pytest.mark.parametrize("m", [0, -1, np.int64(0)])
+@pytest.mark.parametrize("func", INTEGER_FUNCTIONS)
+def test_n_codewords_value_errors(m, func):
+    with pytest.raises(ValueError, match="n_codewords must be an integer >= 1"):
+        func(m)
+
+
+@pytest.mark.parametrize("m", [1.5, 2.0, True, np.True_, "two", None])
+@pytest.mark.parametrize("func", INTEGER_FUNCTIONS)
+def test_n_codewords_type_errors(m, func):
+    """One rule: ints only; no bool (True is not 1), no float, not even 2.0."""
+    with pytest.raises(TypeError, match="n_codewords must be an integer"):
+        func(m)
+
+
+@pytest.mark.parametrize("m", [[2, 4.0], [True, 2], np.array([2.0, 4.0])])
+def test_n_codewords_arrays_must_hold_ints(m):
+    with pytest.raises(TypeError, match="n_codewords must hold integers"):
+        rd.converse_bound([0.5, 0.5], m, 1.0)
+
+
+def test_integer_parameters_accept_numpy_ints():
+    p = [0.5, 0.25, 0.25]
+    assert rd.exact_distortion(p, np.int64(2), 1.0) == rd.exact_distortion(p, 2, 1.0)
+    assert rd.max_gamma_entropy(np.int32(2), 1.0) == rd.max_gamma_entropy(2, 1.0)
+    np.testing.assert_array_equal(
+        rd.converse_bound(p, np.array([1, 2], dtype=np.uint8), 0.0),
+        [rd.converse_bound(p, 1, 0.0), rd.converse_bound(p, 2, 0.0)],
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n": True}, TypeError, "n must be an integer"),
+        ({"n": 3.0}, TypeError, "n must be an integer"),
+        ({"n": 0}, ValueError, "n must be an integer >= 1"),
+    ],
+)
+def test_max_gamma_entropy_n_validation(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        rd.max_gamma_entropy(gamma=1.0, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"max_iter": True}, TypeError, "max_iter must be an integer"),
+        ({"max_iter": 5.0}, TypeError, "max_iter must be an integer"),
+        ({"max_iter": -1}, ValueError, "max_iter must be an integer >= 0"),
+        ({"n_restarts": False}, TypeError, "n_restarts must be an integer"),
+        ({"n_restarts": -1}, ValueError, "n_restarts must be an integer >= 0"),
+    ],
+)
+def test_optimized_code_integer_options(kwargs, error, match):
+    # the support fits in one message: validation must not depend on the data
+    with pytest.raises(error, match=match):
+        rd.optimized_code([1.0], 2, 1.0, **kwargs)
+
+
+BASE_FUNCTIONS = [
+    lambda b: rd.gamma_entropy([0.5, 0.5], 1.0, base=b),
+    lambda b: rd.max_gamma_entropy(3, 1.0, base=b),
+    lambda b: rd.gamma_entropy_upper_bound(1.0, base=b),
+    lambda b: rd.converse_bound([0.5, 0.5], 1, 1.0, base=b),
+    lambda b: rd.achievability_bounds([0.5, 0.5], 1, 1.0, base=b),
+    lambda b: rd.asymptotic_distortion([0.5, 0.5], 0.5, base=b),
+    lambda b: rd.exact_distortion([0.25] * 4, 2, 1.0, base=b),
+    lambda b: rd.optimized_code([0.25] * 4, 2, 1.0, base=b),
+]
+
+
+@pytest.mark.parametrize("base", [0, 1, -2, 0.5, 1.0, np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("func", BASE_FUNCTIONS)
+def test_base_must_exceed_one(base, func):
+    """A base in (0, 1) would make every distortion negative."""
     with pytest.raises(ValueError, match="base"):
-        rd.gamma_entropy([0.5, 0.5], 1.0, base=base)
+        func(base)
+
+
+@pytest.mark.parametrize("base", ["e", "2", True, np.True_, [2.0]])
+@pytest.mark.parametrize("func", BASE_FUNCTIONS)
+def test_base_type_errors(base, func):
+    with pytest.raises(TypeError, match="base"):
+        func(base)
 
 
 def test_base_scales_every_quantity():
