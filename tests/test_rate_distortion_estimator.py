@@ -243,3 +243,146 @@ def test_display_requires_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="pip install"):
         disp.plot()
+
+
+# --------------------------------------------------------------------------
+# Trust at the edges: parameters, sample weights, persistence
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        ([1.0, -1.0, 1.0, 1.0], "row 1 is -1.0"),
+        ([1.0, -1.0, 0.0, 0.0], "row 1 is -1.0"),  # used to drop "b" silently
+        ([0.0, 0.0, 0.0, 0.0], "sums to zero"),
+        ([0.0, 1.0, np.nan, 1.0], "row 2 is nan"),
+        ([1.0, np.inf, 1.0, 1.0], "row 1 is inf"),
+        ([1.0, 1.0], "2 entries, expected 4"),
+    ],
+)
+def test_fit_and_score_refuse_bad_sample_weight(sample_weight, match):
+    X = ["a", "b", "c", "a"]
+    with pytest.raises(ValueError, match="sample_weight") as info:
+        FocalRateDistortion().fit(X, sample_weight=sample_weight)
+    assert info.match(match)
+    fitted = FocalRateDistortion().fit(X)
+    with pytest.raises(ValueError, match="sample_weight") as info:
+        fitted.score(X, sample_weight=sample_weight)
+    assert info.match(match)
+
+
+def test_sample_weight_must_be_real_numbers():
+    with pytest.raises(TypeError, match="sample_weight must hold real numbers"):
+        FocalRateDistortion().fit(["a", "b"], sample_weight=[True, False])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"gamma": True}, "gamma"),
+        ({"gamma": np.True_}, "gamma"),
+        ({"n_codewords": True}, "n_codewords"),
+        ({"n_codewords": np.True_}, "n_codewords"),
+        ({"n_codewords": 2.0}, "n_codewords"),  # as the functions: ints only
+        ({"gamma": "2"}, "gamma"),
+        ({"base": "2"}, "base"),
+        ({"base": True}, "base"),
+    ],
+)
+def test_bools_and_strings_are_not_numbers(params, match):
+    with pytest.raises(TypeError, match=match):
+        FocalRateDistortion(**params).fit(LABELS)
+    with pytest.raises(TypeError, match=match):
+        FocalRateDistortion.from_pmf([0.5, 0.5], **params)
+
+
+def test_integer_parameters_agree_with_the_functions():
+    """The estimator and exact_distortion accept and refuse the same M."""
+    p = np.array([0.5, 0.25, 0.25])
+    for m in (2, np.int64(2), np.uint8(2)):
+        est = FocalRateDistortion.from_pmf(p, n_codewords=m, method="exact")
+        assert est.distortion_ == rd.exact_distortion(p, int(m), 1.0)
+    for m in (True, 2.0):
+        with pytest.raises(TypeError):
+            FocalRateDistortion.from_pmf(p, n_codewords=m)
+        with pytest.raises(TypeError):
+            rd.exact_distortion(p, m, 1.0)
+
+
+@pytest.mark.parametrize("base", [0.5, 1, 1.0, 0, -2, np.nan, np.inf])
+def test_base_must_exceed_one(base):
+    """A base below 1 made every distortion and bound negative."""
+    with pytest.raises(ValueError, match="base"):
+        FocalRateDistortion(base=base).fit(LABELS)
+    with pytest.raises(ValueError, match="base"):
+        FocalRateDistortion.from_pmf([0.5, 0.5], base=base)
+
+
+def _fitted_attributes(est):
+    return {k: v for k, v in vars(est).items() if k.endswith("_") and k[0] != "_"}
+
+
+def _assert_same_attributes(a, b):
+    left, right = _fitted_attributes(a), _fitted_attributes(b)
+    assert left.keys() == right.keys()
+    for key, value in left.items():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == right[key].dtype, key
+            np.testing.assert_array_equal(value, right[key], err_msg=key)
+        elif isinstance(value, dict):
+            assert value.keys() == right[key].keys()
+            for k in value:
+                np.testing.assert_array_equal(value[k], right[key][k])
+        else:
+            assert value == right[key], key
+
+
+@pytest.mark.parametrize(
+    "X, X_test",
+    [
+        (LABELS, np.array(["e", "a", "d"], dtype=object)),
+        (np.array([3, 1, 1, 2, 7, 1]), np.array([7, 1])),
+        (
+            np.array([[0, 1], [0, 1], [1, 1], [2, 0], [1, 1]]),
+            np.array([[2, 0], [0, 1]]),
+        ),
+        (
+            np.array([["a", "x"], ["b", "x"], ["a", "y"], ["a", "x"]], dtype=object),
+            np.array([["a", "y"], ["b", "x"]], dtype=object),
+        ),
+        (np.array([[0.5], [1.5], [0.5]]), np.array([[1.5]])),
+    ],
+    ids=["strings", "ints", "int-pairs", "string-pairs", "one-column"],
+)
+def test_skops_round_trip(X, X_test):
+    sio = pytest.importorskip("skops.io")
+    est = FocalRateDistortion(gamma=2.0, n_codewords=2).fit(X)
+    est.transform(X_test)  # a transform must not make the state unsavable
+    data = sio.dumps(est)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert untrusted, "the estimator's own type must need trust"
+    assert all(name.startswith("sklearn_focal.") for name in untrusted), untrusted
+    loaded = sio.loads(data, trusted=untrusted)
+    _assert_same_attributes(est, loaded)
+    np.testing.assert_array_equal(loaded.transform(X_test), est.transform(X_test))
+    np.testing.assert_array_equal(loaded.score_samples(X), est.score_samples(X))
+    np.testing.assert_array_equal(
+        loaded.inverse_transform([0, 1]), est.inverse_transform([0, 1])
+    )
+    unseen = np.full_like(X_test[:1], 9 if X_test.dtype.kind in "if" else "zz")
+    with pytest.raises(ValueError, match="not seen in fit"):
+        loaded.transform(unseen)
+
+
+def test_pickle_does_not_carry_the_lookup_table():
+    import pickle
+
+    est = FocalRateDistortion().fit(np.array([[0, 1], [1, 1], [2, 0]]))
+    est.transform(np.array([[0, 1]]))
+    state = est.__getstate__()
+    assert "_index" not in state and "_index" in vars(est)
+    loaded = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(
+        loaded.transform(np.array([[2, 0], [0, 1]])), est.transform([[2, 0], [0, 1]])
+    )
