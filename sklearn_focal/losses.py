@@ -465,7 +465,9 @@ def _elementwise_focal(logits: Tensor, gamma: float) -> Tensor:
     log_1mp = torch.where(
         is_top, F.logsigmoid(-log_odds), torch.log(-torch.expm1(safe))
     )
-    return -torch.exp(gamma * log_1mp) * log_p
+    # p_j = 0 (a -inf logit): (1 - p_j)**gamma is 1, with no 0 * inf gradient.
+    modulating = torch.where(log_p > -math.inf, torch.exp(gamma * log_1mp), 1.0)
+    return -modulating * log_p
 
 
 def focal_loss_with_logits(
