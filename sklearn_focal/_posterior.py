@@ -1,7 +1,6 @@
 """Posterior recovery for focal-loss classifiers: the Psi^gamma calibrator."""
 # SPDX-License-Identifier: BSD-3-Clause
 
-import sys
 import warnings
 from inspect import signature
 from numbers import Real
@@ -18,7 +17,6 @@ from sklearn.base import (
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
-from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, _safe_indexing, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -32,7 +30,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_method_params,
-    _check_sample_weight,
     check_is_fitted,
     check_non_negative,
     column_or_1d,
@@ -40,8 +37,17 @@ from sklearn.utils.validation import (
 )
 
 from sklearn_focal import theory
+from sklearn_focal._unwrap import (
+    final_estimator,
+    focal_alpha,
+    focal_gamma,
+    raw_proba,
+)
 
-__all__ = ["FocalPosteriorRecovery"]
+# The one sample_weight validator of the package (finite, >= 0, not all zero).
+from sklearn_focal.metrics import _check_sample_weight
+
+__all__ = ["FlatCalibrationWarning", "FocalPosteriorRecovery"]
 
 # Search range of the signed map's order for gamma="fit". Orders beyond 20
 # move probabilities so far that held-out data cannot tell them apart.
@@ -51,48 +57,6 @@ _GAMMA_FIT_BOUNDS = (-20.0, 20.0)
 # --------------------------------------------------------------------------
 # Helpers shared with TemperatureScaling
 # --------------------------------------------------------------------------
-
-
-def _unwrap(estimator):
-    """The model inside FrozenEstimator and Pipeline wrappers."""
-    while True:
-        if isinstance(estimator, FrozenEstimator):
-            estimator = estimator.estimator
-        elif isinstance(estimator, Pipeline):
-            estimator = estimator.steps[-1][1]
-        else:
-            return estimator
-
-
-def _is_focal_classifier(estimator):
-    """Whether ``estimator`` gives raw focal-loss outputs via predict_raw_proba.
-
-    Duck-typed, so that torch is never imported to answer the question.
-    """
-    module = sys.modules.get("sklearn_focal._classifier")
-    if module is not None and isinstance(estimator, module.FocalClassifier):
-        return True
-    return callable(getattr(type(estimator), "predict_raw_proba", None))
-
-
-def _raw_proba(estimator, X):
-    """Raw probabilities of a fitted estimator.
-
-    For a FocalClassifier (also inside FrozenEstimator or as the last step of a
-    Pipeline) this is the softmax output before any posterior recovery, so that
-    Psi is never applied twice. Other estimators give ``predict_proba``.
-    """
-    inner = estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
-    if _is_focal_classifier(inner):
-        return inner.predict_raw_proba(X)
-    if isinstance(inner, Pipeline):
-        final = inner.steps[-1][1]
-        if isinstance(final, FrozenEstimator):
-            final = final.estimator
-        if _is_focal_classifier(final):
-            Xt = inner[:-1].transform(X) if len(inner.steps) > 1 else X
-            return final.predict_raw_proba(Xt)
-    return estimator.predict_proba(X)
 
 
 def _as_float64_proba(proba, name):
@@ -120,56 +84,6 @@ def _check_probability_rows(X, owner):
     theory._check_distribution(X, "X")
 
 
-def _check_real_order(value, source):
-    """A focal order read from an estimator: a real number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(
-            f"{source} = {value!r} is not a focal-loss order (a real number >= 0)."
-        )
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{source} = {value!r} must be a finite number >= 0.")
-    return value
-
-
-def _gamma_from_estimator(estimator, owner):
-    """Read the focal order gamma of a (possibly wrapped) estimator."""
-    inner = _unwrap(estimator)
-    params = inner.get_params(deep=False) if hasattr(inner, "get_params") else {}
-    name = type(inner).__name__
-    for key in ("gamma", "criterion__gamma"):
-        value = params.get(key)
-        if value is None:
-            continue
-        if isinstance(value, str) and isinstance(getattr(inner, "gamma_", None), Real):
-            # A resolved order, e.g. TemperatureScaling(gamma="auto") once fitted.
-            return _check_real_order(inner.gamma_, f"{name}.gamma_")
-        return _check_real_order(value, f"{name}.{key}")
-    raise ValueError(
-        f"{owner}(gamma='auto') could not find the focal-loss order of {name}: "
-        "it is not a FocalClassifier and exposes no 'gamma' or "
-        "'criterion__gamma' parameter. Pass gamma as a number, or "
-        "gamma='fit' to estimate it on held-out data."
-    )
-
-
-def _alpha_from_estimator(estimator):
-    """Per-class weights of a focal-trained estimator, or None.
-
-    Only focal models are asked: an ``alpha`` parameter of another estimator
-    is usually a regularization strength, not a class weight.
-    """
-    inner = _unwrap(estimator)
-    if _is_focal_classifier(inner):
-        alpha = getattr(inner, "alpha_", None)
-        return None if alpha is None else np.asarray(alpha, dtype=np.float64)
-    params = inner.get_params(deep=False) if hasattr(inner, "get_params") else {}
-    alpha = params.get("criterion__alpha")
-    if alpha is None or isinstance(alpha, str):
-        return None
-    return np.asarray(alpha, dtype=np.float64)
-
-
 def _column_indices(y, n_classes):
     """Validate labels of transformer mode: column indices in [0, n_classes)."""
     y = np.asarray(y)
@@ -195,11 +109,45 @@ def _column_indices(y, n_classes):
     return y
 
 
-def _minimize_on_interval(objective, bounds, n_grid=17, xatol=1e-7):
-    """Global-then-local minimization of a 1-D function on an interval.
+class FlatCalibrationWarning(UserWarning):
+    """The calibration data cannot fit the map: the identity map is used.
+
+    Raised by :class:`~sklearn_focal.FocalPosteriorRecovery` with
+    ``gamma="fit"`` and by :class:`~sklearn_focal.TemperatureScaling` when
+    their calibration objective is flat or nearly flat (see
+    ``_minimize_on_interval``); they then fit ``gamma_ = 0`` and
+    ``temperature_ = 1``.
+    """
+
+
+# A fitted map must improve the mean calibration loss of the identity map by
+# more than this, in nats per unit of weight (relative above 1 nat), to be
+# told apart from it: 1e-6 nats per row is a total of 1e-3 nats over 1000
+# rows, far below what a calibration set can resolve.
+_FLAT_TOL = 1e-6
+# A minimizer within this fraction of the interval's width of a bound sits
+# at that bound: the data ask for a map beyond the search interval.
+_AT_BOUND = 1e-3
+
+
+def _minimize_on_interval(
+    objective, bounds, *, identity, owner, identity_text, n_grid=17, xatol=1e-7
+):
+    """Global-then-local minimization of a 1-D calibration objective.
 
     A coarse grid finds the basin, bounded Brent refines it. Objectives here
     are smooth but not guaranteed unimodal over the whole interval.
+
+    The objective is *flat* when the minimum found improves on the value at
+    ``identity`` (the parameter of the identity map) by at most
+    ``_FLAT_TOL * max(1, |objective(identity)|)`` and, either the objective
+    varies by no more than that over the whole grid (as when every
+    calibration row is one-hot), or the minimizer sits at a bound of the
+    interval other than ``identity`` (as when every row is correct and nearly
+    one-hot: the loss keeps falling, by next to nothing, towards an infinitely
+    sharp map). Then ``identity`` is returned with a
+    :class:`FlatCalibrationWarning`: the data cannot fit the map, and an
+    extreme map fitted to noise would distort every other row.
     """
     grid = np.linspace(bounds[0], bounds[1], n_grid)
     values = np.array([objective(x) for x in grid])
@@ -214,9 +162,52 @@ def _minimize_on_interval(objective, bounds, n_grid=17, xatol=1e-7):
     result = minimize_scalar(
         objective, bounds=(lo, hi), method="bounded", options={"xatol": xatol}
     )
-    if result.fun <= values[best]:
-        return float(result.x)
-    return float(grid[best])
+    x, fx = float(result.x), float(result.fun)
+    if not fx <= values[best]:
+        x, fx = float(grid[best]), float(values[best])
+
+    at_identity = objective(identity)
+    tolerance = _FLAT_TOL * max(1.0, abs(at_identity))
+    gain = at_identity - fx
+    if not gain <= tolerance:
+        return x
+    width = bounds[1] - bounds[0]
+    spread = np.ptp(values) if np.all(np.isfinite(values)) else np.inf
+    bound = bounds[0] if x - bounds[0] <= bounds[1] - x else bounds[1]
+    if spread <= tolerance:
+        why = (
+            f"it varies by {spread:.2g} nats at most over the whole search "
+            "interval (as when every calibration row is one-hot)"
+        )
+    elif abs(x - bound) <= _AT_BOUND * width and abs(bound - identity) > xatol:
+        why = (
+            f"its minimum lies at the bound {bound:g} of the search interval "
+            f"and improves on the identity map by {max(gain, 0.0):.2g} nats "
+            "per sample only (as when every calibration row is correct and "
+            "nearly one-hot)"
+        )
+    else:
+        return x
+    warnings.warn(
+        f"{owner}: the calibration objective is flat: {why}. The calibration "
+        f"data cannot fit the map, so the identity map is used ({identity_text}).",
+        FlatCalibrationWarning,
+        stacklevel=8,  # the user's fit, through fit, _fit and _fit_map
+    )
+    return float(identity)
+
+
+def _calibration_rows(scores, y, sample_weight, keep):
+    """The calibration rows that can inform the map: ``keep`` and weight > 0."""
+    scores, y = scores[keep], y[keep]
+    weight = None if sample_weight is None else sample_weight[keep]
+    if y.shape[0] == 0 or (weight is not None and not weight.sum() > 0):
+        raise ValueError(
+            "Every calibration row (with a positive sample_weight) gives its "
+            "true class probability 0, a loss that no map can change; the "
+            "map cannot be fitted."
+        )
+    return scores, y, weight
 
 
 class _BaseProbaPostprocessor(
@@ -236,7 +227,7 @@ class _BaseProbaPostprocessor(
         raise NotImplementedError
 
     def _scores(self, estimator, X):
-        return _as_float64_proba(_raw_proba(estimator, X), "predict_proba output")
+        return _as_float64_proba(raw_proba(estimator, X), "predict_proba output")
 
     def _check_transformer_input(self, X):
         _check_probability_rows(X, type(self).__name__)
@@ -275,7 +266,7 @@ class _BaseProbaPostprocessor(
                     f"X has {X.shape[0]} rows but y has {y_idx.shape[0]} entries."
                 )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = _check_sample_weight(sample_weight, X.shape[0])
         scores = self._transformer_scores(X) if needs_y else None
         self._fit_map(scores, y_idx, sample_weight, None)
         return self
@@ -295,11 +286,13 @@ class _BaseProbaPostprocessor(
         X, y = indexable(X, y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        weight = None
+        if sample_weight is not None:  # rejected before anything is fitted
+            weight = _check_sample_weight(sample_weight, y.shape[0])
         estimator = self.estimator
         frozen = isinstance(estimator, FrozenEstimator)
         routed = self._route_fit_params(estimator, sample_weight, fit_params, frozen)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = weight
 
         classes = np.unique(y)
         needs_calibration = self._needs_calibration_data()
@@ -315,9 +308,10 @@ class _BaseProbaPostprocessor(
 
         fitted_classes = getattr(self.estimator_, "classes_", None)
         if fitted_classes is None:
+            name = type(final_estimator(self.estimator_)).__name__
             raise ValueError(
-                f"The estimator {type(_unwrap(self.estimator_)).__name__} has no "
-                "classes_ after fitting; a classifier is required."
+                f"The estimator {name} has no classes_ after fitting; a "
+                "classifier is required."
             )
         self.classes_ = np.asarray(fitted_classes)
         for attr in ("n_features_in_", "feature_names_in_"):
@@ -792,7 +786,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
 
     def _resolve_alpha(self, n_classes, estimator):
         if isinstance(self.alpha, str):  # "auto"
-            alpha = None if estimator is None else _alpha_from_estimator(estimator)
+            alpha = None if estimator is None else focal_alpha(estimator)
         else:
             alpha = self.alpha
         if alpha is None:
@@ -803,7 +797,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         n_classes = len(self.classes_) if estimator is not None else self.n_features_in_
         self.alpha_ = self._resolve_alpha(n_classes, estimator)
         if isinstance(self.gamma, str) and self.gamma == "auto":
-            self.gamma_ = _gamma_from_estimator(estimator, type(self).__name__)
+            self.gamma_ = focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
         elif isinstance(self.gamma, str):  # "fit"
             self.gamma_ = self._fit_gamma(scores, y, sample_weight)
         else:
@@ -814,13 +808,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         # every map of the family: a constant +inf that cannot move the
         # argmin, so they are left out of the objective.
         keep = proba[np.arange(len(y)), y] > 0
-        proba, y = proba[keep], y[keep]
-        weight = None if sample_weight is None else sample_weight[keep]
-        if proba.shape[0] == 0:
-            raise ValueError(
-                "gamma='fit' needs calibration rows whose true class has a "
-                "probability > 0; every row gives its class probability 0."
-            )
+        proba, y, weight = _calibration_rows(proba, y, sample_weight, keep)
 
         def nll(gamma):
             mapped = _signed_map(proba, gamma, self.alpha_)
@@ -829,7 +817,13 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             return float(np.average(losses, weights=weight))
 
         bounds = _GAMMA_FIT_BOUNDS if self.alpha_ is None else (0.0, 20.0)
-        return _minimize_on_interval(nll, bounds)
+        return _minimize_on_interval(
+            nll,
+            bounds,
+            identity=0.0,
+            owner="FocalPosteriorRecovery(gamma='fit')",
+            identity_text="gamma_ = 0",
+        )
 
     def _map(self, proba):
         return _signed_map(proba, self.gamma_, self.alpha_)

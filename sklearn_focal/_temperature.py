@@ -12,11 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_focal._posterior import (
     _as_float64_proba,
     _BaseProbaPostprocessor,
+    _calibration_rows,
     _check_probability_rows,
-    _gamma_from_estimator,
     _minimize_on_interval,
-    _raw_proba,
 )
+from sklearn_focal._unwrap import focal_gamma, raw_proba
 
 __all__ = ["TemperatureScaling"]
 
@@ -30,8 +30,25 @@ def _log1mexp(x):
         return np.where(x > -np.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
 
 
+def _scaled_log_softmax(logits, temperature):
+    """``log softmax(logits / temperature)`` by rows, for any finite logits.
+
+    The row maximum is taken off before dividing, so that ``z / T`` cannot
+    overflow for huge ``z`` and small ``T``; and it is taken off in halves,
+    ``2 * ((z/2 - max/2) / T)``, so that the difference of two finite logits
+    (``-1e308 - 1e308``) cannot overflow either. Halving and doubling are
+    exact, so the result is that of ``(z - max) / T`` wherever that is finite;
+    it is ``-inf`` only where the exact value is below ``-1.8e308``, whose
+    probability is 0.
+    """
+    top = np.max(logits, axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        shifted = ((0.5 * logits - 0.5 * top) / temperature) * 2.0
+    return log_softmax(shifted, axis=1)
+
+
 def _true_class_log_proba(logits, y, temperature):
-    log_proba = log_softmax(logits / temperature, axis=1)
+    log_proba = _scaled_log_softmax(logits, temperature)
     return log_proba[np.arange(log_proba.shape[0]), y]
 
 
@@ -276,7 +293,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
             if not np.all(np.isfinite(scores)):
                 raise ValueError("decision_function returned NaN or inf.")
             return scores
-        proba = _as_float64_proba(_raw_proba(estimator, X), "predict_proba output")
+        proba = _as_float64_proba(raw_proba(estimator, X), "predict_proba output")
         with np.errstate(divide="ignore"):
             return np.log(proba)
 
@@ -284,7 +301,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         if self.objective == "nll":
             self.gamma_ = None
         elif isinstance(self.gamma, str):  # "auto"
-            self.gamma_ = _gamma_from_estimator(estimator, type(self).__name__)
+            self.gamma_ = focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
         else:
             self.gamma_ = float(self.gamma)
         self.temperature_ = self._fit_temperature(logits, y, sample_weight)
@@ -292,13 +309,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     def _fit_temperature(self, logits, y, sample_weight):
         # A true-class logit of -inf (probability 0) stays -inf at every T.
         keep = np.isfinite(logits[np.arange(len(y)), y])
-        logits, y = logits[keep], y[keep]
-        weight = None if sample_weight is None else sample_weight[keep]
-        if logits.shape[0] == 0:
-            raise ValueError(
-                "Every calibration row gives its true class probability 0; "
-                "the temperature cannot be fitted."
-            )
+        logits, y, weight = _calibration_rows(logits, y, sample_weight, keep)
         gamma = self.gamma_
 
         def objective(log_temperature):
@@ -310,10 +321,17 @@ class TemperatureScaling(_BaseProbaPostprocessor):
                 losses = -np.exp(gamma * _log1mexp(log_p)) * log_p
             return float(np.average(losses, weights=weight))
 
-        return float(np.exp(_minimize_on_interval(objective, _LOG_TEMPERATURE_BOUNDS)))
+        log_temperature = _minimize_on_interval(
+            objective,
+            _LOG_TEMPERATURE_BOUNDS,
+            identity=0.0,
+            owner=f"TemperatureScaling(objective={self.objective!r})",
+            identity_text="temperature_ = 1",
+        )
+        return float(np.exp(log_temperature))
 
     def _map(self, logits):
-        return np.exp(log_softmax(logits / self.temperature_, axis=1))
+        return np.exp(_scaled_log_softmax(logits, self.temperature_))
 
     # ---- transformer API --------------------------------------------------
 

@@ -12,7 +12,6 @@ matplotlib is optional: it is imported only when something is drawn.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import weakref
-from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -21,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import theory
 from ._rate_distortion_display import RateDistortionDisplay
+from ._unwrap import focal_gamma, raw_proba
 from .metrics import binned_calibration, expected_calibration_error
 
 __all__ = [
@@ -70,23 +70,6 @@ def _clopper_pearson(successes, trials, confidence_level):
         )
     empty = trials <= 0
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
-
-
-def _raw_outputs(estimator, X):
-    """Raw focal-loss outputs: ``predict_raw_proba`` if any, else ``predict_proba``."""
-    if hasattr(estimator, "predict_raw_proba"):
-        return estimator.predict_raw_proba(X)
-    return estimator.predict_proba(X)
-
-
-def _gamma_of(estimator):
-    gamma = getattr(estimator, "gamma", None)
-    if isinstance(gamma, bool) or not isinstance(gamma, Real):
-        raise ValueError(
-            f"cannot read a numeric gamma from {type(estimator).__name__} "
-            f"(gamma={gamma!r}); pass gamma= explicitly"
-        )
-    return float(gamma)
 
 
 # --------------------------------------------------------------------------
@@ -429,7 +412,9 @@ class ReliabilityDisplay:
         response_method : str, default="predict_proba"
             The method giving the probabilities; for example
             ``"predict_raw_proba"`` shows the raw softmax output of a
-            :class:`~sklearn_focal.FocalClassifier`, to overlay on its
+            :class:`~sklearn_focal.FocalClassifier` (also at the end of a
+            :class:`~sklearn.pipeline.Pipeline` or inside a
+            :class:`~sklearn.frozen.FrozenEstimator`), to overlay on its
             recovered posteriors.
         name : str, default=None
             Legend name; defaults to the estimator's class name.
@@ -443,12 +428,15 @@ class ReliabilityDisplay:
         """
         _check_matplotlib(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)
-        if not hasattr(estimator, response_method):
+        if response_method == "predict_raw_proba":
+            y_prob = raw_proba(estimator, X, fallback=False)
+        elif hasattr(estimator, response_method):
+            y_prob = getattr(estimator, response_method)(X)
+        else:
             raise ValueError(
                 f"{type(estimator).__name__} has no {response_method}; a "
                 "reliability diagram needs probabilities"
             )
-        y_prob = getattr(estimator, response_method)(X)
         name = type(estimator).__name__ if name is None else name
         return cls.from_predictions(
             y, y_prob, labels=estimator.classes_, name=name, **kwargs
@@ -472,15 +460,19 @@ class _FromFocalEstimatorMixin:
         Parameters
         ----------
         estimator : fitted classifier
-            A focal-loss classifier with a numeric ``gamma`` attribute (unless
-            ``gamma`` is given). Its raw outputs come from
-            ``predict_raw_proba`` when it has one (as
-            :class:`~sklearn_focal.FocalClassifier` does), else from
-            ``predict_proba``.
+            A focal-loss classifier, also inside a
+            :class:`~sklearn.pipeline.Pipeline`, a
+            :class:`~sklearn.frozen.FrozenEstimator` or a fitted search
+            estimator. Its raw outputs come from ``predict_raw_proba`` of the
+            final model when it has one (as
+            :class:`~sklearn_focal.FocalClassifier` does), after the
+            pipeline's transform steps; else from ``predict_proba``.
         X : array-like of shape (n_samples, n_features)
             Input values.
         gamma : float, default=None
-            Focusing parameter; read from ``estimator.gamma`` when None.
+            Focusing parameter. When None it is read from the final model:
+            its fitted ``gamma_`` (the order it was trained with), else its
+            ``gamma`` or ``criterion__gamma`` parameter.
         **kwargs : dict
             Passed to :meth:`from_predictions`.
 
@@ -489,9 +481,10 @@ class _FromFocalEstimatorMixin:
         display : instance of the calling class
         """
         check_is_fitted(estimator)
-        gamma = _gamma_of(estimator) if gamma is None else gamma
+        if gamma is None:
+            gamma = focal_gamma(estimator, f"{cls.__name__}.from_estimator")
         kwargs.setdefault("name", type(estimator).__name__)
-        return cls.from_predictions(_raw_outputs(estimator, X), gamma=gamma, **kwargs)
+        return cls.from_predictions(raw_proba(estimator, X), gamma=gamma, **kwargs)
 
 
 class FocalPhiDisplay(_FromFocalEstimatorMixin):
