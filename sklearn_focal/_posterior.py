@@ -120,14 +120,10 @@ class FlatCalibrationWarning(UserWarning):
     """
 
 
-# A fitted map must improve the mean calibration loss of the identity map by
-# more than this, in nats per unit of weight (relative above 1 nat), to be
-# told apart from it: 1e-6 nats per row is a total of 1e-3 nats over 1000
-# rows, far below what a calibration set can resolve.
+# Two maps whose mean calibration losses differ by less than this, in nats
+# per unit of weight (relative above 1 nat), cannot be told apart by the
+# calibration data: 1e-6 nats per row is a total of 1e-3 nats over 1000 rows.
 _FLAT_TOL = 1e-6
-# A minimizer within this fraction of the interval's width of a bound sits
-# at that bound: the data ask for a map beyond the search interval.
-_AT_BOUND = 1e-3
 
 
 def _minimize_on_interval(
@@ -138,16 +134,16 @@ def _minimize_on_interval(
     A coarse grid finds the basin, bounded Brent refines it. Objectives here
     are smooth but not guaranteed unimodal over the whole interval.
 
-    The objective is *flat* when the minimum found improves on the value at
-    ``identity`` (the parameter of the identity map) by at most
-    ``_FLAT_TOL * max(1, |objective(identity)|)`` and, either the objective
-    varies by no more than that over the whole grid (as when every
-    calibration row is one-hot), or the minimizer sits at a bound of the
-    interval other than ``identity`` (as when every row is correct and nearly
-    one-hot: the loss keeps falling, by next to nothing, towards an infinitely
+    The objective is *flat* when the identity map (the parameter value
+    ``identity``) and a bound of the interval other than ``identity`` are
+    both within ``tol = _FLAT_TOL * max(1, |objective(identity)|)`` of the
+    minimum found: the calibration data cannot tell the identity from the
+    most extreme map of the search. This happens when every calibration row
+    is one-hot (the objective is constant), or when every row is correct and
+    nearly one-hot (the loss falls, by next to nothing, towards an infinitely
     sharp map). Then ``identity`` is returned with a
-    :class:`FlatCalibrationWarning`: the data cannot fit the map, and an
-    extreme map fitted to noise would distort every other row.
+    :class:`FlatCalibrationWarning`: an extreme map fitted to such data would
+    distort every row that is not one-hot.
     """
     grid = np.linspace(bounds[0], bounds[1], n_grid)
     values = np.array([objective(x) for x in grid])
@@ -168,26 +164,26 @@ def _minimize_on_interval(
 
     at_identity = objective(identity)
     tolerance = _FLAT_TOL * max(1.0, abs(at_identity))
-    gain = at_identity - fx
-    if not gain <= tolerance:
+    near = values <= fx + tolerance  # False where infinite
+    reached = [
+        bound
+        for bound, is_near in ((bounds[0], near[0]), (bounds[1], near[-1]))
+        if is_near and bound != identity
+    ]
+    if not (at_identity <= fx + tolerance and reached):
         return x
-    width = bounds[1] - bounds[0]
-    spread = np.ptp(values) if np.all(np.isfinite(values)) else np.inf
-    bound = bounds[0] if x - bounds[0] <= bounds[1] - x else bounds[1]
-    if spread <= tolerance:
+    if near.all():
         why = (
-            f"it varies by {spread:.2g} nats at most over the whole search "
-            "interval (as when every calibration row is one-hot)"
-        )
-    elif abs(x - bound) <= _AT_BOUND * width and abs(bound - identity) > xatol:
-        why = (
-            f"its minimum lies at the bound {bound:g} of the search interval "
-            f"and improves on the identity map by {max(gain, 0.0):.2g} nats "
-            "per sample only (as when every calibration row is correct and "
-            "nearly one-hot)"
+            f"it varies by {np.ptp(values):.2g} nats at most over the whole "
+            "search interval (as when every calibration row is one-hot)"
         )
     else:
-        return x
+        why = (
+            f"it is within {tolerance:.0e} nats of its minimum both at the "
+            f"identity map and at the bound {reached[0]:g} of the search "
+            "interval, which the data cannot tell apart (as when every "
+            "calibration row is correct and nearly one-hot)"
+        )
     warnings.warn(
         f"{owner}: the calibration objective is flat: {why}. The calibration "
         f"data cannot fit the map, so the identity map is used ({identity_text}).",

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize
@@ -650,6 +650,176 @@ def test_import_does_not_import_torch():
         "assert not loaded, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------
+# Trust at the edges (issue #11)
+# --------------------------------------------------------------------------
+
+
+class _TrainedOrderClassifier(ClassifierMixin, BaseEstimator):
+    """Stand-in for FocalClassifier(gamma=2.0, criterion__gamma=5.0).
+
+    Its ``gamma`` parameter says 2, but the order and class weights it
+    "trained" with are the fitted attributes ``gamma_ = 5`` and ``alpha_``.
+    """
+
+    def __init__(self, gamma=2.0):
+        self.gamma = gamma
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.model_.classes_
+        self.n_features_in_ = self.model_.n_features_in_
+        self.gamma_ = 5.0
+        self.alpha_ = np.linspace(0.5, 1.5, len(self.classes_))
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def _wrapped_trained_order(kind):
+    clf = _TrainedOrderClassifier(gamma=2.0)
+    if kind == "pipeline":
+        return make_pipeline(StandardScaler(), clf)
+    if kind == "grid search":
+        return GridSearchCV(clf, {"gamma": [2.0]}, cv=2)
+    return clf
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+@pytest.mark.parametrize("kind", ["bare", "pipeline", "grid search"])
+def test_auto_reads_the_fitted_order_not_the_parameter(iris_split, kind, frozen):
+    from sklearn_focal import TemperatureScaling
+
+    X_train, X_test, y_train, _ = iris_split
+    estimator = _wrapped_trained_order(kind)
+    if frozen:
+        estimator = FrozenEstimator(estimator.fit(X_train, y_train))
+    model = FocalPosteriorRecovery(estimator).fit(X_train, y_train)
+    assert model.gamma_ == 5.0
+    np.testing.assert_array_equal(model.alpha_, [0.5, 1.0, 1.5])
+    q = model.estimator_.predict_proba(X_test)
+    expected = reference_psi(q, 5.0, alpha=[0.5, 1.0, 1.5])
+    np.testing.assert_allclose(model.predict_proba(X_test), expected, rtol=1e-9)
+    ts = TemperatureScaling(estimator, objective="focal", gamma="auto", cv=2)
+    assert ts.fit(X_train, y_train).gamma_ == 5.0
+
+
+def test_auto_reports_a_bad_fitted_order():
+    X, y = make_classification(40, random_state=0)
+    clf = _TrainedOrderClassifier().fit(X, y)
+    clf.gamma_ = -1.0
+    with pytest.raises(ValueError, match=r"_TrainedOrderClassifier\.gamma_.*>= 0"):
+        FocalPosteriorRecovery(FrozenEstimator(clf)).fit(X, y)
+
+
+_BAD_WEIGHTS = {
+    "negative": lambda n: -np.ones(n),
+    "mixed sign": lambda n: np.r_[-0.5, np.ones(n - 1)],
+    "all zero": np.zeros,
+    "infinite": lambda n: np.r_[np.inf, np.ones(n - 1)],
+}
+
+
+@pytest.mark.parametrize("weight", list(_BAD_WEIGHTS), ids=list(_BAD_WEIGHTS))
+@pytest.mark.parametrize("mode", ["transformer", "frozen", "cross-validated"])
+def test_bad_sample_weight_is_rejected(iris_split, mode, weight):
+    X_train, _, y_train, _ = iris_split
+    sample_weight = _BAD_WEIGHTS[weight](len(y_train))
+    if mode == "transformer":
+        model = FocalPosteriorRecovery(gamma="fit")
+        X = LogisticRegression().fit(X_train, y_train).predict_proba(X_train)
+    elif mode == "frozen":
+        fitted = LogisticRegression().fit(X_train, y_train)
+        model, X = FocalPosteriorRecovery(FrozenEstimator(fitted), gamma="fit"), X_train
+    else:
+        model = FocalPosteriorRecovery(_RecordingClassifier(), gamma="fit", cv=2)
+        X = X_train
+    with pytest.raises(ValueError, match="sample_weight"):
+        model.fit(X, y_train, sample_weight=sample_weight)
+    assert not hasattr(model, "gamma_")
+
+
+def test_fit_rejects_weight_only_on_rows_no_map_can_change():
+    q = _interior_rows(6, 3, seed=0)
+    q[0] = [0.0, 0.5, 0.5]  # its true class 0 has probability 0
+    y = [0, 1, 2, 0, 1, 2]
+    with pytest.raises(ValueError, match="positive sample_weight"):
+        FocalPosteriorRecovery(gamma="fit").fit(q, y, sample_weight=[1, 0, 0, 0, 0, 0])
+
+
+def _one_hot_calibration_set(n_classes, labels, predicted):
+    return np.eye(n_classes)[predicted], np.asarray(labels)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    n_classes=st.integers(2, 5),
+    data=st.data(),
+)
+def test_fit_on_one_hot_rows_is_the_identity_with_a_warning(n_classes, data):
+    from sklearn_focal._posterior import FlatCalibrationWarning
+
+    n = data.draw(st.integers(1, 12))
+    labels = data.draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n))
+    wrong = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    wrong[0] = False  # at least one row gives its class a probability > 0
+    predicted = [
+        (c + 1) % n_classes if w else c for c, w in zip(labels, wrong, strict=True)
+    ]
+    q, y = _one_hot_calibration_set(n_classes, labels, predicted)
+    with pytest.warns(
+        FlatCalibrationWarning, match=r"FocalPosteriorRecovery\(gamma='fit'\).*flat"
+    ):
+        recovery = FocalPosteriorRecovery(gamma="fit").fit(q, y)
+    assert recovery.gamma_ == 0.0
+    rows = _interior_rows(5, n_classes, seed=n_classes)
+    np.testing.assert_allclose(recovery.transform(rows), rows, rtol=1e-14)
+
+
+def test_fit_on_one_hot_rows_with_alpha_gives_gamma_zero():
+    from sklearn_focal._posterior import FlatCalibrationWarning
+
+    q, y = _one_hot_calibration_set(3, [0, 1, 2, 2], [0, 1, 2, 0])
+    alpha = np.array([0.5, 1.0, 2.0])
+    with pytest.warns(FlatCalibrationWarning, match="whole search interval"):
+        recovery = FocalPosteriorRecovery(gamma="fit", alpha=alpha).fit(q, y)
+    assert recovery.gamma_ == 0.0
+
+
+@pytest.mark.parametrize("eps", [1e-7, 1e-10, 1e-13])
+def test_fit_on_nearly_one_hot_correct_rows_is_the_identity(eps):
+    # Every row correct with probability 1 - eps: the NLL keeps falling, by
+    # less than eps, towards the sharpest map; the data cannot fit gamma.
+    from sklearn_focal._posterior import FlatCalibrationWarning
+
+    y = np.arange(30) % 3
+    q = np.full((30, 3), eps / 2)
+    q[np.arange(30), y] = 1 - eps
+    with pytest.warns(FlatCalibrationWarning, match="bound 20"):
+        recovery = FocalPosteriorRecovery(gamma="fit").fit(q, y)
+    assert recovery.gamma_ == 0.0
+
+
+def test_fit_at_a_bound_with_a_real_gain_is_kept():
+    # Every row correct with probability 0.6: the NLL falls by about 0.5 nats
+    # towards the sharpest map, a real gain: no warning, the bound is kept.
+    from sklearn_focal._posterior import FlatCalibrationWarning
+
+    q = np.tile([0.6, 0.4], (20, 1))
+    y = np.zeros(20, dtype=int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlatCalibrationWarning)
+        recovery = FocalPosteriorRecovery(gamma="fit").fit(q, y)
+    assert recovery.gamma_ > 19.9
+    np.testing.assert_allclose(
+        recovery.transform(q), reference_psi(q, recovery.gamma_), rtol=1e-9
+    )
 
 
 # --------------------------------------------------------------------------
