@@ -73,6 +73,16 @@ def _as_float64_proba(proba, name):
     return rows
 
 
+def _validate_rows(estimator, X, *, reset):
+    """validate_data for transformer-mode rows, quiet on huge finite logits.
+
+    scikit-learn's finiteness check first sums X, which overflows (with a
+    RuntimeWarning) for logits near 1e308 before the exact check accepts them.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset)
+
+
 def _check_probability_rows(X, owner):
     """Transformer-mode input: probability rows over at least 2 classes."""
     if X.shape[1] < 2:
@@ -251,7 +261,7 @@ class _BaseProbaPostprocessor(
         needs_y = self._needs_calibration_data()
         if y is None and needs_y:
             raise ValueError(self._missing_y_message())
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = _validate_rows(self, X, reset=True)
         X = self._check_transformer_input(X)
         if y is None:
             y_idx = None
@@ -406,7 +416,7 @@ class _BaseProbaPostprocessor(
 
     def _transform_input(self, X):
         """Scores from transformer-mode input, checked against the fit."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = _validate_rows(self, X, reset=False)
         return self._check_transformer_input(X)
 
     @available_if(_has_estimator)

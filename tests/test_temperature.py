@@ -1,5 +1,6 @@
 """Tests for TemperatureScaling (TS_NLL, TS_FL) and its composition with Psi."""
 
+import mpmath
 import numpy as np
 import pytest
 import sklearn
@@ -332,3 +333,143 @@ def test_ts_nll_agrees_with_sklearn_temperature(n_classes, seed):
     np.testing.assert_allclose(
         ours.predict_proba(X_cal), theirs.predict_proba(X_cal), atol=1e-4
     )
+
+
+# --------------------------------------------------------------------------
+# Trust at the edges (issue #11)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def underconfident_logits():
+    """Logits 0.25 log(eta) with labels drawn from eta: T comes out near 1/4."""
+    _, y, eta = make_classification_with_posteriors(
+        1500, 3, n_features=3, class_sep=1.0, random_state=4
+    )
+    return 0.25 * np.log(eta), y
+
+
+def _mpmath_softmax(row, temperature):
+    """softmax(row / temperature) in 60-digit arithmetic, from the exact floats."""
+    with mpmath.workdps(60):
+        scaled = [mpmath.mpf(float(v)) / mpmath.mpf(float(temperature)) for v in row]
+        top = max(scaled)
+        terms = [mpmath.exp(v - top) for v in scaled]
+        total = mpmath.fsum(terms)
+        return [float(t / total) for t in terms]
+
+
+_HUGE = np.finfo(np.float64).max
+_HUGE_LOGITS = np.array(
+    [
+        [1e308, -1e308, 0.0],
+        [1e308, 1e308, -1e308],
+        [-1e308, -1e308, -1e308],
+        [_HUGE, -_HUGE, 5.0],
+        [-_HUGE, _HUGE, _HUGE],
+        [1e300, 1e300 * (1 - 2e-16), -1e300],
+        [2.0, 1.0, -3.0],
+    ]
+)
+
+
+def test_huge_logits_give_the_exact_probabilities(underconfident_logits):
+    logits, y = underconfident_logits
+    ts = TemperatureScaling(input="logits").fit(logits, y)
+    assert ts.temperature_ < 0.5  # z / T would overflow for the huge rows
+    out = ts.transform(_HUGE_LOGITS)
+    assert np.all(np.isfinite(out))
+    expected = [_mpmath_softmax(row, ts.temperature_) for row in _HUGE_LOGITS]
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("gamma", [None, 2.0])
+def test_fit_on_huge_logits_gives_a_finite_temperature(underconfident_logits, gamma):
+    # Rows with huge, correct logits have loss 0 at every temperature, and the
+    # row (1e308, 1e308, -1e308) of class 0 loses log 2 at every temperature:
+    # neither moves the optimum of the moderate rows.
+    logits, y = underconfident_logits
+    huge = np.array([[1e308, -1e308, 0.0], [-_HUGE, _HUGE, 1.0]] * 5)
+    huge_y = np.array([0, 1] * 5)
+    tie = np.array([[1e308, 1e308, -1e308]])
+    X = np.vstack([logits, huge, tie])
+    labels = np.r_[y, huge_y, 0]
+    params = {} if gamma is None else {"objective": "focal", "gamma": gamma}
+    ts = TemperatureScaling(input="logits", **params).fit(X, labels)
+    assert np.isfinite(ts.temperature_)
+    expected = reference_temperature(logits, y, gamma=gamma or 0.0)
+    assert ts.temperature_ == pytest.approx(expected, rel=1e-5)
+
+
+_BAD_WEIGHTS = {
+    "negative": lambda n: -np.ones(n),
+    "mixed sign": lambda n: np.r_[-0.5, np.ones(n - 1)],
+    "all zero": np.zeros,
+    "infinite": lambda n: np.r_[np.inf, np.ones(n - 1)],
+}
+
+
+@pytest.mark.parametrize("weight", list(_BAD_WEIGHTS), ids=list(_BAD_WEIGHTS))
+@pytest.mark.parametrize("mode", ["transformer", "frozen", "cross-validated"])
+def test_bad_sample_weight_is_rejected(mode, weight):
+    X, y = make_classification(60, n_classes=3, n_informative=3, random_state=0)
+    sample_weight = _BAD_WEIGHTS[weight](len(y))
+    if mode == "transformer":
+        model = TemperatureScaling()
+        X = LogisticRegression().fit(X, y).predict_proba(X)
+    elif mode == "frozen":
+        model = TemperatureScaling(FrozenEstimator(LogisticRegression().fit(X, y)))
+    else:
+        model = TemperatureScaling(LogisticRegression(), cv=2)
+    with pytest.raises(ValueError, match="sample_weight"):
+        model.fit(X, y, sample_weight=sample_weight)
+    assert not hasattr(model, "temperature_")
+
+
+def test_fit_rejects_weight_only_on_rows_no_temperature_can_change():
+    q = np.array([[0.0, 0.5, 0.5], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]])
+    with pytest.raises(ValueError, match="positive sample_weight"):
+        TemperatureScaling().fit(q, [0, 1, 2], sample_weight=[1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("params", [{}, {"objective": "focal", "gamma": 2.0}])
+def test_one_hot_calibration_rows_give_temperature_one(params):
+    from sklearn_focal._posterior import FlatCalibrationWarning
+
+    y = np.array([0, 1, 2, 0, 1, 2, 2])
+    q = np.eye(3)[[0, 1, 2, 0, 1, 2, 0]]  # the last row is confidently wrong
+    with pytest.warns(FlatCalibrationWarning, match=r"TemperatureScaling\(.*flat"):
+        ts = TemperatureScaling(**params).fit(q, y)
+    assert ts.temperature_ == 1.0
+    rows = np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    np.testing.assert_allclose(ts.transform(rows), rows, rtol=1e-14)
+
+
+@pytest.mark.parametrize("margin", [20.0, 40.0, 700.0])
+@pytest.mark.parametrize("params", [{}, {"objective": "focal", "gamma": 2.0}])
+def test_nearly_one_hot_correct_rows_give_temperature_one(margin, params):
+    # Every row correct by a logit margin of 20 or more: the loss keeps
+    # falling, by less than 1e-8 nats, towards T -> 0.
+    from sklearn_focal._posterior import FlatCalibrationWarning
+
+    y = np.arange(30) % 3
+    logits = np.zeros((30, 3))
+    logits[np.arange(30), y] = margin
+    with pytest.warns(FlatCalibrationWarning, match="bound -10"):
+        ts = TemperatureScaling(input="logits", **params).fit(logits, y)
+    assert ts.temperature_ == 1.0
+
+
+def test_temperature_at_a_bound_with_a_real_gain_is_kept():
+    import warnings
+
+    from sklearn_focal._posterior import FlatCalibrationWarning
+
+    q = np.tile([0.6, 0.4], (20, 1))
+    y = np.zeros(20, dtype=int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlatCalibrationWarning)
+        ts = TemperatureScaling().fit(q, y)
+    # The loss is 0 in floating point from T = 1e-3 down: any such T is kept.
+    assert ts.temperature_ < 1e-3
+    np.testing.assert_array_equal(ts.transform(q), np.tile([1.0, 0.0], (20, 1)))
