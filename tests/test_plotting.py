@@ -424,3 +424,121 @@ def test_theory_displays_use_raw_outputs_and_reliability_response_method():
     np.testing.assert_allclose(sorted(raw.line_.get_xdata()), [0.1, 0.2, 0.7])
     recovered = ReliabilityDisplay.from_estimator(est, X, [0, 1, 0], kind="binary")
     np.testing.assert_allclose(recovered.line_.get_xdata(), [0.5])
+
+
+# --------------------------------------------------------------------------
+# Estimators inside wrappers (issue #11)
+# --------------------------------------------------------------------------
+
+
+def _reference_psi(q, gamma):
+    """Eq. (12)-(13) of Charoenphakdee et al. for entries inside (0, 1)."""
+    h = q / ((1 - q) ** gamma - gamma * (1 - q) ** (gamma - 1) * q * np.log(q))
+    return h / h.sum(axis=1, keepdims=True)
+
+
+class _SoftmaxFocal(ClassifierMixin, BaseEstimator):
+    """A focal-model stand-in whose raw output depends on X.
+
+    ``predict_raw_proba`` is the softmax of the first two features;
+    ``predict_proba`` recovers the posterior with the order it trained with,
+    the fitted ``gamma_ = 3``, which its ``gamma`` parameter does not say
+    (as FocalClassifier(gamma=1.0, criterion__gamma=3.0)).
+    """
+
+    def __init__(self, gamma=1.0):
+        self.gamma = gamma
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = np.asarray(X).shape[1]
+        self.gamma_ = 3.0
+        return self
+
+    def predict_raw_proba(self, X):
+        z = np.asarray(X)[:, :2]
+        return np.exp(z - np.logaddexp(z[:, :1], z[:, 1:]))
+
+    def predict_proba(self, X):
+        return _reference_psi(self.predict_raw_proba(X), self.gamma_)
+
+    def predict(self, X):
+        return self.predict_raw_proba(X).argmax(axis=1)
+
+
+@pytest.fixture(scope="module")
+def shifted_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=4.0, scale=0.5, size=(40, 3))  # scaling changes X a lot
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    scaled = (X - X.mean(axis=0)) / X.std(axis=0)
+    q = np.exp(scaled[:, :2] - np.logaddexp(scaled[:, :1], scaled[:, 1:2]))
+    return X, y, q
+
+
+def _wrap(kind, X, y):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), _SoftmaxFocal(gamma=1.0))
+    if kind == "grid search":
+        pipe = GridSearchCV(pipe, {"_softmaxfocal__gamma": [1.0]}, cv=2)
+    pipe.fit(X, y)
+    return FrozenEstimator(pipe) if kind == "frozen pipeline" else pipe
+
+
+@pytest.mark.parametrize("kind", ["pipeline", "frozen pipeline", "grid search"])
+@pytest.mark.parametrize("gamma", [None, 3.0])
+def test_displays_read_raw_outputs_through_wrappers(shifted_data, kind, gamma):
+    X, y, q = shifted_data
+    estimator = _wrap(kind, X, y)
+    relation = ConfidenceRelationDisplay.from_estimator(estimator, X, gamma=gamma)
+    np.testing.assert_array_equal(relation.gammas, [3.0])
+    np.testing.assert_allclose(relation.points_q, q.max(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(
+        relation.points_eta, _reference_psi(q, 3.0).max(axis=1), rtol=1e-10
+    )
+    phi = FocalPhiDisplay.from_estimator(estimator, X, gamma=gamma)
+    assert phi.highlight_gamma == 3.0
+    np.testing.assert_allclose(phi.rug_.get_xdata(), q.max(axis=1), rtol=1e-12)
+    raw = ReliabilityDisplay.from_estimator(
+        estimator, X, y, response_method="predict_raw_proba"
+    )
+    expected = ReliabilityDisplay.from_predictions(y, q, labels=[0, 1])
+    np.testing.assert_allclose(raw.scores, expected.scores, rtol=1e-12)
+
+
+def test_reliability_raw_response_of_a_model_without_raw_outputs(fitted):
+    clf, X, y = fitted
+    with pytest.raises(ValueError, match="predict_raw_proba.*LogisticRegression"):
+        ReliabilityDisplay.from_estimator(
+            clf, X, y, response_method="predict_raw_proba"
+        )
+
+
+def test_confidence_relation_of_a_focal_classifier_pipeline():
+    # The issue's example: psi is applied once, to predict_raw_proba.
+    pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    from sklearn.datasets import load_iris
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_focal import FocalClassifier
+
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    clf = FocalClassifier(
+        gamma=3.0, hidden_layer_sizes=(8,), max_epochs=2, random_state=0, verbose=0
+    )
+    pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+    q = pipe[-1].predict_raw_proba(pipe[:-1].transform(X))
+    for gamma in (3.0, None):
+        disp = ConfidenceRelationDisplay.from_estimator(pipe, X, gamma=gamma)
+        np.testing.assert_array_equal(disp.gammas, [3.0])
+        np.testing.assert_allclose(disp.points_q, q.max(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(
+            disp.points_eta, _reference_psi(q, 3.0).max(axis=1), rtol=1e-9
+        )
