@@ -488,8 +488,8 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
             n_support = int(np.count_nonzero(source))
             top = max(1, math.ceil(math.log2(max(n_support, 1))))
             n_codewords = 2 ** np.arange(top + 1)
-        m = rd._check_n_codewords(np.atleast_1d(n_codewords))
-        g = rd._check_gamma(np.atleast_1d(self.gamma if gammas is None else gammas))
+        m = np.atleast_1d(rd._check_n_codewords(n_codewords))
+        g = np.atleast_1d(rd._check_gamma(self.gamma if gammas is None else gammas))
         if m.ndim != 1 or g.ndim != 1:
             raise ValueError("n_codewords and gammas must be 1-D.")
         gg, mm = (a.ravel() for a in np.meshgrid(g, m, indexing="ij"))

@@ -282,12 +282,13 @@ class RateDistortionDisplay:
         -------
         display : RateDistortionDisplay
         """
+        from sklearn_focal import rate_distortion as rd
         from sklearn_focal._rate_distortion import FocalRateDistortion
 
         m0 = 2 if n_codewords is None or np.ndim(n_codewords) == 1 else n_codewords
-        g0 = float(np.atleast_1d(gamma)[0])
+        g0 = float(np.ravel(rd._check_gamma(gamma))[0])
         estimator = FocalRateDistortion.from_pmf(
-            pmf, gamma=g0, n_codewords=int(m0), method=method, base=base
+            pmf, gamma=g0, n_codewords=m0, method=method, base=base
         )
         return cls.from_estimator(
             estimator, n_codewords=n_codewords, gamma=gamma, code=code, ax=ax, name=name

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 
 __all__ = [
     "EXACT_MAX_SUPPORT",
+    "MAX_GAMMA_ENTROPY_SCAN",
     "RateDistortionCode",
     "achievability_bounds",
     "asymptotic_distortion",
@@ -247,35 +248,79 @@ def _eq15_objective(q, d, gamma):
     return first + second
 
 
+#: Largest number of values of ``d`` that :func:`max_gamma_entropy` scans
+#: (about ``gamma / 4`` of them are needed, see :func:`_d_bound`); past it
+#: (``gamma`` above about 1e6 with ``n`` as large) the request is refused.
+MAX_GAMMA_ENTROPY_SCAN = 2**18
+
+
+def _u_slope_sign(x, gamma):
+    """Sign of u'(x) for u(x) = (1 - (1 - x)**gamma) log(1/x): x a' log(1/x) - a."""
+    a = -np.expm1(gamma * np.log1p(-x))
+    x_da = gamma * x * np.exp((gamma - 1.0) * np.log1p(-x))
+    return x_da * -np.log(x) - a
+
+
+@functools.lru_cache(maxsize=4096)
+def _d_bound(gamma: float) -> int:
+    """A ``D`` past which a larger ``d`` never raises the objective of eq. (15).
+
+    With ``x = q / d`` the objective is
+    ``(1 - q)**(q**gamma) + q * exp(u(x))``, so at fixed ``q`` it depends on
+    ``d`` only through ``u``, which rises from ``u(0+) = 0``. Let ``x_0`` be
+    the first stationary point of ``u``: on ``(0, x_0]`` ``u`` increases, so
+    for ``d >= 1 / x_0 >= q / x_0`` the objective decreases in ``d``, for
+    every ``q`` in [0, 1]. ``D = ceil(1 / x_0) + 1`` (about ``gamma / 4``
+    for large ``gamma``, 3 for ``gamma <= 1``).
+    """
+    x = np.geomspace(1e-6 / max(gamma, 1.0), 1.0 - 1e-12, 4096)
+    slope = _u_slope_sign(x, gamma)
+    falling = np.flatnonzero(slope <= 0)
+    if falling.size == 0:  # not met on [0, 1): u increases up to the grid end
+        return 2
+    i = int(falling[0])
+    if i == 0:
+        x_0 = x[0]
+    else:
+        x_0 = brentq(_u_slope_sign, x[i - 1], x[i], args=(gamma,), xtol=1e-300)
+    return math.ceil(1.0 / x_0) + 1
+
+
 @functools.lru_cache(maxsize=4096)
 def _max_gamma_entropy_nats(n: int, gamma: float) -> float:
     if n <= 1 or gamma == 0.0:
         return 0.0
-    # Every d up to a cap, then a geometric sample of larger d. The maximum
-    # over d of the inner maximum sits at small d (about 0.45 * gamma for large
-    # gamma) and the inner maximum decreases beyond it, so this sample is a
-    # safeguard rather than a necessity.
-    cap = min(n - 1, max(2048, int(8 * gamma) + 64))
-    d_values = np.arange(1, cap + 1, dtype=np.float64)
-    if n - 1 > cap:
-        extra = np.unique(np.round(np.geomspace(cap + 1, n - 1, 64)))
-        d_values = np.concatenate([d_values, extra])
+    # Every d up to the bound past which the objective decreases in d (exact,
+    # see _d_bound), scanned in blocks: memory does not grow with n or gamma.
+    n_d = min(n - 1, _d_bound(gamma))
+    if n_d > MAX_GAMMA_ENTROPY_SCAN:
+        raise ValueError(
+            f"max_gamma_entropy with gamma={gamma!r} and n={n} needs a scan of "
+            f"{n_d} values of d, more than the limit MAX_GAMMA_ENTROPY_SCAN = "
+            f"{MAX_GAMMA_ENTROPY_SCAN}; use a smaller gamma (the n-free bound "
+            "gamma_entropy_upper_bound holds for any gamma)."
+        )
     q_grid = np.linspace(0.0, 1.0, 513)
-    best_grid = np.empty((d_values.size, q_grid.size))
-    for start in range(0, d_values.size, 512):
-        block = d_values[start : start + 512, None]
-        best_grid[start : start + 512] = _eq15_objective(q_grid[None, :], block, gamma)
-    top = best_grid.max()
+    top = -np.inf
+    # The highest grid-local maxima (value, d, column) met so far.
+    peaks = np.empty((0, 3))
+    for start in range(1, n_d + 1, 512):
+        d_values = np.arange(start, min(start + 512, n_d + 1), dtype=np.float64)
+        grid = _eq15_objective(q_grid[None, :], d_values[:, None], gamma)
+        top = max(top, grid.max())
+        padded = np.pad(grid, ((0, 0), (1, 1)), constant_values=-np.inf)
+        is_peak = (grid >= padded[:, :-2]) & (grid >= padded[:, 2:])
+        rows, cols = np.nonzero(is_peak & (grid >= top - 1e-3))
+        found = np.column_stack([grid[rows, cols], d_values[rows], cols])
+        peaks = np.concatenate([peaks, found])
+        peaks = peaks[peaks[:, 0] >= top - 1e-3]
+        # At most the 32 highest peaks: the grid value is within ~1e-5 of a peak.
+        peaks = peaks[np.argsort(-peaks[:, 0], kind="stable")[:32]]
     # Refine every grid-local maximum that comes within 1e-3 of the best one
     # with a bounded Brent search on the bracketing grid cells.
-    padded = np.pad(best_grid, ((0, 0), (1, 1)), constant_values=-np.inf)
-    is_peak = (best_grid >= padded[:, :-2]) & (best_grid >= padded[:, 2:])
-    rows, cols = np.nonzero(is_peak & (best_grid >= top - 1e-3))
-    # At most the 32 highest peaks: the grid value is within ~1e-5 of a peak.
-    keep = np.argsort(-best_grid[rows, cols], kind="stable")[:32]
     best = top
-    for r, c in zip(rows[keep], cols[keep], strict=True):
-        d = d_values[r]
+    for _, d, c in peaks:
+        c = int(c)
         lo = q_grid[max(c - 1, 0)]
         hi = q_grid[min(c + 1, q_grid.size - 1)]
         res = minimize_scalar(
@@ -295,7 +340,11 @@ def max_gamma_entropy(n, gamma, *, base: float | None = 2):
     log((1 - q)**(q**gamma) + d * (q/d)**((1 - q/d)**gamma))`` (Prop. 2).
     For each ``d`` the inner maximum over ``q`` is found by a grid search
     refined with a bounded Brent search to about 1e-12 absolute accuracy.
-    ``h_gamma(1) = 0``. Results are cached per ``(n, gamma)``.
+    Only ``d`` up to about ``gamma / 4`` (3 for ``gamma <= 1``) is scanned:
+    past that bound the objective decreases in ``d`` for every ``q``, so
+    ``h_gamma(n)`` stops growing with ``n``; time and memory therefore do not
+    grow with ``n``. ``h_gamma(1) = 0``. Results are cached per
+    ``(n, gamma)``.
 
     Parameters
     ----------
@@ -310,6 +359,12 @@ def max_gamma_entropy(n, gamma, *, base: float | None = 2):
     -------
     float or ndarray
         ``h_gamma(n)``, shaped like ``gamma``.
+
+    Raises
+    ------
+    ValueError
+        If more than :data:`MAX_GAMMA_ENTROPY_SCAN` values of ``d`` must be
+        scanned (``gamma`` above about 1e6 with ``n`` at least as large).
 
     See Also
     --------

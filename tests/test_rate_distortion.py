@@ -6,6 +6,7 @@ here, and mpmath.
 """
 
 import math
+import tracemalloc
 import warnings
 
 import mpmath
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.optimize import minimize_scalar
 from scipy.stats import binom
 
 from sklearn_focal import rate_distortion as rd
@@ -413,6 +415,72 @@ def test_eq16_closed_form():
         math.log2(1 + math.exp(3 / math.e))
     )
     assert rd.gamma_entropy_upper_bound(0.2) == rd.gamma_entropy_upper_bound(1.0)
+
+
+def _direct_eq15(d_values, gamma):
+    """max over d in d_values and q in [0, 1] of eq. (15), in bits.
+
+    Written independently of the module: plain powers on a 4001-point grid,
+    then a bounded Brent search around the best grid points.
+    """
+    q = np.linspace(0.0, 1.0, 4001)
+
+    def f(q, d):
+        return (1 - q) ** (q**gamma) + d * (q / d) ** ((1 - q / d) ** gamma)
+
+    d = np.asarray(d_values, dtype=float)
+    grid = f(q[None, :], d[:, None])
+    best = grid.max()
+    for row in np.argsort(-grid.max(axis=1))[:5]:
+        c = int(np.argmax(grid[row]))
+        res = minimize_scalar(
+            lambda x, d=d[row]: -f(x, d),
+            bounds=(q[max(c - 1, 0)], q[min(c + 1, q.size - 1)]),
+            method="bounded",
+            options={"xatol": 1e-13},
+        )
+        best = max(best, -res.fun)
+    return math.log2(best)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 5.0, 60.0])
+def test_max_gamma_entropy_for_huge_n_matches_a_direct_search(gamma):
+    """h_gamma(n) for n = 10**12: a direct search over every d up to 300 and a
+    geometric sample of d up to 10**12 finds nothing higher."""
+    d_values = np.unique(
+        np.r_[np.arange(1, 301), np.round(np.geomspace(301, 10**12 - 1, 60))]
+    )
+    assert rd.max_gamma_entropy(10**12, gamma) == pytest.approx(
+        _direct_eq15(d_values, gamma), abs=1e-9
+    )
+
+
+def test_max_gamma_entropy_memory_does_not_grow_with_n():
+    """It took 7.1 GB and 19 s for (10**6, 1e5); now O(1) memory in n."""
+    rd._max_gamma_entropy_nats.cache_clear()
+    tracemalloc.start()
+    try:
+        h = rd.max_gamma_entropy(10**15, 2e4)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20
+    assert 0 < h <= rd.gamma_entropy_upper_bound(2e4)
+    # a huge gamma on a small alphabet scans only d < n
+    assert 0 < rd.max_gamma_entropy(40, 1e9) <= rd.gamma_entropy_upper_bound(1e9)
+
+
+def test_max_gamma_entropy_refuses_unreasonable_requests_cheaply():
+    rd._max_gamma_entropy_nats.cache_clear()
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="MAX_GAMMA_ENTROPY_SCAN") as info:
+            rd.max_gamma_entropy(10**9, 1e7)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.match("gamma=10000000.0") and info.match("n=1000000000")
+    assert peak < 2**20
 
 
 # --------------------------------------------------------------------------
