@@ -30,6 +30,7 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import column_or_1d
 
+from .rate_distortion import _check_integer, _log_base
 from .theory import _check_distribution
 
 __all__ = [
@@ -216,10 +217,26 @@ def _validate_classification(y_true, y_prob, labels, sample_weight):
 # --------------------------------------------------------------------------
 
 
+#: Largest ``n_bins``: bin indices are int64 and the uniform edges
+#: ``j / n_bins`` float64, whose neighbours coincide past ``2**53``.
+_MAX_N_BINS = 2**53
+#: Largest ``n_curves * n_bins`` of :func:`binned_calibration`, whose per-bin
+#: arrays are dense (80 MB each at the limit). The calibration errors keep
+#: only the occupied bins and have no such limit.
+_MAX_DENSE_BINS = 10**7
+
+
 def _n_bins(n_bins, n_samples):
-    if n_bins == "auto":
+    if isinstance(n_bins, str) and n_bins == "auto":
         return max(1, int(round(n_samples ** (1.0 / 3.0))))
-    return int(n_bins)
+    # validate_params lets True through as 1 (bool is an Integral)
+    n_bins = _check_integer(n_bins, "n_bins", minimum=1)
+    if n_bins > _MAX_N_BINS:
+        raise ValueError(
+            f"n_bins must be at most 2**53 = {_MAX_N_BINS} (bins narrower than "
+            f"the float64 spacing of [0, 1] are empty by construction), got {n_bins}"
+        )
+    return n_bins
 
 
 def _scores_and_outcomes(y_index, probs, kind):
@@ -242,112 +259,134 @@ def _scores_and_outcomes(y_index, probs, kind):
     return scores, outcomes.astype(np.float64)
 
 
-def _weighted_quantiles(scores, weight, levels):
-    """Inverted-CDF weighted quantiles of each column of ``scores``."""
-    order = np.argsort(scores, axis=0, kind="stable")
-    sorted_scores = np.take_along_axis(scores, order, axis=0)
-    cumulative = np.cumsum(weight[order], axis=0)
-    cumulative /= cumulative[-1]
-    edges = np.empty((levels.shape[0], scores.shape[1]))
-    for j, level in enumerate(levels):
-        index = np.minimum((cumulative < level).sum(axis=0), scores.shape[0] - 1)
-        edges[j] = sorted_scores[index, np.arange(scores.shape[1])]
-    return edges
+def _edge_function(column, weight, n_bins, strategy, unit_weight):
+    """``e(j)``, the inner edges ``j = 1 .. n_bins - 1`` of one curve, on demand.
 
-
-def _bin_edges(scores, weight, n_bins, strategy, unit_weight):
-    """Bin edges of shape (C, n_bins + 1)."""
-    n_curves = scores.shape[1]
+    The value of ``e(j)`` is that of the documented edges: entry ``j`` of
+    ``numpy.linspace(0, 1, n_bins + 1)`` (``j * (1 / n_bins)``), or the
+    quantile of ``column`` at that level: :func:`numpy.quantile` without
+    weights, the inverted-CDF weighted quantile with them. All the edges are
+    never built, so memory does not grow with ``n_bins``.
+    """
+    step = 1.0 / n_bins
     if strategy == "uniform":
-        return np.broadcast_to(
-            np.linspace(0.0, 1.0, n_bins + 1), (n_curves, n_bins + 1)
-        )
-    levels = np.linspace(0.0, 1.0, n_bins + 1)
+        return lambda j: j.astype(np.float64) * step
     if unit_weight:
-        edges = np.quantile(scores, levels, axis=0)
-    else:
-        edges = _weighted_quantiles(scores, weight, levels)
-    edges[0] = 0.0
-    edges[-1] = 1.0
-    return np.ascontiguousarray(edges.T)
+        return lambda j: np.quantile(column, j.astype(np.float64) * step)
+    order = np.argsort(column, kind="stable")
+    sorted_column = column[order]
+    cumulative = np.cumsum(weight[order])
+    cumulative /= cumulative[-1]
+    last = column.shape[0] - 1
+
+    def edge(j):
+        # index of the first cumulative weight >= the level
+        index = np.searchsorted(cumulative, j.astype(np.float64) * step, "left")
+        return sorted_column[np.minimum(index, last)]
+
+    return edge
 
 
-def _assign_bins(scores, edges):
-    """Bin index of each score: [e_b, e_{b+1}) with the last bin closed."""
-    n_bins = edges.shape[1] - 1
-    inner = edges[:, 1:-1]
-    if np.all(inner == inner[:1]):
-        return np.searchsorted(inner[0], scores, side="right")
-    index = np.zeros(scores.shape, dtype=np.intp)
-    for j in range(n_bins - 1):
-        index += scores >= inner[None, :, j]
-    return index
+def _edges(scores, weight, n_bins, strategy, unit_weight):
+    """One edge function per curve (shared when the edges do not depend on it)."""
+    if strategy == "uniform":
+        edge = _edge_function(None, None, n_bins, strategy, unit_weight)
+        return [edge] * scores.shape[1]
+    return [
+        _edge_function(scores[:, c], weight, n_bins, strategy, unit_weight)
+        for c in range(scores.shape[1])
+    ]
 
 
-def _flat_bins(scores, edges):
-    """Flat bin id ``curve * n_bins + bin`` of every score, shape (n, C)."""
-    n_bins = edges.shape[1] - 1
-    return _assign_bins(scores, edges) + n_bins * np.arange(scores.shape[1])
+def _assign_bins(scores, edges, n_bins):
+    """Bin index (n, C) of every score: ``[e_b, e_{b+1})``, the last bin closed.
+
+    The bin of ``s`` is the number of inner edges ``<= s``, found by bisection
+    over the edge index; each step evaluates the edges only at its distinct
+    midpoints. Time ``O(n log n_bins)``, memory ``O(n)`` whatever ``n_bins``.
+    """
+    bins = np.zeros(scores.shape, dtype=np.int64)
+    for c, edge in enumerate(edges):
+        column = scores[:, c]
+        low = bins[:, c]  # a view: filled in place
+        high = np.full(column.shape[0], n_bins - 1, dtype=np.int64)
+        active = np.flatnonzero(low < high)
+        while active.size:
+            mid = low[active] + (high[active] - low[active] + 1) // 2
+            points, inverse = np.unique(mid, return_inverse=True)
+            below = edge(points)[inverse] <= column[active]
+            low[active] = np.where(below, mid, low[active])
+            high[active] = np.where(below, high[active], mid - 1)
+            active = active[low[active] < high[active]]
+    return bins
 
 
-def _sums(flat, scores, outcomes, weight, n_bins):
-    """Per curve and bin: total weight, weighted sums of scores and outcomes."""
-    n_curves = scores.shape[1]
-    size = n_curves * n_bins
-    flat = flat.ravel()
+def _occupied_bins(bins):
+    """Group the (curve, bin) pairs that hold a sample.
+
+    Returns the group of every score (n, C) and, per group, its curve and its
+    bin, sorted by curve then bin. Memory is ``O(n C)``, not ``O(C n_bins)``.
+    """
+    n_samples, n_curves = bins.shape
+    curve = np.broadcast_to(np.arange(n_curves), bins.shape).ravel()
+    flat = bins.ravel()
+    order = np.lexsort((flat, curve))
+    sorted_bin, sorted_curve = flat[order], curve[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (sorted_bin[1:] != sorted_bin[:-1]) | (
+        sorted_curve[1:] != sorted_curve[:-1]
+    )
+    group = np.empty(order.size, dtype=np.intp)
+    group[order] = np.cumsum(first) - 1
+    return group.reshape(bins.shape), sorted_curve[first], sorted_bin[first]
+
+
+def _sums(groups, n_groups, scores, outcomes, weight):
+    """Per occupied bin: total weight, weighted sums of scores and outcomes."""
+    groups = groups.ravel()
     w = np.broadcast_to(weight[:, None], scores.shape).ravel()
-    total = np.bincount(flat, weights=w, minlength=size)
-    score_sum = np.bincount(flat, weights=w * scores.ravel(), minlength=size)
-    outcome_sum = np.bincount(flat, weights=w * outcomes.ravel(), minlength=size)
-    shape = (n_curves, n_bins)
-    return total.reshape(shape), score_sum.reshape(shape), outcome_sum.reshape(shape)
-
-
-def _binned_sums(scores, outcomes, weight, edges):
-    n_bins = edges.shape[1] - 1
-    return _sums(_flat_bins(scores, edges), scores, outcomes, weight, n_bins)
+    total = np.bincount(groups, weights=w, minlength=n_groups)
+    score_sum = np.bincount(groups, weights=w * scores.ravel(), minlength=n_groups)
+    outcome_sum = np.bincount(groups, weights=w * outcomes.ravel(), minlength=n_groups)
+    return total, score_sum, outcome_sum
 
 
 def _prepare(y_index, probs, weight, n_bins, strategy, kind, unit_weight):
-    """Scores, outcomes, bin edges and flat bin ids of every score."""
+    """Scores, outcomes, bin count, edge functions and the occupied bins."""
     scores, outcomes = _scores_and_outcomes(y_index, probs, kind)
     bins = _n_bins(n_bins, probs.shape[0])
     if n_bins == "auto":
         strategy = "quantile"
-    edges = _bin_edges(scores, weight, bins, strategy, unit_weight)
-    return scores, outcomes, edges, _flat_bins(scores, edges)
+    edges = _edges(scores, weight, bins, strategy, unit_weight)
+    groups, curve, group_bin = _occupied_bins(_assign_bins(scores, edges, bins))
+    return scores, outcomes, bins, edges, groups, curve, group_bin
 
 
-def _binned(y_index, probs, weight, n_bins, strategy, kind, unit_weight):
-    scores, outcomes, edges, flat = _prepare(
-        y_index, probs, weight, n_bins, strategy, kind, unit_weight
-    )
-    total, score_sum, outcome_sum = _sums(
-        flat, scores, outcomes, weight, edges.shape[1] - 1
-    )
-    return edges, total, score_sum, outcome_sum
-
-
-def _combine(total, score_sum, outcome_sum, norm):
+def _combine(total, score_sum, outcome_sum, curve, n_curves, norm):
     """Calibration error from per-bin sums, averaged over the curves."""
     occupied = total > 0
     safe = np.where(occupied, total, 1.0)
-    gap = np.abs(outcome_sum - score_sum) / safe  # 0 in empty bins
-    mass = total / total.sum(axis=1, keepdims=True)
+    gap = np.abs(outcome_sum - score_sum) / safe  # 0 in bins of zero weight
+    curve_total = np.bincount(curve, weights=total, minlength=n_curves)
+    mass = total / curve_total[curve]
     if norm == "l1":
-        per_curve = (mass * gap).sum(axis=1)
+        per_curve = np.bincount(curve, weights=mass * gap, minlength=n_curves)
     elif norm == "l2":
-        per_curve = np.sqrt((mass * gap**2).sum(axis=1))
+        per_curve = np.sqrt(
+            np.bincount(curve, weights=mass * gap**2, minlength=n_curves)
+        )
     else:
-        per_curve = np.where(occupied, gap, 0.0).max(axis=1)
+        per_curve = np.zeros(n_curves)
+        np.maximum.at(per_curve, curve, np.where(occupied, gap, 0.0))
     return float(per_curve.mean())
 
 
 def _calibration_error(y_index, probs, weight, n_bins, strategy, norm, kind, unit):
-    _, total, score_sum, outcome_sum = _binned(
+    scores, outcomes, _, _, groups, curve, _ = _prepare(
         y_index, probs, weight, n_bins, strategy, kind, unit
     )
-    return _combine(total, score_sum, outcome_sum, norm)
+    sums = _sums(groups, curve.size, scores, outcomes, weight)
+    return _combine(*sums, curve, scores.shape[1], norm)
 
 
 def _with_ci(statistic, arrays, value, return_ci, confidence_level, n_bootstraps, rs):
@@ -492,15 +531,15 @@ def expected_calibration_error(
     unit = sample_weight is None
     if strategy == "uniform" and n_bins != "auto":
         # fixed edges: the bin of each score does not depend on the resample
-        scores, outcomes, edges, flat = _prepare(
+        scores, outcomes, _, _, groups, curve, _ = _prepare(
             y_index, probs, weight, n_bins, strategy, kind, unit
         )
 
-        def statistic(flat, scores, outcomes, weight):
-            sums = _sums(flat, scores, outcomes, weight, edges.shape[1] - 1)
-            return _combine(*sums, norm)
+        def statistic(groups, scores, outcomes, weight):
+            sums = _sums(groups, curve.size, scores, outcomes, weight)
+            return _combine(*sums, curve, scores.shape[1], norm)
 
-        arrays = (flat, scores, outcomes, weight)
+        arrays = (groups, scores, outcomes, weight)
     else:
 
         def statistic(y_index, probs, weight):
@@ -657,18 +696,36 @@ def binned_calibration(
     y_index, probs, weight, classes = _validate_classification(
         y_true, y_prob, labels, sample_weight
     )
-    edges, total, score_sum, outcome_sum = _binned(
+    n_curves = 1 if kind != "classwise" else probs.shape[1]
+    bins = _n_bins(n_bins, probs.shape[0])
+    if n_curves * bins > _MAX_DENSE_BINS:
+        raise ValueError(
+            f"n_bins={bins} gives {n_curves} x {bins} per-bin values, more than "
+            f"the {_MAX_DENSE_BINS} that binned_calibration returns densely; use "
+            "fewer bins (expected_calibration_error has no such limit)"
+        )
+    scores, outcomes, bins, edges, groups, curve, group_bin = _prepare(
         y_index, probs, weight, n_bins, strategy, kind, sample_weight is None
     )
-    scores, _ = _scores_and_outcomes(y_index, probs, kind)
-    ones = np.ones_like(weight)
-    count, _, _ = _binned_sums(scores, scores, ones, edges)
-    weight_sq, _, _ = _binned_sums(scores, scores, weight**2, edges)
+    n_groups = curve.size
+
+    def dense(values):
+        array = np.zeros((n_curves, bins))
+        array[curve, group_bin] = values
+        return array
+
+    total, score_sum, outcome_sum = (
+        dense(v) for v in _sums(groups, n_groups, scores, outcomes, weight)
+    )
+    count = dense(np.bincount(groups.ravel(), minlength=n_groups))
+    weight_sq = dense(_sums(groups, n_groups, scores, outcomes, weight**2)[0])
+    inner = np.arange(1, bins)
+    edges = np.array([np.concatenate([[0.0], edge(inner), [1.0]]) for edge in edges])
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_confidence = np.where(total > 0, score_sum / total, np.nan)
         accuracy = np.where(total > 0, outcome_sum / total, np.nan)
     return Bunch(
-        bin_edges=np.array(edges),
+        bin_edges=edges,
         mean_confidence=mean_confidence,
         accuracy=accuracy,
         bin_weight=total,
@@ -686,7 +743,7 @@ def binned_calibration(
         "p_true": ["array-like"],
         "y_prob": ["array-like"],
         "sample_weight": ["array-like", None],
-        "base": [Interval(Real, 0, None, closed="neither"), None],
+        "base": [Interval(Real, 1, None, closed="neither"), None],
         **_CI_PARAMS,
     },
     prefer_skip_nested_validation=True,
@@ -718,7 +775,8 @@ def posterior_kl_divergence(
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights of the mean.
     base : float, default=None
-        Logarithm base; None is the natural log (nats), 2 gives bits.
+        Logarithm base, > 1 (a base below 1 would make the divergence
+        negative); None is the natural log (nats), 2 gives bits.
     return_ci : bool, default=False
         Also return a percentile bootstrap confidence interval.
     confidence_level : float, default=0.95
@@ -750,9 +808,7 @@ def posterior_kl_divergence(
             f"p_true and y_prob must have the same shape, got {eta.shape} and {q.shape}"
         )
     weight = _check_sample_weight(sample_weight, q.shape[0])
-    scale = 1.0 if base is None else np.log(base)
-    if base is not None and base == 1:
-        raise ValueError("base must not be 1")
+    scale = _log_base(base)
 
     def statistic(eta, q, weight):
         per_row = rel_entr(eta, q).sum(axis=1) / scale
