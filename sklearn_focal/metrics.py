@@ -192,7 +192,8 @@ def _check_sample_weight(sample_weight, n_samples):
         raise ValueError(
             f"sample_weight must be finite and >= 0; row {row} is {float(weight[row])}"
         )
-    total = weight.sum()
+    with np.errstate(over="ignore"):
+        total = weight.sum()
     if not total > 0:
         raise ValueError("sample_weight sums to zero: no sample carries weight")
     if not np.isfinite(total):

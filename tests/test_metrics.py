@@ -5,6 +5,7 @@ scipy, scikit-learn, netcal and torchmetrics; never from the code under test.
 """
 
 import copy
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -684,3 +685,167 @@ def test_weighted_quantile_edges_are_inverted_cdf_quantiles():
     np.testing.assert_allclose(result.bin_edges[0, [0, -1]], [0.0, 1.0])
     # each equal-mass bin holds about a quarter of the weight
     assert np.all(np.abs(result.bin_weight / w.sum() - 0.25) < 0.1)
+
+
+# --------------------------------------------------------------------------
+# Trust at the edges: memory, integer and base rules, sample weights
+# --------------------------------------------------------------------------
+
+FOUR_PROBS = np.array([[0.95, 0.05], [0.25, 0.75], [0.32, 0.68], [0.6, 0.4]])
+FOUR_Y = np.array([0, 1, 0, 1])
+
+
+def _peak_memory(func):
+    tracemalloc.start()
+    try:
+        result = func()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+@pytest.mark.parametrize("kind", ["top_label", "classwise"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_huge_n_bins_is_cheap_and_exact(strategy, kind, weighted):
+    """n_bins=10**8 on 4 samples allocated 7 GB; every sample sits alone in a
+    bin, so the ECE is the weighted mean of |outcome - score| (per curve)."""
+    w = np.array([1.0, 2.0, 0.5, 3.0]) if weighted else None
+    value, peak = _peak_memory(
+        lambda: expected_calibration_error(
+            FOUR_Y,
+            FOUR_PROBS,
+            n_bins=10**8,
+            strategy=strategy,
+            kind=kind,
+            sample_weight=w,
+        )
+    )
+    assert peak < 2**20
+    if kind == "top_label":
+        scores = FOUR_PROBS.max(axis=1)[:, None]
+        outcomes = (FOUR_PROBS.argmax(axis=1) == FOUR_Y)[:, None]
+    else:
+        scores = FOUR_PROBS
+        outcomes = FOUR_Y[:, None] == np.arange(2)
+    weights = np.ones(4) if w is None else w
+    per_curve = np.average(np.abs(outcomes - scores), axis=0, weights=weights)
+    assert value == pytest.approx(per_curve.mean(), abs=1e-15)
+
+
+def _dense_reference_counts(scores, n_bins, strategy):
+    """Bin counts from the documented dense edges, written here."""
+    levels = np.linspace(0.0, 1.0, n_bins + 1)
+    edges = levels if strategy == "uniform" else np.quantile(scores, levels)
+    index = np.searchsorted(edges[1:-1], scores, side="right")
+    return np.bincount(index, minlength=n_bins)
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+@pytest.mark.parametrize("n_bins", [7, 1000, 123_457])
+def test_bins_match_the_dense_definition(strategy, n_bins):
+    rng = np.random.default_rng(n_bins)
+    p = np.round(rng.uniform(size=200), 3)  # ties and values on edges
+    p[:3] = [0.0, 1.0, 0.5]
+    y = rng.integers(0, 2, 200)
+    result = binned_calibration(y, p, n_bins=n_bins, strategy=strategy, kind="binary")
+    np.testing.assert_array_equal(
+        result.bin_count[0], _dense_reference_counts(p, n_bins, strategy)
+    )
+
+
+def test_binned_calibration_refuses_huge_dense_requests_cheaply():
+    def call():
+        with pytest.raises(ValueError, match="n_bins=100000000") as info:
+            binned_calibration(FOUR_Y, FOUR_PROBS, n_bins=10**8)
+        return info
+
+    info, peak = _peak_memory(call)
+    assert info.match("expected_calibration_error has no such limit")
+    assert peak < 2**20
+
+
+@pytest.mark.parametrize("n_bins", [2**53 + 1, 10**30])
+def test_n_bins_upper_bound(n_bins):
+    with pytest.raises(ValueError, match="n_bins must be at most 2\\*\\*53"):
+        expected_calibration_error(FOUR_Y, FOUR_PROBS, n_bins=n_bins)
+
+
+@pytest.mark.parametrize("n_bins", [True, np.True_, 2.0, "10"])
+@pytest.mark.parametrize(
+    "metric",
+    [expected_calibration_error, binned_calibration, maximum_calibration_error],
+)
+def test_n_bins_is_an_integer_not_a_bool(n_bins, metric):
+    """True was accepted as one bin."""
+    with pytest.raises(TypeError, match="n_bins"):
+        metric(FOUR_Y, FOUR_PROBS, n_bins=n_bins)
+
+
+def test_n_bins_accepts_numpy_integers():
+    assert expected_calibration_error(
+        FOUR_Y, FOUR_PROBS, n_bins=np.int64(5)
+    ) == expected_calibration_error(FOUR_Y, FOUR_PROBS, n_bins=5)
+
+
+@pytest.mark.parametrize("base", [0.5, 1, 1.0, 0, -2.0, np.nan, np.inf])
+def test_kl_base_must_exceed_one(base):
+    """base=0.5 gave a KL divergence of -0.74."""
+    with pytest.raises(ValueError, match="base"):
+        posterior_kl_divergence([0.5, 0.5], [0.9, 0.1], base=base)
+
+
+@pytest.mark.parametrize("base", ["2", True, [2.0]])
+def test_kl_base_type_errors(base):
+    with pytest.raises(TypeError, match="base"):
+        posterior_kl_divergence([0.5, 0.5], [0.9, 0.1], base=base)
+
+
+def test_kl_base_scales_by_log_base():
+    p, q = [[0.5, 0.5], [0.2, 0.8]], [[0.9, 0.1], [0.3, 0.7]]
+    expected = np.mean([entropy(a, b, base=3) for a, b in zip(p, q, strict=True)])
+    assert posterior_kl_divergence(p, q, base=3) == pytest.approx(expected)
+    assert posterior_kl_divergence(p, q, base=np.float32(3)) == pytest.approx(expected)
+
+
+WEIGHTED_METRICS = [
+    lambda w: expected_calibration_error(FOUR_Y, FOUR_PROBS, sample_weight=w),
+    lambda w: expected_calibration_error(
+        FOUR_Y, FOUR_PROBS, sample_weight=w, strategy="quantile"
+    ),
+    lambda w: binned_calibration(FOUR_Y, FOUR_PROBS, sample_weight=w),
+    lambda w: multiclass_brier_score(FOUR_Y, FOUR_PROBS, sample_weight=w),
+    lambda w: posterior_kl_divergence(FOUR_PROBS, FOUR_PROBS, sample_weight=w),
+]
+
+
+@pytest.mark.parametrize(
+    "w, match",
+    [
+        ([1.0, -1.0, 1.0, 1.0], "row 1 is -1.0"),
+        ([1.0, -1.0, 0.0, 0.0], "row 1 is -1.0"),
+        ([0.0, 0.0, 0.0, 0.0], "sums to zero"),
+        ([1.0, 1.0, np.nan, 1.0], "row 2 is nan"),
+        ([1.0, 1.0, 1.0, -np.inf], "row 3 is -inf"),
+        ([1e308, 1e308, 1e308, 1.0], "sums to infinity"),
+        ([[1.0, 1.0, 1.0, 1.0]], "1-D"),
+    ],
+)
+@pytest.mark.parametrize("metric", WEIGHTED_METRICS)
+def test_bad_sample_weight_is_refused(w, match, metric):
+    with pytest.raises(ValueError, match="sample_weight") as info:
+        metric(w)
+    assert info.match(match)
+
+
+@pytest.mark.parametrize("w", [[True, True, False, True], ["1", "1", "1", "1"]])
+@pytest.mark.parametrize("metric", WEIGHTED_METRICS)
+def test_sample_weight_must_be_real_numbers(w, metric):
+    with pytest.raises(TypeError, match="sample_weight must hold real numbers"):
+        metric(w)
+
+
+def test_sample_weight_is_not_modified():
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    expected_calibration_error(FOUR_Y, FOUR_PROBS, sample_weight=w)
+    np.testing.assert_array_equal(w, [1.0, 2.0, 3.0, 4.0])
