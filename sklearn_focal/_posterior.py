@@ -616,23 +616,30 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         Order of the map. A number ``>= 0`` applies :math:`\\Psi^\\gamma`; a
         negative number applies the inverse map of order ``-gamma``.
 
-        - ``"auto"`` (meta-estimator mode only) reads the order of the wrapped
-          model: a FocalClassifier's ``gamma``, else any ``gamma`` or skorch
-          ``criterion__gamma`` parameter. An error is raised when there is
-          none. In transformer mode there is no model to read it from, so
-          ``"auto"`` raises a ``ValueError``.
+        - ``"auto"`` (meta-estimator mode only) reads the order the wrapped
+          model was trained with, also through a Pipeline, a FrozenEstimator
+          or a fitted search estimator: its fitted ``gamma_`` (a
+          FocalClassifier's is the order of its criterion), else any
+          ``gamma`` or skorch ``criterion__gamma`` parameter. An error is
+          raised when there is none. In transformer mode there is no model
+          to read it from, so ``"auto"`` raises a ``ValueError``.
         - ``"fit"`` minimizes the negative log-likelihood of the mapped
           probabilities on calibration data over ``gamma`` in ``[-20, 20]``
           (``[0, 20]`` when ``alpha`` is set, where the two branches do not
           meet at 0). In meta-estimator mode the calibration data are
           cross-validated predictions (see ``cv``), or the fit data for a
           FrozenEstimator; in transformer mode they are ``X`` and ``y``.
+          When the calibration data cannot tell the identity from the most
+          extreme map (every row one-hot, or correct and nearly one-hot;
+          see Notes), ``gamma_`` is 0 and a
+          :class:`~sklearn_focal.FlatCalibrationWarning` is raised.
 
     alpha : array-like of shape (n_classes,), "auto" or None, default="auto"
         Per-class weights of an alpha-balanced focal loss
         :math:`-\\alpha_y (1-q_y)^\\gamma \\log q_y`. ``"auto"`` reads the
-        resolved weights ``alpha_`` of a wrapped FocalClassifier (or a skorch
-        ``criterion__alpha``) and means no weights otherwise, including in
+        fitted weights ``alpha_`` of a wrapped focal model (a FocalClassifier,
+        or any model with a fitted ``gamma_``), else a skorch
+        ``criterion__alpha``, and means no weights otherwise, including in
         transformer mode.
 
     cv : int, cross-validation generator, iterable or None, default=None
@@ -682,9 +689,25 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     :class:`~sklearn_focal.TemperatureScaling` implements this pipeline of
     the paper's Sec. 6.1.
 
-    ``gamma="auto"`` reads any parameter called ``gamma``. Estimators for
-    which ``gamma`` means something else, such as the kernel coefficient of
-    :class:`~sklearn.svm.SVC`, need an explicit ``gamma``.
+    ``gamma="auto"`` reads any fitted attribute ``gamma_`` or parameter
+    called ``gamma``. Estimators for which ``gamma`` means something else,
+    such as the kernel coefficient of :class:`~sklearn.svm.SVC`, need an
+    explicit ``gamma``.
+
+    With ``gamma="fit"`` the objective is *flat* when the identity map and a
+    bound of the search interval other than 0 both come within
+    ``1e-6 * max(1, nll(0))`` nats per sample of the minimum: the data cannot
+    tell them apart. This happens when every calibration row is one-hot (the
+    objective is constant) or correct and nearly one-hot (it falls, by next
+    to nothing, towards the sharpest map). A map fitted to such data would
+    be an arbitrary point of a plateau, or the most extreme map of the
+    search, and would distort every row that is not one-hot; the identity
+    (``gamma_ = 0``) is used instead, with a
+    :class:`~sklearn_focal.FlatCalibrationWarning`.
+
+    ``sample_weight`` must be finite, non-negative and not all zero, as in
+    the metrics of :mod:`sklearn_focal.metrics`; otherwise a ``ValueError``
+    is raised before anything is fitted.
 
     References
     ----------

@@ -95,8 +95,9 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     gamma : float, "auto" or None, default=None
         Order of the focal loss of ``objective="focal"``, which requires it;
         it must be ``None`` with ``objective="nll"``. ``"auto"`` (meta mode)
-        reads it from the estimator, as
-        :class:`~sklearn_focal.FocalPosteriorRecovery` does.
+        reads the order the estimator was trained with (its fitted
+        ``gamma_`` first), as :class:`~sklearn_focal.FocalPosteriorRecovery`
+        does.
 
     cv : int, cross-validation generator, iterable or None, default=None
         Splitting strategy for the held-out predictions in meta-estimator
@@ -144,6 +145,20 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     integers in ``[0, n_classes)``. Rows whose true class has probability 0
     (logit ``-inf``) add the same infinite loss at every temperature and are
     left out of the objective.
+
+    The scaled softmax is computed in log space, with the row maximum taken
+    off before dividing by ``T``, so any finite logits (up to ``1e308``) give
+    finite probabilities.
+
+    ``T`` is searched in ``[e^-10, e^10]``. When the calibration data cannot
+    tell ``T = 1`` from a bound of that interval (the loss at both is within
+    ``1e-6 * max(1, loss(T=1))`` nats per sample of the minimum, as when
+    every calibration row is one-hot, or correct and nearly one-hot),
+    ``temperature_`` is 1 and a
+    :class:`~sklearn_focal.FlatCalibrationWarning` is raised.
+
+    ``sample_weight`` must be finite, non-negative and not all zero;
+    otherwise a ``ValueError`` is raised before anything is fitted.
 
     References
     ----------
