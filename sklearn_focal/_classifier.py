@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset
-from skorch.utils import get_map_location
+from skorch.utils import get_map_location, to_tensor
 from torch import nn
 from torch.utils.data import (
     BatchSampler,
@@ -35,9 +35,57 @@ from torch.utils.data import (
 from torch.utils.data import Dataset as TorchDataset
 
 from sklearn_focal import theory
-from sklearn_focal.losses import FocalLoss
+from sklearn_focal.losses import FocalLoss, _check_sample_weight
 
 __all__ = ["FocalClassifier"]
+
+# The keys of the dict that carries the inputs and per-sample weights through
+# skorch's Dataset (skorch's documented route for sample weights).
+_INPUT = "X"
+_SAMPLE_WEIGHT = "sample_weight"
+
+# FocalLoss arguments that FocalClassifier sets from its own parameters.
+_OWN_CRITERION_PARAMS = MappingProxyType(
+    {
+        "gamma": "gamma",
+        "alpha": "alpha",
+        "weight": "alpha",
+        "label_smoothing": "label_smoothing",
+    }
+)
+
+
+def _same_alpha_param(a, b):
+    """Whether two values of the ``alpha`` parameter are the same."""
+    if isinstance(a, str | None) or isinstance(b, str | None):
+        return isinstance(a, str | None) and isinstance(b, str | None) and a == b
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+def _same_alpha_values(a, b):
+    """Whether two resolved per-class weights (arrays or None) are equal."""
+    if a is None or b is None:
+        return a is None and b is None
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+def _as_float32(X):
+    """Finite ``X`` as float32, refusing values that the cast makes infinite."""
+    if X.dtype == np.float32:
+        return X
+    with np.errstate(over="ignore"):
+        X32 = X.astype(np.float32)
+    overflow = np.isinf(X32)
+    if overflow.any():
+        rows = np.flatnonzero(overflow.any(axis=1))
+        raise ValueError(
+            "X has values that overflow float32 (|x| > "
+            f"{float(np.finfo(np.float32).max):.4g}) in {rows.size} rows, first "
+            f"rows {rows[:10].tolist()}; FocalClassifier computes in float32, "
+            "where they are infinite. Scale the features (e.g. StandardScaler)."
+        )
+    return X32
 
 
 class _MLP(nn.Module):
@@ -86,13 +134,19 @@ class _ArrayBatches(TorchDataset):
         self.X, self.y, self.rows = X, y, rows
 
     def __len__(self):
-        return len(self.X) if self.rows is None else len(self.rows)
+        if self.rows is not None:
+            return len(self.rows)
+        return len(self.X[_INPUT] if isinstance(self.X, dict) else self.X)
 
     def __getitem__(self, index):
         rows = index if self.rows is None else self.rows[index]
+        if isinstance(self.X, dict):  # inputs and sample weights
+            X = {key: value[rows] for key, value in self.X.items()}
+        else:
+            X = self.X[rows]
         if self.y is None:  # prediction: skorch's placeholder target
-            return self.X[rows], torch.zeros((len(rows), 1))
-        return self.X[rows], self.y[rows]
+            return X, torch.zeros((len(rows), 1))
+        return X, self.y[rows]
 
 
 def _array_batches(dataset):
@@ -107,11 +161,16 @@ def _array_batches(dataset):
     arrays = (np.ndarray, torch.Tensor)
     if not (
         type(dataset) is Dataset
-        and isinstance(dataset.X, arrays)
         and (dataset.y is None or isinstance(dataset.y, arrays))
     ):
         return None
-    return _ArrayBatches(dataset.X, dataset.y, rows)
+    X = dataset.X
+    if not (
+        isinstance(X, arrays)
+        or (isinstance(X, dict) and all(isinstance(v, arrays) for v in X.values()))
+    ):
+        return None
+    return _ArrayBatches(X, dataset.y, rows)
 
 
 def _encoded_accuracy(net, X, y):
@@ -304,6 +363,10 @@ class FocalClassifier(NeuralNetClassifier):
     history_ = None
     initialized_ = False
     virtual_params_ = MappingProxyType({})
+    # The resolved per-class weights given to the criterion, and the value of
+    # the ``alpha`` parameter they were resolved from (set at fit).
+    _criterion_alpha = None
+    _alpha_param = None
 
     def __init__(
         self,
@@ -390,11 +453,7 @@ class FocalClassifier(NeuralNetClassifier):
             The fitted classifier.
         """
         reset = not (self.warm_start and self.initialized_)
-        X, y_encoded = self._prepare_fit_data(X, y, reset=reset)
-        with self._device_context(), self._rng_context():
-            if reset:
-                self.initialize()
-            NeuralNet.partial_fit(self, X, y_encoded, **fit_params)
+        self._train(X, y, reset=reset, fit_params=fit_params)
         return self
 
     def partial_fit(self, X, y, classes=None, **fit_params):
@@ -420,12 +479,85 @@ class FocalClassifier(NeuralNetClassifier):
         first_call = not self.initialized_
         if first_call:
             self._validate_params()
-        X, y_encoded = self._prepare_fit_data(X, y, reset=first_call, classes=classes)
-        with self._device_context(), self._rng_context():
-            if first_call:
-                self.initialize()
-            NeuralNet.partial_fit(self, X, y_encoded, **fit_params)
+        self._train(X, y, reset=first_call, classes=classes, fit_params=fit_params)
         return self
+
+    def _train(self, X, y, *, reset, classes=None, fit_params):
+        """Initialize (``reset``) or bring the criterion up to date, then train.
+
+        ``gamma_`` and ``alpha_`` are set to the criterion's parameters before
+        the first batch, so that they are always those the weights were last
+        trained with.
+        """
+        fit_params = dict(fit_params)
+        sample_weight = fit_params.pop("sample_weight", None)
+        X, y_encoded = self._prepare_fit_data(X, y, reset=reset, classes=classes)
+        if sample_weight is not None:
+            if not self._has_focal_criterion():
+                raise ValueError(
+                    "sample_weight needs a FocalLoss criterion (criterion="
+                    f"{getattr(self.criterion, '__name__', self.criterion)!r})."
+                )
+            weights = _check_sample_weight(sample_weight, X.shape[0])
+            X = {_INPUT: X, _SAMPLE_WEIGHT: weights.numpy()}
+        with self._device_context(), self._rng_context():
+            if reset:
+                self._criterion_alpha = self._resolve_alpha(y_encoded)
+                self.initialize()
+            else:
+                self._update_criterion(y_encoded)
+            self._set_trained_parameters()
+            NeuralNet.partial_fit(self, X, y_encoded, **fit_params)
+
+    def _has_focal_criterion(self):
+        criterion = self.criterion
+        return isinstance(criterion, type) and issubclass(criterion, FocalLoss)
+
+    def _update_criterion(self, y_encoded):
+        """Re-create the criterion when ``gamma``, ``alpha`` or
+        ``label_smoothing`` changed since it was made (a warm start or
+        :meth:`partial_fit` after :meth:`set_params`), so that training goes on
+        with the new values. ``alpha='balanced'`` keeps the weights resolved
+        when it was first set."""
+        if not self._has_focal_criterion():
+            return
+        alpha = self._criterion_alpha
+        if not _same_alpha_param(self.alpha, self._alpha_param):
+            alpha = self._resolve_alpha(y_encoded)
+        criterion = self.criterion_
+        if (
+            float(self.gamma) != criterion.gamma
+            or float(self.label_smoothing) != criterion.label_smoothing
+            or not _same_alpha_values(alpha, self._criterion_alpha)
+        ):
+            self._criterion_alpha = alpha
+            self._initialize_criterion(
+                reason="Re-initializing criterion because gamma, alpha or "
+                "label_smoothing changed."
+            )
+
+    def _set_trained_parameters(self):
+        """``gamma_`` and ``alpha_``: the focal parameters of the criterion."""
+        criterion = self.criterion_
+        if isinstance(criterion, FocalLoss):
+            self.gamma_ = float(criterion.gamma)
+            self.alpha_ = (
+                None
+                if criterion.alpha is None
+                else np.array(self._criterion_alpha, dtype=np.float64)
+            )
+        elif isinstance(criterion, nn.CrossEntropyLoss):
+            # Cross-entropy is the focal loss at gamma = 0, weight = alpha.
+            self.gamma_ = 0.0
+            weight = criterion.weight
+            self.alpha_ = (
+                None
+                if weight is None
+                else weight.detach().to("cpu", torch.float64).numpy()
+            )
+        else:  # unknown loss: no recovery map
+            vars(self).pop("gamma_", None)
+            vars(self).pop("alpha_", None)
 
     def _prepare_fit_data(self, X, y, *, reset, classes=None):
         X, y = validate_data(
@@ -456,11 +588,14 @@ class FocalClassifier(NeuralNetClassifier):
             raise ValueError(
                 f"y contains labels not in classes_: {np.unique(y[unseen]).tolist()!r}."
             )
-        if reset:
-            self.alpha_ = self._resolve_alpha(y_encoded, labels.size)
-        return X.astype(np.float32, copy=False), y_encoded.astype(np.int64)
+        return _as_float32(X), y_encoded.astype(np.int64)
 
-    def _resolve_alpha(self, y_encoded, n_classes):
+    def _resolve_alpha(self, y_encoded):
+        """The per-class weights ``alpha`` stands for (None for None)."""
+        n_classes = self._classes_.size
+        self._alpha_param = (
+            self.alpha if isinstance(self.alpha, str | None) else np.array(self.alpha)
+        )
         if self.alpha is None:
             return None
         if isinstance(self.alpha, str):  # 'balanced'
@@ -542,7 +677,10 @@ class FocalClassifier(NeuralNetClassifier):
             return
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         devices = []
-        if torch.device(self.device).type == "cuda":
+        if self.device is None:  # skorch's "do not move": fork what is in use
+            if torch.cuda.is_available() and torch.cuda.is_initialized():
+                devices = [torch.cuda.current_device()]
+        elif torch.device(self.device).type == "cuda":
             devices = [torch.cuda.current_device()]
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(int(seed))
@@ -601,20 +739,28 @@ class FocalClassifier(NeuralNetClassifier):
         return self
 
     def initialize_criterion(self):
-        """Pass ``gamma``, ``alpha_`` and ``label_smoothing`` to a FocalLoss."""
-        criterion = self.criterion
-        if not (isinstance(criterion, type) and issubclass(criterion, FocalLoss)):
+        """Pass ``gamma``, the resolved ``alpha`` and ``label_smoothing`` to a
+        FocalLoss; ``criterion__gamma`` and the like are refused."""
+        if not self._has_focal_criterion():
             return super().initialize_criterion()
-        alpha = getattr(self, "alpha_", None)
-        kwargs = {
-            "gamma": float(self.gamma),
-            "alpha": None
+        kwargs = self.get_params_for("criterion")
+        clash = sorted(_OWN_CRITERION_PARAMS.keys() & kwargs.keys())
+        if clash:
+            own = _OWN_CRITERION_PARAMS[clash[0]]
+            raise ValueError(
+                f"criterion__{clash[0]} is set by FocalClassifier from its own "
+                f"{own!r} parameter, which predict_proba also uses to recover the "
+                f"posterior; set {own}=... instead."
+            )
+        alpha = getattr(self, "_criterion_alpha", None)
+        self.criterion_ = self.criterion(
+            gamma=float(self.gamma),
+            alpha=None
             if alpha is None
             else torch.as_tensor(alpha, dtype=torch.float32),
-            "label_smoothing": float(self.label_smoothing),
-            **self.get_params_for("criterion"),
-        }
-        self.criterion_ = criterion(**kwargs)
+            label_smoothing=float(self.label_smoothing),
+            **kwargs,
+        )
         return self
 
     def get_iterator(self, dataset, training=False):
@@ -656,16 +802,35 @@ class FocalClassifier(NeuralNetClassifier):
         return iterator(dataset, **kwargs)
 
     def infer(self, x, **fit_params):
+        if isinstance(x, dict) and _SAMPLE_WEIGHT in x:  # the weights: for the loss
+            x = x[_INPUT]
         if not _is_auto(vars(self).get("device")):  # in fit: already resolved
             return super().infer(x, **fit_params)
         with self._device_context():
             return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion's loss; the weighted mean for sample-weighted data.
+
+        With ``fit(X, y, sample_weight=w)`` the loss of a batch is the focal
+        loss with ``sample_weight`` (``sum_i w_i l_i / sum_i w_i`` without
+        ``alpha``); a batch whose weights are all zero has loss 0 and
+        changes nothing.
+        """
+        if isinstance(X, dict) and _SAMPLE_WEIGHT in X:
+            with self._device_context():
+                return self._weighted_loss(y_pred, y_true, X[_SAMPLE_WEIGHT])
         if not _is_auto(vars(self).get("device")):
             return super().get_loss(y_pred, y_true, X=X, training=training)
         with self._device_context():
             return super().get_loss(y_pred, y_true, X=X, training=training)
+
+    def _weighted_loss(self, y_pred, y_true, sample_weight):
+        sample_weight = to_tensor(sample_weight, device=self.device)
+        if self.criterion_.reduction == "mean" and not bool((sample_weight > 0).any()):
+            return y_pred[:0].sum()  # zero, with a zero gradient
+        y_true = to_tensor(y_true, device=self.device)
+        return self.criterion_(y_pred, y_true, sample_weight=sample_weight)
 
     def train_step_single(self, batch, **fit_params):
         """One forward/backward pass; stops on a non-finite loss."""
@@ -754,8 +919,9 @@ class FocalClassifier(NeuralNetClassifier):
         """
         check_is_fitted(self)
         if not isinstance(X, TorchDataset):  # skorch's callbacks pass datasets
-            X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-            X = X.astype(np.float32, copy=False)
+            X = _as_float32(
+                validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+            )
         with self._device_context():
             logits = self.forward(X)
         if isinstance(logits, tuple):
@@ -765,8 +931,29 @@ class FocalClassifier(NeuralNetClassifier):
             isinstance(self.predict_nonlinearity, str)
             and self.predict_nonlinearity == "auto"
         ):
-            return torch.softmax(logits, dim=-1).numpy()
-        return self._get_predict_nonlinearity()(logits).numpy()
+            q = torch.softmax(logits, dim=-1).numpy()
+        else:
+            q = self._get_predict_nonlinearity()(logits).numpy()
+        self._check_finite_output(q)
+        return q
+
+    def _check_finite_output(self, q):
+        bad = ~np.isfinite(q).all(axis=tuple(range(1, q.ndim)))
+        if not bad.any():
+            return
+        rows = np.flatnonzero(bad)
+        cause = (
+            "its weights are not finite (a training run stopped by a "
+            "FloatingPointError leaves them so): refit"
+            if not self._weights_are_finite()
+            else "the network overflows on these inputs: scale the features or "
+            "refit with a smaller lr"
+        )
+        raise FloatingPointError(
+            f"{type(self).__name__}: the network output is not finite for "
+            f"{rows.size} of {bad.size} rows, first rows {rows[:10].tolist()}; "
+            f"{cause}."
+        )
 
     def predict_proba(self, X):
         """Class probabilities: ``psi(q, gamma, alpha=alpha_)`` or the raw ``q``.
@@ -785,7 +972,13 @@ class FocalClassifier(NeuralNetClassifier):
         q = self.predict_raw_proba(X)
         if self.posterior == "raw":
             return q
-        return theory.psi(q, float(self.gamma), alpha=self.alpha_)
+        if "gamma_" not in vars(self):
+            raise ValueError(
+                "posterior='recovered' needs the focal parameters the network was "
+                f"trained with, and criterion={self.criterion!r} is neither a "
+                "FocalLoss nor a CrossEntropyLoss; use posterior='raw'."
+            )
+        return theory.psi(q, self.gamma_, alpha=self.alpha_)
 
     def predict(self, X):
         """Predicted class labels: the arg-max of the raw output ``q``.
