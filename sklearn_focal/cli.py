@@ -2,9 +2,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
+
+from sklearn_focal import __version__
+
+#: ``rd --plot`` draws the bounds at every M up to this, then at most this
+#: many geometrically spaced values up to ``--codewords``.
+_PLOT_DENSE_M = 16
 
 
 def _theory_demo(out):
@@ -48,6 +56,22 @@ def _minimize_focal_risk(eta, gamma):
 
     result = minimize(risk, np.log(eta), method="BFGS", options={"gtol": 1e-12})
     return np.exp(log_softmax(result.x))
+
+
+def _output_dir(text):
+    """``--output-dir``: a writable folder, made here (before any training)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"cannot make the folder {text!r}: {exc.strerror}"
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"the folder {text!r} is not writable")
+    return path
 
 
 def _run_demo(args):
@@ -118,6 +142,35 @@ def _nonnegative_float(text):
     return value
 
 
+def _plot_path(text):
+    """``--plot``: a writable file path with an extension matplotlib can save."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise argparse.ArgumentTypeError(
+            'needs matplotlib: pip install "sklearn-focal[plot]"'
+        ) from None
+    formats = FigureCanvasBase.get_supported_filetypes()
+    path = Path(text)
+    extension = path.suffix.lower().lstrip(".")
+    if extension not in formats:
+        what = f"extension .{extension}" if extension else "no extension"
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has {what}; use one of "
+            + ", ".join(f".{name}" for name in sorted(formats))
+        )
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (
+        path.exists() and not os.access(path, os.W_OK)
+    ):
+        raise argparse.ArgumentTypeError(f"{text!r} is not writable")
+    return path
+
+
 def _run_rd(args):
     from sklearn_focal import rate_distortion as rd
 
@@ -130,7 +183,8 @@ def _run_rd(args):
     asymptotic = rd.asymptotic_distortion(pmf, rate)
     rows = [("converse bound (17)", converse)]
     support = int(np.count_nonzero(pmf))
-    if support <= rd.EXACT_MAX_SUPPORT:
+    exact = support <= rd.EXACT_MAX_SUPPORT
+    if exact:
         rows.append(("exact optimum d*", rd.exact_distortion(pmf, n_codewords, gamma)))
     rows += [
         ("optimized code (ours)", code.distortion),
@@ -145,8 +199,21 @@ def _run_rd(args):
     )
     for name, value in rows:
         print(f"  {name:<34} {float(value):.6f}")
+    if not exact:
+        print(
+            f"The exact optimum d* is left out: the support has {support} symbols, "
+            f"more than EXACT_MAX_SUPPORT = {rd.EXACT_MAX_SUPPORT} (its cost "
+            "grows as 3**n)."
+        )
     if args.plot:
-        _plot_rd(pmf, gamma, n_codewords, args.plot)
+        try:
+            _plot_rd(pmf, gamma, n_codewords, args.plot)
+        except (OSError, ValueError, RuntimeError) as exc:
+            print(
+                f"sklearn-focal rd: error: could not write {args.plot}: {exc}",
+                file=sys.stderr,
+            )
+            return 1
         print(f"Figure written to {args.plot}")
     return 0
 
@@ -159,7 +226,11 @@ def _plot_rd(pmf, gamma, n_codewords, path):
 
     from sklearn_focal.plotting import RateDistortionDisplay
 
-    grid = np.unique(np.r_[np.arange(2, max(n_codewords, 16) + 1), n_codewords])
+    dense = np.arange(2, _PLOT_DENSE_M + 1)
+    if n_codewords > _PLOT_DENSE_M:
+        far = np.geomspace(_PLOT_DENSE_M + 1, n_codewords, _PLOT_DENSE_M)
+        dense = np.r_[dense, np.round(far).astype(np.int64)]
+    grid = np.unique(np.r_[dense, n_codewords])
     display = RateDistortionDisplay.from_pmf(pmf, gamma=gamma, n_codewords=grid)
     display.plot()
     display.figure_.savefig(path, dpi=110, bbox_inches="tight")
@@ -175,7 +246,18 @@ def build_parser():
         prog="sklearn-focal",
         description="Focal loss: posterior recovery, calibration and rate-distortion.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help="print the version of sklearn-focal and exit",
+    )
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        help="demo or rd; 'sklearn-focal COMMAND --help' lists its options",
+    )
 
     demo = sub.add_parser(
         "demo",
@@ -186,6 +268,7 @@ def build_parser():
     )
     demo.add_argument(
         "--output-dir",
+        type=_output_dir,
         default=None,
         help="folder for the reliability diagrams (default: a new folder here)",
     )
@@ -197,15 +280,35 @@ def build_parser():
         help="focal-loss lossy source coding bounds and codes (Dytso & Cardone)",
     )
     source = rd.add_mutually_exclusive_group(required=True)
-    source.add_argument("--pmf", type=_pmf_argument, help="e.g. 0.5,0.3,0.2")
+    source.add_argument(
+        "--pmf",
+        type=_pmf_argument,
+        help="source pmf as comma-separated probabilities, e.g. 0.5,0.3,0.2",
+    )
     source.add_argument(
         "--binomial",
         type=_binomial_argument,
         help="Binomial(N, P) source, e.g. 100,0.5",
     )
-    rd.add_argument("--gamma", type=_nonnegative_float, default=1.0)
-    rd.add_argument("--codewords", type=_positive_int, default=2, help="M")
-    rd.add_argument("--plot", default=None, help="write the bounds against M here")
+    rd.add_argument(
+        "--gamma",
+        type=_nonnegative_float,
+        default=1.0,
+        help="focus parameter gamma >= 0 of the focal distortion (default 1)",
+    )
+    rd.add_argument(
+        "--codewords",
+        type=_positive_int,
+        default=2,
+        help="number of messages M >= 1 the source is compressed to (default 2)",
+    )
+    rd.add_argument(
+        "--plot",
+        type=_plot_path,
+        default=None,
+        metavar="FILE",
+        help="also draw the bounds against M into FILE (.png, .pdf, .svg, ...)",
+    )
     rd.set_defaults(func=_run_rd)
     return parser
 

@@ -105,3 +105,150 @@ def test_demo_quick_writes_tables_and_figures(tmp_path, capsys):
 def test_no_subcommand_is_an_error(capsys):
     with pytest.raises(SystemExit):
         cli.main([])
+
+
+# --------------------------------------------------------------------------
+# Trust at the edges
+# --------------------------------------------------------------------------
+
+
+def _argparse_error(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    captured = capsys.readouterr()
+    assert exc.value.code == 2
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+    return captured.err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("bounds.xyz", "extension .xyz; use one of"),
+        ("bounds", "no extension; use one of"),
+        ("missing/bounds.png", "does not exist"),
+    ],
+)
+def test_bad_plot_path_is_an_argparse_error(
+    tmp_path, capsys, monkeypatch, name, message
+):
+    calls = []
+    monkeypatch.setattr(
+        "sklearn_focal.rate_distortion.converse_bound",
+        lambda *a, **k: calls.append(a),
+    )
+    line = _argparse_error(
+        ["rd", "--pmf", "0.5,0.5", "--plot", str(tmp_path / name)], capsys
+    )
+    assert line.startswith("sklearn-focal rd: error: argument --plot:")
+    assert message in line
+    assert ".png" in line or "does not exist" in line
+    assert calls == []  # refused before any computation
+
+
+def test_plot_path_that_is_a_folder(tmp_path, capsys):
+    folder = tmp_path / "out.png"
+    folder.mkdir()
+    line = _argparse_error(["rd", "--pmf", "0.5,0.5", "--plot", str(folder)], capsys)
+    assert "is a directory" in line
+
+
+def test_plot_extensions_are_matplotlib_formats(tmp_path, capsys):
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = tmp_path / "bounds.SVG"  # case does not matter, as for savefig
+    assert "svg" in FigureCanvasBase.get_supported_filetypes()
+    assert cli.main(["rd", "--pmf", "0.5,0.3,0.2", "--plot", str(path)]) == 0
+    assert path.read_text().lstrip().startswith("<?xml")
+    assert f"Figure written to {path}" in capsys.readouterr().out
+
+
+def test_unwritable_plot_reports_one_line(tmp_path, capsys, monkeypatch):
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cli, "_plot_rd", fail)
+    code = cli.main(["rd", "--pmf", "0.5,0.5", "--plot", str(tmp_path / "a.png")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (
+        err.strip()
+        == f"sklearn-focal rd: error: could not write {tmp_path / 'a.png'}: disk full"
+    )
+
+
+def test_plot_grid_stays_small_for_huge_codebooks(tmp_path, monkeypatch):
+    seen = {}
+
+    class Recorder:
+        @classmethod
+        def from_pmf(cls, pmf, gamma, n_codewords):
+            seen["grid"] = n_codewords
+            raise OSError("stop here")
+
+    monkeypatch.setattr("sklearn_focal.plotting.RateDistortionDisplay", Recorder)
+    cli.main(
+        [
+            "rd",
+            "--pmf",
+            "0.5,0.5",
+            "--codewords",
+            str(10**9),
+            "--plot",
+            str(tmp_path / "a.png"),
+        ]
+    )
+    grid = seen["grid"]
+    assert grid.size <= 40 and grid[0] == 2 and grid[-1] == 10**9
+    assert np.all(np.diff(grid) > 0)
+    np.testing.assert_array_equal(grid[:15], np.arange(2, 17))
+
+
+def test_bad_output_dir_is_an_argparse_error(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    line = _argparse_error(["demo", "--output-dir", str(afile)], capsys)
+    assert "exists and is not a folder" in line
+    line = _argparse_error(["demo", "--output-dir", str(afile / "sub")], capsys)
+    assert "cannot make the folder" in line
+
+
+def test_version(capsys):
+    import sklearn_focal
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert (
+        capsys.readouterr().out.strip() == f"sklearn-focal {sklearn_focal.__version__}"
+    )
+
+
+def test_every_option_has_help():
+    parser = cli.build_parser()
+    subparsers = [action for action in parser._actions if action.dest == "command"][
+        0
+    ].choices
+    for name, sub in [("sklearn-focal", parser), *subparsers.items()]:
+        for action in sub._actions:
+            assert action.help, f"{name} {action.option_strings} has no help"
+    help_text = subparsers["rd"].format_help()
+    assert "focus parameter gamma" in help_text
+    assert "number of messages M" in help_text
+
+
+def test_rd_says_when_the_exact_optimum_is_left_out(capsys):
+    from sklearn_focal.rate_distortion import EXACT_MAX_SUPPORT
+
+    assert cli.main(["rd", "--binomial", f"{EXACT_MAX_SUPPORT},0.5"]) == 0
+    out = capsys.readouterr().out  # support EXACT_MAX_SUPPORT + 1
+    assert not any(line.startswith("  exact optimum") for line in out.splitlines())
+    assert (
+        f"The exact optimum d* is left out: the support has {EXACT_MAX_SUPPORT + 1} "
+        f"symbols, more than EXACT_MAX_SUPPORT = {EXACT_MAX_SUPPORT}"
+    ) in out
+    assert cli.main(["rd", "--binomial", f"{EXACT_MAX_SUPPORT - 1},0.5"]) == 0
+    out = capsys.readouterr().out
+    assert any(line.startswith("  exact optimum d*") for line in out.splitlines())
+    assert "left out" not in out
