@@ -484,28 +484,19 @@ def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
             for i in range(k):
                 v = p[r, i]
                 log_target[i] = math.log(v) + log_alpha[i] if v > 0.0 else -np.inf
-            # The table start first; the robust start (q = p) if it fails.
-            for table_start in (use_table, False):
-                steps = _focal_minimizer_row(
-                    log_target,
-                    p[r],
-                    alpha,
-                    linear,
-                    mode,
-                    m,
-                    gamma,
-                    out_q[r],
-                    out_log_lambda,
-                    r,
-                    scratch,
-                    table,
-                    s_low,
-                    inv_spacing,
-                    table_start,
-                )
-                if steps >= 0 or not table_start:
-                    break
-            status[r] = steps
+            status[r] = _focal_minimizer_row(
+                log_target,
+                p[r],
+                alpha,
+                (linear, mode, m),
+                gamma,
+                out_q[r],
+                out_log_lambda,
+                r,
+                scratch,
+                (table, s_low, inv_spacing),
+                use_table,
+            )
 
 
 @njit(cache=True)
@@ -513,104 +504,180 @@ def _focal_minimizer_row(
     target,
     p_row,
     alpha,
-    linear,
-    mode,
-    m,
+    power,
     gamma,
     q_row,
     out_log_lambda,
     r,
     scratch,
     table,
-    s_low,
-    inv_spacing,
     use_table,
 ):
+    """One row: Newton from the table start (or q = p), else from a bracket.
+
+    The joint Newton iteration is fast but has no global convergence
+    guarantee: from q = p, a row whose solution is far away (large gamma,
+    entries spanning hundreds of orders of magnitude) crawls under the step
+    limit. Such a row restarts from :func:`_bracketed_start`, which is
+    globally convergent and lands close enough for Newton's quadratic phase.
+    """
     k = target.shape[0]
     t = scratch[0]
-    inv_slope = scratch[1]
-    resid = scratch[2]
-    q_last = scratch[3]
     n_active = 0
     last = -1
-    log_target_max = -np.inf
-    top = 0
     for i in range(k):
         if target[i] > -np.inf:
             n_active += 1
             last = i
-            if target[i] > log_target_max:
-                log_target_max = target[i]
-                top = i
     if n_active == 1:
         for i in range(k):
             q_row[i] = 0.0
         q_row[last] = 1.0
         out_log_lambda[r] = -np.inf  # h(1) = inf, so lambda = 0
         return 0
-    mu = np.nan
-    if use_table:
-        mu = _table_start(target, gamma, t, table, s_low, inv_spacing)
-    if not math.isfinite(mu):
-        # Start from q = p (the normalized target) and lambda = 1.
-        total_target = 0.0
-        for i in range(k):
-            if target[i] > -np.inf:
-                total_target += math.exp(target[i] - log_target_max)
-        log_norm = log_target_max + math.log(total_target)
-        for i in range(k):
-            if target[i] > -np.inf:
-                log_p = target[i] - log_norm
-                t[i] = log_p - math.log1p(-min(math.exp(log_p), 0.999999))
-        mu = 0.0
     steps = -1
-    exponent = gamma - 1.0
-    for iteration in range(_MAX_NEWTON):
-        # Sums over the classes other than the largest one ("top").
-        sum_q = 0.0
-        sum_w_over_d = 0.0
-        sum_wr_over_d = 0.0
-        lam = math.exp(mu)
-        for i in range(k):
-            if target[i] == -np.inf:
+    for start in range(3):
+        if start == 0 and not use_table:
+            continue
+        if start == 0:
+            mu = _table_start(target, gamma, t, table[0], table[1], table[2])
+            if not math.isfinite(mu):
                 continue
-            r_i = np.nan
-            weight = p_row[i] * alpha[i]
-            if linear and weight > 0.0:
-                scale = lam / weight
-                r_i, d, q, w = _residual_logit(t[i], gamma, exponent, mode, m, scale)
-            if not math.isfinite(r_i):
-                log_h, d, q, w = _log_h_logit(t[i], gamma)
-                r_i = log_h - target[i] + mu
-            inv_d = 1.0 / d
-            inv_slope[i] = inv_d
-            q_last[i] = q
-            resid[i] = r_i
-            if i == top:
-                q_top = q
-                w_top = w
-            else:
-                sum_q += q
-                w_over_d = w * inv_d
-                sum_w_over_d += w_over_d
-                sum_wr_over_d += w_over_d * resid[i]
-        inv_d_top = inv_slope[top]
-        r_top = resid[top]
-        one_minus_top = w_top / q_top
-        if t[top] > 0.0 and sum_q > 0.0:
-            # sum(q) = 1 as log(sum of the others) = log(1 - q_top): both
-            # sides are close to linear in the logits, so Newton does not
-            # crawl (one unit of logit per step) when q_top is near 1.
-            # log(1 - q_top) from the logit: no underflow of 1 - q_top.
-            log_one_minus_top = -t[top] - math.log1p(math.exp(-t[top]))
-            constraint = math.log(sum_q) - log_one_minus_top
-            sum_wr_over_d = sum_wr_over_d / sum_q + q_top * r_top * inv_d_top
-            sum_w_over_d = sum_w_over_d / sum_q + q_top * inv_d_top
+        elif start == 1:
+            mu = _plain_start(target, t)
         else:
-            # sum of the others - (1 - q_top): no rounding of q_top.
-            constraint = sum_q - one_minus_top
-            sum_wr_over_d += w_top * r_top * inv_d_top
-            sum_w_over_d += w_top * inv_d_top
+            mu = _bracketed_start(target, gamma, t, n_active)
+        steps, mu = _newton(target, p_row, alpha, power, gamma, mu, scratch)
+        if steps > 0:
+            break
+    _write_row(target, t, scratch[3], scratch[2], steps, q_row)
+    out_log_lambda[r] = mu
+    return steps
+
+
+@njit(cache=True)
+def _plain_start(target, t):
+    """Start from q = p (the normalized target) and lambda = 1."""
+    k = target.shape[0]
+    log_target_max = -np.inf
+    for i in range(k):
+        log_target_max = max(log_target_max, target[i])
+    total_target = 0.0
+    for i in range(k):
+        if target[i] > -np.inf:
+            total_target += math.exp(target[i] - log_target_max)
+    log_norm = log_target_max + math.log(total_target)
+    for i in range(k):
+        if target[i] > -np.inf:
+            log_p = target[i] - log_norm
+            t[i] = log_p - math.log1p(-min(math.exp(log_p), 0.999999))
+    return 0.0
+
+
+# Logits beyond these: q underflows to 0, or 1 - q does (log h is then
+# asymptotically linear in t, see _inverse_log_h).
+_T_MIN = -740.0
+_T_MAX = 740.0
+_BRACKET_STEPS = 200
+_BRACKET_LAST_STEP = 1e-4
+
+
+@njit(cache=True)
+def _inverse_log_h(s, gamma, t):
+    """t with log h(sigmoid(t)) = s, by Newton kept inside a shrinking bracket.
+
+    log h(sigmoid(t)) is increasing in t, so the bracket [_T_MIN, _T_MAX]
+    shrinks around the root at every evaluation: convergence is global.
+    Outside it, the asymptotes t (h(q) = q) and (s + log(1 + gamma))/gamma.
+    """
+    low, high = _T_MIN, _T_MAX
+    if s <= _log_h_logit(low, gamma)[0]:
+        return s
+    if s >= _log_h_logit(high, gamma)[0]:
+        return max(high, (s + math.log1p(gamma)) / gamma)
+    t = min(max(t, low), high)
+    for _ in range(_BRACKET_STEPS):
+        log_h, slope, _, _ = _log_h_logit(t, gamma)
+        excess = log_h - s
+        if excess > 0.0:
+            high = t
+        elif excess < 0.0:
+            low = t
+        else:
+            return t
+        candidate = t - excess / slope
+        if not low < candidate < high:
+            candidate = 0.5 * (low + high)
+        if abs(candidate - t) <= 1e-13 * (1.0 + abs(t)):
+            return candidate
+        t = candidate
+    return t
+
+
+@njit(cache=True)
+def _bracketed_start(target, gamma, t, n_active):
+    """A start (t, mu) from a safeguarded solve of sum(q(mu)) = 1 in mu alone.
+
+    For each mu, every q_i = sigmoid(t_i) solves log h(q_i) = target_i - mu
+    exactly (:func:`_inverse_log_h`); sum(q) decreases in mu. When the class
+    of smallest target has q = 1/n the sum is >= 1, and when the largest has
+    q = 1/n it is <= 1: the root is bracketed, and Newton's steps in mu fall
+    back to bisection whenever they leave the bracket.
+    """
+    k = target.shape[0]
+    smallest, largest = np.inf, -np.inf
+    for i in range(k):
+        if target[i] > -np.inf:
+            smallest = min(smallest, target[i])
+            largest = max(largest, target[i])
+    t_even = -math.log(n_active - 1.0)  # the logit of 1/n
+    log_h_even = _log_h_logit(t_even, gamma)[0]
+    low, high = smallest - log_h_even, largest - log_h_even
+    mu = high
+    for i in range(k):
+        t[i] = t_even
+    for _ in range(_BRACKET_STEPS):
+        total = 0.0
+        slope = 0.0
+        for i in range(k):
+            if target[i] > -np.inf:
+                t[i] = _inverse_log_h(target[i] - mu, gamma, t[i])
+                _, d, q, w = _log_h_logit(t[i], gamma)
+                total += q
+                slope += w / d
+        excess = total - 1.0
+        if excess > 0.0:
+            low = mu
+        elif excess < 0.0:
+            high = mu
+        candidate = mu + excess / slope if slope > 0.0 else np.nan
+        if not low <= candidate <= high:
+            candidate = 0.5 * (low + high)
+        if abs(excess) <= _BRACKET_LAST_STEP or candidate == mu:
+            break
+        mu = candidate
+    return mu
+
+
+@njit(cache=True)
+def _newton(target, p_row, alpha, power, gamma, mu, scratch):
+    """Joint Newton on the logits (scratch[0]) and mu from the given start.
+
+    Returns (steps, mu); steps is -1 without convergence. On exit scratch[3]
+    holds q and scratch[2] the last step in the logits.
+    """
+    k = target.shape[0]
+    t = scratch[0]
+    inv_slope = scratch[1]
+    resid = scratch[2]
+    top = 0
+    for i in range(k):
+        if target[i] > target[top]:
+            top = i
+    for iteration in range(_MAX_NEWTON):
+        constraint, sum_w_over_d, sum_wr_over_d = _newton_system(
+            target, p_row, alpha, power, gamma, mu, top, scratch
+        )
         delta_mu = (constraint - sum_wr_over_d) / sum_w_over_d
         largest_step = 0.0
         for i in range(k):
@@ -633,8 +700,82 @@ def _focal_minimizer_row(
                 t[i] -= damping * resid[i]
         mu += damping * delta_mu
         if final_step:
-            steps = iteration + 1
+            return iteration + 1, mu
+        if not math.isfinite(mu):
             break
+    return -1, mu
+
+
+@njit(cache=True)
+def _newton_system(target, p_row, alpha, power, gamma, mu, top, scratch):
+    """Residuals, slopes and q at the current logits; the reduced system.
+
+    Fills scratch[1] (1/slope), scratch[2] (residual of log h) and scratch[3]
+    (q); returns the constraint residual and the two sums of the Schur
+    complement in mu.
+    """
+    linear, mode, m = power
+    k = target.shape[0]
+    t = scratch[0]
+    inv_slope = scratch[1]
+    resid = scratch[2]
+    q_last = scratch[3]
+    exponent = gamma - 1.0
+    # Sums over the classes other than the largest one ("top").
+    sum_q = 0.0
+    sum_w_over_d = 0.0
+    sum_wr_over_d = 0.0
+    lam = math.exp(mu)
+    # The linear-space residual scales by lambda: only while it is a normal
+    # number (a subnormal lambda has lost its relative precision).
+    linear = linear and _POWER_LOW <= lam <= _POWER_HIGH
+    q_top = w_top = 1.0
+    for i in range(k):
+        if target[i] == -np.inf:
+            continue
+        r_i = np.nan
+        weight = p_row[i] * alpha[i]
+        if linear and weight > 0.0:
+            scale = lam / weight
+            r_i, d, q, w = _residual_logit(t[i], gamma, exponent, mode, m, scale)
+        if not math.isfinite(r_i):
+            log_h, d, q, w = _log_h_logit(t[i], gamma)
+            r_i = log_h - target[i] + mu
+        inv_d = 1.0 / d
+        inv_slope[i] = inv_d
+        q_last[i] = q
+        resid[i] = r_i
+        if i == top:
+            q_top = q
+            w_top = w
+        else:
+            sum_q += q
+            w_over_d = w * inv_d
+            sum_w_over_d += w_over_d
+            sum_wr_over_d += w_over_d * resid[i]
+    inv_d_top = inv_slope[top]
+    r_top = resid[top]
+    if t[top] > 0.0 and sum_q > 0.0:
+        # sum(q) = 1 as log(sum of the others) = log(1 - q_top): both
+        # sides are close to linear in the logits, so Newton does not
+        # crawl (one unit of logit per step) when q_top is near 1.
+        # log(1 - q_top) from the logit: no underflow of 1 - q_top.
+        log_one_minus_top = -t[top] - math.log1p(math.exp(-t[top]))
+        constraint = math.log(sum_q) - log_one_minus_top
+        sum_wr_over_d = sum_wr_over_d / sum_q + q_top * r_top * inv_d_top
+        sum_w_over_d = sum_w_over_d / sum_q + q_top * inv_d_top
+    else:
+        # sum of the others - (1 - q_top): no rounding of q_top.
+        constraint = sum_q - w_top / q_top
+        sum_wr_over_d += w_top * r_top * inv_d_top
+        sum_w_over_d += w_top * inv_d_top
+    return constraint, sum_w_over_d, sum_wr_over_d
+
+
+@njit(cache=True)
+def _write_row(target, t, q_last, step, steps, q_row):
+    """q from the logits, to first order in the last step; rows sum to 1."""
+    k = target.shape[0]
     total = 0.0
     for i in range(k):
         if target[i] == -np.inf:
@@ -643,15 +784,13 @@ def _focal_minimizer_row(
             # The last step is below _FINAL_STEP_BELOW: q(t - step) to first
             # order, relative error O(step^2) in q and in 1 - q.
             q = q_last[i]
-            q_row[i] = q * (1.0 - (1.0 - q) * resid[i])
+            q_row[i] = q * (1.0 - (1.0 - q) * step[i])
         else:
             a = math.exp(-abs(t[i]))
             q_row[i] = 1.0 / (1.0 + a) if t[i] >= 0.0 else a / (1.0 + a)
         total += q_row[i]
     for i in range(k):
         q_row[i] /= total
-    out_log_lambda[r] = mu
-    return steps
 
 
 @intrinsic
