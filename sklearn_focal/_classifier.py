@@ -503,7 +503,7 @@ class FocalClassifier(NeuralNetClassifier):
         with self._device_context(), self._rng_context():
             if reset:
                 self._criterion_alpha = self._resolve_alpha(y_encoded)
-                self.initialize()
+                NeuralNet.initialize(self)
             else:
                 self._update_criterion(y_encoded)
             self._set_trained_parameters()
@@ -707,27 +707,90 @@ class FocalClassifier(NeuralNetClassifier):
         ]
 
     def initialize(self):
-        """Initialize the module, criterion and optimizer (done by fit)."""
+        """Initialize the module, criterion and optimizer (:meth:`fit` does it).
+
+        Called outside :meth:`fit` (to load saved weights with
+        :meth:`load_params`), it takes the labels from ``classes`` and, for
+        the default MLP, the input width from ``module__n_features``; ``alpha``
+        must then be None or explicit weights (``'balanced'`` needs the
+        training labels: pass the fitted ``alpha_`` instead).
+
+        Returns
+        -------
+        self : FocalClassifier
+            This estimator.
+        """
         with self._device_context():
-            return super().initialize()
+            self._prepare_initialize()
+            super().initialize()
+            self._set_trained_parameters()
+        return self
+
+    def load_params(self, *args, **kwargs):
+        """Load saved parameters; see :meth:`skorch.NeuralNet.load_params`.
+
+        ``device='auto'`` is resolved first (safetensors needs a real device).
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Passed to :meth:`skorch.NeuralNet.load_params` (``f_params``,
+            ``use_safetensors`` ...).
+        """
+        with self._device_context():
+            super().load_params(*args, **kwargs)
+
+    def _prepare_initialize(self):
+        """What fit takes from the data, taken from the parameters."""
+        if self.classes is not None:
+            labels = np.unique(self.classes)
+            if labels.size < 2:
+                raise ValueError(
+                    f"classes must hold at least 2 labels, got {labels.tolist()!r}."
+                )
+            self._classes_ = labels
+        elif not hasattr(self, "_classes_"):
+            raise ValueError(
+                "initialize() before fit needs the labels: pass classes=[...] "
+                "(those of the model whose weights you load), or call fit."
+            )
+        if self.module is None:
+            n_features = self.get_params_for("module").get(
+                "n_features", getattr(self, "n_features_in_", None)
+            )
+            if n_features is None:
+                raise ValueError(
+                    "module=None builds an MLP sized from the training data; to "
+                    "initialize it before fit pass module__n_features=<number of "
+                    "input features>, or call fit."
+                )
+            self.n_features_in_ = int(n_features)
+        if not _same_alpha_param(self.alpha, self._alpha_param):
+            if isinstance(self.alpha, str):
+                raise ValueError(
+                    "alpha='balanced' is resolved from the training labels; to "
+                    "initialize before fit pass the fitted weights, alpha=alpha_."
+                )
+            self._criterion_alpha = self._resolve_alpha(None)
 
     def initialize_module(self):
         """Build the default MLP when ``module=None``, else defer to skorch."""
         if self.module is not None:
             return super().initialize_module()
-        if not hasattr(self, "_classes_"):
-            raise ValueError(
-                "module=None builds an MLP sized from the training data; call fit "
-                "instead of initialize, or pass a module."
-            )
         kwargs = self.get_params_for("module")
-        set_here = {"n_features", "n_classes", "hidden_layer_sizes", "dropout"}
+        set_here = {"n_classes", "hidden_layer_sizes", "dropout"}
         clash = sorted(set_here.intersection(kwargs))
         if clash:
             raise ValueError(
                 f"module__{clash[0]} is set by FocalClassifier for its default MLP "
-                "(n_features and n_classes from the data, hidden_layer_sizes and "
-                "dropout from its own parameters); pass it there instead."
+                "(n_classes from the data, hidden_layer_sizes and dropout from its "
+                "own parameters); pass it there instead."
+            )
+        n_features = kwargs.pop("n_features", self.n_features_in_)
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"module__n_features={n_features!r} but X has "
+                f"{self.n_features_in_} features."
             )
         self.module_ = _MLP(
             self.n_features_in_,
