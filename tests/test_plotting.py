@@ -535,6 +535,8 @@ def test_confidence_relation_of_a_focal_classifier_pipeline():
     )
     pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
     q = pipe[-1].predict_raw_proba(pipe[:-1].transform(X))
+    # A parameter changed after fit does not change the trained order.
+    pipe.set_params(focalclassifier__gamma=5.0)
     for gamma in (3.0, None):
         disp = ConfidenceRelationDisplay.from_estimator(pipe, X, gamma=gamma)
         np.testing.assert_array_equal(disp.gammas, [3.0])

@@ -895,6 +895,22 @@ def test_auto_reads_gamma_and_alpha_from_focal_classifier(focal_iris):
     )
 
 
+def test_auto_reads_the_trained_order_not_a_changed_parameter(focal_iris):
+    # set_params after fit changes the parameter, not the trained network:
+    # gamma="auto" must read the order it trained with, gamma_.
+    from sklearn_focal import TemperatureScaling
+
+    X, y = focal_iris
+    clf = _small_focal(gamma=2.0, max_epochs=2).fit(X, y)
+    clf.set_params(gamma=5.0)
+    model = FocalPosteriorRecovery(FrozenEstimator(clf)).fit(X, y)
+    assert model.gamma_ == 2.0
+    q = clf.predict_raw_proba(X)
+    np.testing.assert_allclose(model.predict_proba(X), reference_psi(q, 2.0), rtol=1e-8)
+    ts = TemperatureScaling(FrozenEstimator(clf), objective="focal", gamma="auto")
+    assert ts.fit(X, y).gamma_ == 2.0
+
+
 def test_temperature_scaling_reads_raw_focal_output(focal_iris):
     from sklearn_focal import TemperatureScaling
 
