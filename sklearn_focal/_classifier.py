@@ -945,7 +945,10 @@ class FocalClassifier(NeuralNetClassifier):
 
     def __setstate__(self, state):
         requested = state.get("device")
-        if _is_auto(requested):
+        if requested is None:  # skorch loads on the CPU; keep the parameter
+            super().__setstate__(state)
+            vars(self)["device"] = None
+        elif _is_auto(requested):
             state["device"] = str(get_map_location(_resolve_device("auto")))
             super().__setstate__(state)
             vars(self)["device"] = requested
