@@ -333,26 +333,21 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         self._symbol_distortion = _symbol_distortion(
             self.codebook_, self.encoder_, gamma, base
         )
-        self.__dict__.pop("_index", None)
+        self._index = _symbol_index(symbols)
         return self
 
-    def _symbol_index(self):
-        """Symbol -> position in ``symbols_``, built on first use.
-
-        Not part of the fitted state (see ``__getstate__``): its keys are row
-        tuples for a multi-column ``X``, which ``skops.io`` cannot save.
-        """
-        index = self.__dict__.get("_index")
-        if index is None:
-            index = {s: i for i, s in enumerate(self.symbols_.tolist())}
-            self._index = index
-        return index
-
     def __getstate__(self):
-        # object.__getstate__ may return the instance __dict__ itself: copy
+        # The symbol -> position dict is rebuilt on load: its keys are row
+        # tuples for a multi-column X, which skops.io cannot save.
+        # object.__getstate__ may return the instance __dict__ itself: copy.
         state = dict(super().__getstate__())
         state.pop("_index", None)
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "symbols_" in self.__dict__:
+            self._index = _symbol_index(self.symbols_)
 
     # ------------------------------------------------------------------
     # inference
@@ -361,7 +356,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
     def _symbol_indices(self, X, return_ndim=False):
         check_is_fitted(self)
         labels, ndim = self._validate_X(X, reset=False, return_ndim=True)
-        index = self._symbol_index()
+        index = self._index
         try:
             idx = np.array([index[s] for s in labels.tolist()], dtype=np.intp)
             return (idx, ndim) if return_ndim else idx
@@ -530,6 +525,11 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _symbol_index(symbols):
+    """Symbol -> position in ``symbols``."""
+    return {s: i for i, s in enumerate(symbols.tolist())}
 
 
 def _as_label_array(values, name):
