@@ -137,7 +137,15 @@ _FLAT_TOL = 1e-6
 
 
 def _minimize_on_interval(
-    objective, bounds, *, identity, owner, identity_text, n_grid=17, xatol=1e-7
+    objective,
+    bounds,
+    *,
+    identity,
+    parameter,
+    owner,
+    identity_text,
+    n_grid=17,
+    xatol=1e-7,
 ):
     """Global-then-local minimization of a 1-D calibration objective.
 
@@ -190,8 +198,8 @@ def _minimize_on_interval(
     else:
         why = (
             f"it is within {tolerance:.0e} nats of its minimum both at the "
-            f"identity map and at the bound {reached[0]:g} of the search "
-            "interval, which the data cannot tell apart (as when every "
+            f"identity map and at the bound {parameter} = {reached[0]:g} of the "
+            "search interval, which the data cannot tell apart (as when every "
             "calibration row is correct and nearly one-hot)"
         )
     warnings.warn(
@@ -850,6 +858,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             nll,
             bounds,
             identity=0.0,
+            parameter="gamma",
             owner="FocalPosteriorRecovery(gamma='fit')",
             identity_text="gamma_ = 0",
         )

@@ -340,6 +340,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
             objective,
             _LOG_TEMPERATURE_BOUNDS,
             identity=0.0,
+            parameter="log T",
             owner=f"TemperatureScaling(objective={self.objective!r})",
             identity_text="temperature_ = 1",
         )

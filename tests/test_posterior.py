@@ -801,7 +801,7 @@ def test_fit_on_nearly_one_hot_correct_rows_is_the_identity(eps):
     y = np.arange(30) % 3
     q = np.full((30, 3), eps / 2)
     q[np.arange(30), y] = 1 - eps
-    with pytest.warns(FlatCalibrationWarning, match="bound 20"):
+    with pytest.warns(FlatCalibrationWarning, match="bound gamma = 20"):
         recovery = FocalPosteriorRecovery(gamma="fit").fit(q, y)
     assert recovery.gamma_ == 0.0
 

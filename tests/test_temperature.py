@@ -455,7 +455,7 @@ def test_nearly_one_hot_correct_rows_give_temperature_one(margin, params):
     y = np.arange(30) % 3
     logits = np.zeros((30, 3))
     logits[np.arange(30), y] = margin
-    with pytest.warns(FlatCalibrationWarning, match="bound -10"):
+    with pytest.warns(FlatCalibrationWarning, match="bound log T = -10"):
         ts = TemperatureScaling(input="logits", **params).fit(logits, y)
     assert ts.temperature_ == 1.0
 
