@@ -18,6 +18,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
+from .rate_distortion import _check_integer
+
 __all__ = [
     "focal_synthetic_posterior",
     "make_classification_with_posteriors",
@@ -156,6 +158,10 @@ def make_classification_with_posteriors(
     >>> bool(abs(posterior.sum(axis=1) - 1).max() < 1e-12)
     True
     """
+    # validate_params lets a bool through as 1 (bool is an Integral)
+    n_samples = _check_integer(n_samples, "n_samples", minimum=1)
+    n_classes = _check_integer(n_classes, "n_classes", minimum=2)
+    n_features = _check_integer(n_features, "n_features", minimum=1)
     priors = _check_weights(weights, n_classes)
     rng = check_random_state(random_state)
 
@@ -285,6 +291,7 @@ def make_focal_synthetic(
     >>> sorted(set(y.tolist()))
     [0, 1, 2]
     """
+    n_samples = _check_integer(n_samples, "n_samples", minimum=1)
     rng = check_random_state(random_state)
     y = rng.choice(3, size=n_samples, p=_FOCAL_SYNTHETIC_PRIORS)
     x = _FOCAL_SYNTHETIC_MEANS[y] + _FOCAL_SYNTHETIC_SCALES[y] * rng.standard_normal(

@@ -215,3 +215,34 @@ def test_focal_synthetic_posterior_bad_input():
         focal_synthetic_posterior(np.zeros((3, 2)))
     with pytest.raises(ValueError, match="NaN"):
         focal_synthetic_posterior(np.array([0.0, np.nan]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"n_samples": True}, "n_samples"),
+        ({"n_samples": np.True_}, "n_samples"),
+        ({"n_samples": 10.0}, "n_samples"),
+        ({"n_features": True}, "n_features"),
+        ({"n_classes": np.True_}, "n_classes"),
+    ],
+)
+def test_make_classification_with_posteriors_counts_are_ints_not_bools(kwargs, name):
+    """n_samples=True drew one sample; bool is never a number."""
+    with pytest.raises(TypeError, match=name):
+        make_classification_with_posteriors(random_state=0, **kwargs)
+
+
+@pytest.mark.parametrize("n_samples", [True, np.True_, 5.0])
+def test_make_focal_synthetic_n_samples_is_an_int(n_samples):
+    with pytest.raises(TypeError, match="n_samples"):
+        make_focal_synthetic(n_samples, random_state=0)
+
+
+def test_generators_accept_numpy_ints():
+    X, y, posterior = make_classification_with_posteriors(
+        np.int64(7), np.int32(3), n_features=np.uint8(2), random_state=0
+    )
+    assert X.shape == (7, 2) and posterior.shape == (7, 3)
+    X, y, posterior = make_focal_synthetic(np.int64(5), random_state=0)
+    assert X.shape == (5, 1)
