@@ -26,7 +26,6 @@ from scipy.optimize import brentq, minimize_scalar
 
 __all__ = [
     "EXACT_MAX_SUPPORT",
-    "MAX_GAMMA_ENTROPY_SCAN",
     "RateDistortionCode",
     "achievability_bounds",
     "asymptotic_distortion",
@@ -363,7 +362,7 @@ def max_gamma_entropy(n, gamma, *, base: float | None = 2):
     Raises
     ------
     ValueError
-        If more than :data:`MAX_GAMMA_ENTROPY_SCAN` values of ``d`` must be
+        If more than ``MAX_GAMMA_ENTROPY_SCAN`` values of ``d`` must be
         scanned (``gamma`` above about 1e6 with ``n`` at least as large).
 
     See Also
