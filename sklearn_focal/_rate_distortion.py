@@ -286,9 +286,16 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
                     f"weights has no entry for the symbols {missing[:5]}; a dict of "
                     "weights must cover every symbol of the source."
                 )
-            w = np.array([self.weights[s] for s in symbols.tolist()], dtype=float)
+            values = [self.weights[s] for s in symbols.tolist()]
+            if any(isinstance(v, bool | np.bool_) for v in values):
+                raise TypeError("weights must hold real numbers, not bools.")
+            w = np.asarray(values)
         else:
-            w = np.asarray(self.weights, dtype=float)
+            w = np.asarray(self.weights)
+        if w.dtype.kind not in "iuf":
+            raise TypeError(f"weights must hold real numbers, got dtype {w.dtype}.")
+        w = w.astype(np.float64)
+        if not isinstance(self.weights, dict):
             if w.shape != symbols.shape:
                 raise ValueError(
                     f"weights must hold one weight per symbol ({symbols.size}), "

@@ -386,3 +386,13 @@ def test_pickle_does_not_carry_the_lookup_table():
     np.testing.assert_array_equal(
         loaded.transform(np.array([[2, 0], [0, 1]])), est.transform([[2, 0], [0, 1]])
     )
+
+
+@pytest.mark.parametrize(
+    "weights", [[True, False, True, True, True], {"a": True, "b": 1.0}, ["1"] * 5]
+)
+def test_importance_weights_must_be_real_numbers(weights):
+    if isinstance(weights, dict):
+        weights = {**dict.fromkeys("abcde", 1.0), **weights}
+    with pytest.raises(TypeError, match="weights must hold real numbers"):
+        FocalRateDistortion(weights=weights).fit(LABELS)
