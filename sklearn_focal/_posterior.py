@@ -494,13 +494,15 @@ class _BaseProbaPostprocessor(
             True labels for ``X``.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: finite, non-negative and not all zero.
 
         Returns
         -------
         score : float
             Mean accuracy of ``self.predict(X)`` with respect to ``y``.
         """
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, len(column_or_1d(y)))
         return super().score(X, y, sample_weight=sample_weight)
 
     def get_feature_names_out(self, input_features=None):

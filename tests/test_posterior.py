@@ -745,6 +745,15 @@ def test_bad_sample_weight_is_rejected(iris_split, mode, weight):
     assert not hasattr(model, "gamma_")
 
 
+@pytest.mark.parametrize("weight", list(_BAD_WEIGHTS), ids=list(_BAD_WEIGHTS))
+def test_score_rejects_bad_sample_weight(iris_split, weight):
+    X_train, X_test, y_train, y_test = iris_split
+    model = FocalPosteriorRecovery(LogisticRegression(), gamma=1.0)
+    model.fit(X_train, y_train)
+    with pytest.raises(ValueError, match="sample_weight"):
+        model.score(X_test, y_test, sample_weight=_BAD_WEIGHTS[weight](len(y_test)))
+
+
 def test_fit_rejects_weight_only_on_rows_no_map_can_change():
     q = _interior_rows(6, 3, seed=0)
     q[0] = [0.0, 0.5, 0.5]  # its true class 0 has probability 0
