@@ -205,7 +205,7 @@ class FocalClassifier(NeuralNetClassifier):
     :class:`~sklearn_focal.losses.FocalLoss`. The focal loss is not a proper
     scoring rule: the softmax output ``q`` of a focal-trained network is not the
     class posterior. With ``posterior='recovered'`` (the default)
-    :meth:`predict_proba` returns ``psi(q, gamma, alpha=alpha_)``
+    :meth:`predict_proba` returns ``psi(q, gamma_, alpha=alpha_)``
     (:func:`sklearn_focal.theory.psi`, Thm 11 of Charoenphakdee et al., 2021),
     which maps the focal risk minimizer back to the posterior. The raw ``q`` is
     always available from :meth:`predict_raw_proba`.
@@ -213,8 +213,9 @@ class FocalClassifier(NeuralNetClassifier):
     ``gamma``, ``alpha`` and ``label_smoothing`` are top-level parameters, so
     :class:`~sklearn.model_selection.GridSearchCV` tunes them directly; they are
     passed to the criterion each time the net is initialized (at every
-    :meth:`fit`). All of skorch's parameters (``module__*``, ``optimizer__*``,
-    ``callbacks``, ``train_split``, ``iterator_train__*`` ...) keep working.
+    :meth:`fit`), or changed (at a warm start or :meth:`partial_fit`). All of
+    skorch's parameters (``module__*``, ``optimizer__*``, ``callbacks``,
+    ``train_split``, ``iterator_train__*`` ...) keep working.
 
     Parameters
     ----------
@@ -224,16 +225,20 @@ class FocalClassifier(NeuralNetClassifier):
         come from the training data.
     gamma : float, default=2.0
         Focusing parameter of the focal loss, ``gamma >= 0``; 0 is
-        cross-entropy.
+        cross-entropy. The criterion trains with it and :meth:`predict_proba`
+        recovers with the value trained with (``gamma_``); set it here, not
+        as ``criterion__gamma`` (refused).
     alpha : None, 'balanced' or array-like of shape (n_classes,), default=None
         Per-class weights of the alpha-balanced focal loss, in the order of
         ``classes_``. ``'balanced'`` uses
-        ``n_samples / (n_classes * np.bincount(y))``. Weights must be positive.
+        ``n_samples / (n_classes * np.bincount(y))`` of the ``y`` given to
+        :meth:`fit` (the first :meth:`partial_fit`). Weights must be
+        positive. ``criterion__alpha`` and ``criterion__weight`` are refused.
     label_smoothing : float, default=0.0
         Label smoothing of the targets, in ``[0, 1)``.
     posterior : {'recovered', 'raw'}, default='recovered'
         What :meth:`predict_proba` returns: the recovered posterior
-        ``psi(q, gamma, alpha=alpha_)`` or the raw softmax output ``q``.
+        ``psi(q, gamma_, alpha=alpha_)`` or the raw softmax output ``q``.
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden widths of the default MLP (used when ``module=None``).
     dropout : float, default=0.0
@@ -244,7 +249,8 @@ class FocalClassifier(NeuralNetClassifier):
         state is left untouched. An int gives identical results on the CPU.
     criterion : type, default=FocalLoss
         Loss class. When it is :class:`~sklearn_focal.losses.FocalLoss` (or a
-        subclass) it receives ``gamma``, ``alpha_`` and ``label_smoothing``.
+        subclass) it receives ``gamma``, the resolved ``alpha`` and
+        ``label_smoothing``.
     optimizer : type, default=torch.optim.Adam
         Optimizer class.
     lr : float, default=1e-3
@@ -271,9 +277,10 @@ class FocalClassifier(NeuralNetClassifier):
         Continue training from the current weights on :meth:`fit`.
     verbose : int, default=0
         1 prints skorch's epoch table.
-    device : str, torch.device or 'auto', default='auto'
+    device : str, torch.device, 'auto' or None, default='auto'
         Compute device; 'auto' is ``'cuda'`` when available, else ``'cpu'``,
-        decided at each fit and prediction.
+        decided at each fit and prediction. None leaves the module and the
+        data where they are (skorch's convention).
     compile, use_caching, torch_load_kwargs, classes : see skorch
         Passed to :class:`skorch.NeuralNetClassifier`.
     **kwargs
@@ -288,8 +295,14 @@ class FocalClassifier(NeuralNetClassifier):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X is a DataFrame with string column names.
+    gamma_ : float
+        The ``gamma`` of the criterion the weights were (last) trained with,
+        which :meth:`predict_proba` uses; 0.0 for a
+        :class:`torch.nn.CrossEntropyLoss` criterion. Absent for other
+        criteria, which only allow ``posterior='raw'``.
     alpha_ : ndarray of shape (n_classes,) or None
-        The per-class alpha used in the loss and in :func:`~theory.psi`.
+        The per-class alpha of that criterion (the ``weight`` of a
+        CrossEntropyLoss), used in :func:`~theory.psi`.
     module_, criterion_, optimizer_, history_ : objects
         skorch's fitted components and training history.
 
@@ -313,9 +326,32 @@ class FocalClassifier(NeuralNetClassifier):
     minimizer of the smoothed posterior ``(1 - eps) * eta + eps / K``;
     ``psi`` recovers that smoothed posterior.
 
+    ``gamma_`` and ``alpha_`` change only when training does:
+    ``set_params(gamma=...)`` on a fitted model leaves :meth:`predict_proba`
+    as it was, and the next :meth:`fit` (``warm_start=True`` included) or
+    :meth:`partial_fit` re-creates the criterion, trains with the new values
+    and recovers with them.
+
     A non-finite loss (or gradient) during training raises a
     :class:`FloatingPointError` naming the epoch and batch, before the optimizer
-    step, so the weights are never silently corrupted.
+    step, so the weights are never silently corrupted. Inputs that overflow
+    float32 raise a ValueError, and a non-finite network output (huge or
+    non-finite weights) a :class:`FloatingPointError`, both naming the rows.
+
+    Threads: the networks are small, and torch's intra-op threads help little
+    while running several fits at once. joblib's default (loky) workers, as
+    used by ``GridSearchCV(..., n_jobs=k)``, already run torch with
+    ``cpu_count() // k`` threads (joblib sets ``OMP_NUM_THREADS`` in each
+    worker). Elsewhere (threads, other backends, your own processes) call
+    ``torch.set_num_threads(1)`` in each worker; FocalClassifier does not
+    change torch's process-wide setting itself.
+
+    To save and load the weights alone (safetensors), use skorch's route:
+    ``clf.save_params(f_params="model.safetensors", use_safetensors=True)``,
+    then ``FocalClassifier(..., classes=clf.classes_,
+    module__n_features=clf.n_features_in_).initialize().load_params(
+    f_params="model.safetensors", use_safetensors=True)`` with the same
+    parameters (and ``alpha=clf.alpha_`` instead of ``'balanced'``).
 
     References
     ----------
@@ -445,7 +481,13 @@ class FocalClassifier(NeuralNetClassifier):
         y : array-like of shape (n_samples,)
             Class labels of any type.
         **fit_params : dict
-            Passed to skorch (the module's ``forward`` and ``train_split``).
+            ``sample_weight`` (array-like of shape (n_samples,), non-negative)
+            weights the samples in the focal loss: the loss of a batch is
+            ``sum_i w_i l_i / sum_i w_i`` (with ``alpha``,
+            ``sum_i w_i alpha_{y_i}`` below), so an integer weight equals
+            repeating the row, and a batch whose weights are all zero has
+            loss 0. Needs a FocalLoss criterion. The other entries go to
+            skorch (the module's ``forward`` and ``train_split``).
 
         Returns
         -------
@@ -469,7 +511,7 @@ class FocalClassifier(NeuralNetClassifier):
             All the classes, required on the first call if ``y`` does not
             contain every class.
         **fit_params : dict
-            Passed to skorch.
+            ``sample_weight``, as in :meth:`fit`; the rest goes to skorch.
 
         Returns
         -------
@@ -1022,7 +1064,7 @@ class FocalClassifier(NeuralNetClassifier):
         )
 
     def predict_proba(self, X):
-        """Class probabilities: ``psi(q, gamma, alpha=alpha_)`` or the raw ``q``.
+        """Class probabilities: ``psi(q, gamma_, alpha=alpha_)`` or the raw ``q``.
 
         Parameters
         ----------
