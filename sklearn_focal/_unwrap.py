@@ -84,8 +84,9 @@ def raw_proba(estimator, X, *, fallback=True):
     -------
     proba : ndarray of shape (n_samples, n_classes)
     """
-    *_, (model, Xt) = _steps(estimator, X)
+    model = final_estimator(estimator)
     if is_focal_classifier(model):
+        *_, (model, Xt) = _steps(estimator, X)  # through the transform steps
         return model.predict_raw_proba(Xt)
     if not fallback:
         raise ValueError(
