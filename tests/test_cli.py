@@ -241,14 +241,22 @@ def test_every_option_has_help():
 def test_rd_says_when_the_exact_optimum_is_left_out(capsys):
     from sklearn_focal.rate_distortion import EXACT_MAX_SUPPORT
 
-    assert cli.main(["rd", "--binomial", f"{EXACT_MAX_SUPPORT},0.5"]) == 0
+    # M >= support: the codes are trivial, only the exact optimum's limit counts
+    m = str(EXACT_MAX_SUPPORT + 1)
+    assert (
+        cli.main(["rd", "--binomial", f"{EXACT_MAX_SUPPORT},0.5", "--codewords", m])
+        == 0
+    )
     out = capsys.readouterr().out  # support EXACT_MAX_SUPPORT + 1
     assert not any(line.startswith("  exact optimum") for line in out.splitlines())
     assert (
         f"The exact optimum d* is left out: the support has {EXACT_MAX_SUPPORT + 1} "
         f"symbols, more than EXACT_MAX_SUPPORT = {EXACT_MAX_SUPPORT}"
     ) in out
-    assert cli.main(["rd", "--binomial", f"{EXACT_MAX_SUPPORT - 1},0.5"]) == 0
+    assert (
+        cli.main(["rd", "--binomial", f"{EXACT_MAX_SUPPORT - 1},0.5", "--codewords", m])
+        == 0
+    )
     out = capsys.readouterr().out
     assert any(line.startswith("  exact optimum d*") for line in out.splitlines())
     assert "left out" not in out
