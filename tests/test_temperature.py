@@ -373,14 +373,37 @@ _HUGE_LOGITS = np.array(
 )
 
 
-def test_huge_logits_give_the_exact_probabilities(underconfident_logits):
-    logits, y = underconfident_logits
-    ts = TemperatureScaling(input="logits").fit(logits, y)
+@pytest.fixture(scope="module")
+def underconfident_ts(underconfident_logits):
+    return TemperatureScaling(input="logits").fit(*underconfident_logits)
+
+
+def test_huge_logits_give_the_exact_probabilities(underconfident_ts):
+    ts = underconfident_ts
     assert ts.temperature_ < 0.5  # z / T would overflow for the huge rows
     out = ts.transform(_HUGE_LOGITS)
     assert np.all(np.isfinite(out))
     expected = [_mpmath_softmax(row, ts.temperature_) for row in _HUGE_LOGITS]
     np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.floats(allow_nan=False, allow_infinity=False), min_size=3, max_size=3
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_finite_logits_give_the_exact_probabilities(underconfident_ts, rows):
+    ts = underconfident_ts
+    rows = np.array(rows)
+    out = ts.transform(rows)
+    assert np.all(np.isfinite(out))
+    expected = [_mpmath_softmax(row, ts.temperature_) for row in rows]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("gamma", [None, 2.0])
