@@ -66,11 +66,20 @@ def _check_gamma(gamma, name="gamma"):
 
 
 def _check_gamma_array(gamma, name="gamma"):
-    """Array version of :func:`_check_gamma`, for the threshold functions."""
-    try:
-        values = np.asarray(gamma, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be real numbers, got {gamma!r}") from exc
+    """Array version of :func:`_check_gamma`, for the threshold functions.
+
+    The same policy: a scalar goes through :func:`_check_gamma`; an array
+    must hold real numbers (not bool, not strings), finite and >= 0.
+    """
+    if np.ndim(gamma) == 0 and not isinstance(gamma, np.ndarray):
+        return np.asarray(_check_gamma(gamma, name))
+    values = np.asarray(gamma)
+    if values.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must be real numbers (not bool or str), got dtype "
+            f"{values.dtype}: {gamma!r}"
+        )
+    values = values.astype(np.float64)
     if values.size == 0:
         raise ValueError(f"{name} is empty")
     if not np.all(np.isfinite(values)):
@@ -515,15 +524,49 @@ def _phi_minus_one_over_gamma(v, gamma):
     return first - np.exp((gamma - 1.0) * log_one_minus) * v * np.log(v)
 
 
+def _tau_oc_equation_scaled(x, gamma):
+    # The same equation in x = gamma v (gamma >= 1), divided by 1 - x: the root
+    # x lies in (0, 1) for every gamma >= 1, x -> 1 - 2/log(gamma) as gamma
+    # grows, and no 1 - gamma v cancels.
+    return 2.0 * (1.0 - x / gamma) / (1.0 - x) + np.log(x) - np.log(gamma)
+
+
+def _log_phi_scaled(y, gamma):
+    # log phi(v) at v = y / gamma (gamma >= 1): phi(v) = (1 - v)^(gamma - 1)
+    # (1 - v - gamma v log v), and -gamma v log v = y (log(gamma) - log(y)).
+    v = y / gamma
+    core = 1.0 - v + y * (np.log(gamma) - np.log(y))
+    return (gamma - 1.0) * np.log1p(-v) + np.log(core)
+
+
 _ROOT_OPTIONS = {"xtol": 1e-300, "rtol": 4 * np.finfo(float).eps, "maxiter": 500}
 
 
 def _solve_tau_oc(gamma):
+    if gamma >= 1:
+        x = brentq(
+            _tau_oc_equation_scaled, 1e-300, 1 - 1e-15, args=(gamma,), **_ROOT_OPTIONS
+        )
+        return x / gamma
     return brentq(_tau_oc_equation, 1e-300, 1 - 1e-9, args=(gamma,), **_ROOT_OPTIONS)
 
 
 def _solve_tau_uc(gamma):
     lower = _solve_tau_oc(gamma)
+    if gamma >= 1:
+        # phi = 1 in y = gamma v: y grows like log(log(gamma)), so no
+        # bracket spans hundreds of orders of magnitude.
+        # Above 1e10, log phi < 0 at y = 8 + 2 log(log(gamma)) (phi(v) <=
+        # e^-y (1 + y log(gamma)) there): a bracket that cannot overflow.
+        upper = gamma * (1 - 1e-12) if gamma < 1e10 else 8 + 2 * np.log(np.log(gamma))
+        y = brentq(
+            _log_phi_scaled,
+            lower * gamma,
+            upper,
+            args=(gamma,),
+            **_ROOT_OPTIONS,
+        )
+        return y / gamma
     return brentq(
         _phi_minus_one_over_gamma, lower, 1 - 1e-12, args=(gamma,), **_ROOT_OPTIONS
     )

@@ -1,0 +1,215 @@
+"""Trust at the edges (issue #11): the focal-entropy minimizer on extreme rows
+and gammas, and the thresholds at huge gamma, against mpmath.
+
+The mpmath references are written from the definitions: ``q*`` solves
+``h(q_i) = p_i / lambda`` with ``sum(q) = 1``, where
+``log h(v) = log v - (gamma - 1) log(1 - v) - log(1 - v - gamma v log v)``;
+tau_oc solves ``2(1 - v) + (1 - gamma v) log v = 0`` and tau_uc ``phi(v) = 1``.
+"""
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sklearn_focal import FocalPosteriorRecovery, theory
+from sklearn_focal.rate_distortion import exact_distortion
+
+DIGITS = 40
+
+
+def _mp_log_h(t, gamma):
+    """log h(sigmoid(t)) in mpmath, straight from the definition."""
+    g = mpmath.mpf(gamma)
+    v = 1 / (1 + mpmath.exp(-t))
+    log_v = -mpmath.log1p(mpmath.exp(-t))
+    log_one_minus = -mpmath.log1p(mpmath.exp(t))
+    return log_v - (g - 1) * log_one_minus - mpmath.log(1 - v - g * v * log_v)
+
+
+def _mp_bracketed_root(function, low, high, tolerance):
+    """The root of an increasing function in [low, high], by bisection."""
+    low, high = mpmath.mpf(low), mpmath.mpf(high)
+    while high - low > tolerance * (1 + abs(low)):
+        middle = (low + high) / 2
+        if function(middle) > 0:
+            high = middle
+        else:
+            low = middle
+    return (low + high) / 2
+
+
+def mp_focal_minimizer(p, gamma):
+    """q* by a root in the logit t0 of the largest class (sum(q) grows in t0)."""
+    with mpmath.workdps(DIGITS):
+        targets = [mpmath.mpf(v) for v in p]
+        active = [i for i, v in enumerate(targets) if v > 0]
+        top = max(active, key=targets.__getitem__)
+
+        def solution(t0):
+            log_lam = mpmath.log(targets[top]) - _mp_log_h(t0, gamma)
+            q = [mpmath.mpf(0)] * len(p)
+            for i in active:
+                level = mpmath.log(targets[i]) - log_lam
+                t = (
+                    t0
+                    if i == top
+                    else _mp_bracketed_root(
+                        lambda t, level=level: _mp_log_h(t, gamma) - level,
+                        -800,
+                        800,
+                        1e-22,
+                    )
+                )
+                q[i] = 1 / (1 + mpmath.exp(-t))
+            return q
+
+        # q_top = 1/n: sum(q) <= 1; q_top = sigmoid(60): sum(q) > 1.
+        t0 = _mp_bracketed_root(
+            lambda t0: mpmath.fsum(solution(t0)) - 1,
+            -mpmath.log(len(active) - 1),
+            60,
+            1e-20,
+        )
+        q = solution(t0)
+        assert abs(mpmath.fsum(q) - 1) < 1e-18
+        return q
+
+
+def _assert_matches_reference(q, reference, rtol=1e-10):
+    for value, ref in zip(q, reference, strict=True):
+        if ref == 0:
+            assert value == 0
+        else:
+            assert abs(value - float(ref)) <= rtol * float(ref), (value, ref)
+
+
+REPORTED_ROWS = [
+    ([1e-46, 1.0], 1000.0),
+    ([1e-196, 1.0], 700.0),
+    ([0.5, 0.3, 0.2], 1e50),
+    ([6.28873725e-286, 2.95293867e-271, 1.0], 1e100),
+    ([1.0, 2.16217307e-256, 2.37870559e-138], 1e150),
+    ([0.6, 1e-30, 1e-120, 0.4 - 1e-30], 1e5),
+    ([0.5, 1e-300, 1e-200, 1e-100, 0.3, 0.2 - 1e-100], 1e12),
+    ([1e-290, 1e-150, 1e-10, 1.0 - 1e-10], 1e20),
+]
+
+
+@pytest.mark.parametrize("row, gamma", REPORTED_ROWS)
+def test_focal_minimizer_reported_rows_match_mpmath(row, gamma):
+    q = theory.focal_minimizer(row, gamma)
+    _assert_matches_reference(q, mp_focal_minimizer(tuple(row), gamma))
+    if gamma <= 1e3:  # psi is well conditioned there: the suite's tolerance
+        assert np.max(np.abs(theory.psi(q, gamma) - row)) <= 1e-12
+
+
+def test_reported_rows_reach_every_caller():
+    row, gamma = [1e-46, 1.0], 1000.0
+    reference = mp_focal_minimizer(tuple(row), gamma)
+    # FE(p, q*): both terms underflow below the smallest double.
+    with mpmath.workdps(DIGITS):
+        minimum = mpmath.fsum(
+            mpmath.mpf(p) * (1 - qi) ** gamma * -mpmath.log(qi)
+            for p, qi in zip(row, reference, strict=True)
+        )
+    assert theory.min_focal_entropy(row, gamma) == float(minimum)
+    regimes = theory.focal_regimes(row, gamma)
+    _assert_matches_reference(regimes.q[0], reference)
+    assert list(regimes.regime[0]) == [1, -1]  # the tiny class is amplified
+    # The signed map of FocalPosteriorRecovery: negative order is the inverse.
+    recovery = FocalPosteriorRecovery(gamma=gamma).fit(np.array([[0.5, 0.5]]))
+    _assert_matches_reference(recovery.inverse_transform(np.array([row]))[0], reference)
+    distortion = exact_distortion([1.0, 1e-46, 0.0], 1, gamma)
+    assert np.isfinite(distortion) and distortion >= 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.integers(2, 3000),
+    log_gamma=st.floats(-19, 200),
+    span=st.floats(0, 300),
+    seed=st.integers(0, 2**32 - 1),
+    zeros=st.booleans(),
+)
+def test_focal_minimizer_converges_everywhere(k, log_gamma, span, seed, zeros):
+    # Rows spanning up to 300 orders of magnitude, any K, any gamma.
+    gamma = 10.0**log_gamma
+    rng = np.random.default_rng(seed)
+    p = 10.0 ** -rng.uniform(0, span, size=k)
+    if zeros:
+        p[rng.random(k) < 0.2] = 0.0
+        p[0] = max(p[0], 1e-3)
+    p /= p.sum()
+    q = theory.focal_minimizer(p, gamma)
+    assert np.all(np.isfinite(q)) and abs(q.sum() - 1) <= 1e-12
+    assert np.array_equal(q == 0, p == 0)
+    # Psi is order preserving, so is its inverse (ties allowed by rounding).
+    order = np.argsort(p, kind="stable")
+    assert np.all(np.diff(q[order]) >= -4 * np.finfo(float).eps * q[order][1:])
+    if gamma <= 1e3:
+        assert np.max(np.abs(theory.psi(q, gamma) - p)) <= 1e-12
+
+
+# --------------------------------------------------------------------------
+# Thresholds at huge gamma
+# --------------------------------------------------------------------------
+
+
+def mp_thresholds(gamma):
+    """(tau_oc, tau_uc) from Thm 8's equations, solved in v = y / gamma."""
+    with mpmath.workdps(DIGITS):
+        g = mpmath.mpf(gamma)
+
+        def oc(y):
+            v = y / g
+            return 2 * (1 - v) + (1 - g * v) * mpmath.log(v)
+
+        def phi_minus_one(y):
+            v = y / g
+            # (1 - v)^g as exp(g log1p(-v)): v is as small as 1e-300.
+            power = mpmath.exp((g - 1) * mpmath.log1p(-v))
+            return power * (1 - v) - g * power * v * mpmath.log(v) - 1
+
+        y_oc = _mp_bracketed_root(oc, "1e-3", 1 - mpmath.mpf("1e-30"), 1e-20)
+
+        y_uc = _mp_bracketed_root(lambda y: -phi_minus_one(y), y_oc, 40, 1e-20)
+
+        return y_oc / g, y_uc / g
+
+
+@pytest.mark.parametrize("gamma", [1e3, 1e10, 1e50, 1e150, 1e200, 1e300])
+def test_thresholds_at_huge_gamma_match_mpmath(gamma):
+    oc, uc = mp_thresholds(gamma)
+    assert abs(theory.tau_oc(gamma) - float(oc)) <= 1e-13 * float(oc)
+    assert abs(theory.tau_uc(gamma) - float(uc)) <= 1e-13 * float(uc)
+
+
+def test_confidence_regime_at_huge_gamma():
+    result = theory.confidence_regime([0.6, 0.4], 1e200)
+    # Psi sends [0.6, 0.4] to one-hot at gamma = 1e200, and 0.6 >= tau_uc.
+    assert list(result.max_posterior) == [1.0]
+    assert list(result.confidence) == [-1]
+    assert list(result.region) == [-1]
+
+
+@pytest.mark.parametrize("function", [theory.tau_oc, theory.tau_uc])
+@pytest.mark.parametrize(
+    "gamma, error, match",
+    [
+        ("2", TypeError, "gamma must be a real number"),
+        (True, TypeError, "gamma must be a real number"),
+        ([True, False], TypeError, "gamma must be real numbers"),
+        (["2"], TypeError, "gamma must be real numbers"),
+        (np.nan, ValueError, "gamma must be finite"),
+        ([1.0, np.inf], ValueError, "gamma must be finite"),
+        (-1.0, ValueError, "gamma must be >= 0"),
+    ],
+)
+def test_thresholds_follow_the_gamma_policy(function, gamma, error, match):
+    with pytest.raises(error, match=match):
+        function(gamma)
+    if isinstance(gamma, str | bool):  # the same error as psi's
+        with pytest.raises(error, match=match):
+            theory.psi([0.5, 0.5], gamma)
