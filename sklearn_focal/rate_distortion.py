@@ -23,6 +23,7 @@ from numbers import Integral
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
+from scipy.special import exprel
 
 __all__ = [
     "EXACT_MAX_SUPPORT",
@@ -254,10 +255,16 @@ MAX_GAMMA_ENTROPY_SCAN = 2**18
 
 
 def _u_slope_sign(x, gamma):
-    """Sign of u'(x) for u(x) = (1 - (1 - x)**gamma) log(1/x): x a' log(1/x) - a."""
-    a = -np.expm1(gamma * np.log1p(-x))
-    x_da = gamma * x * np.exp((gamma - 1.0) * np.log1p(-x))
-    return x_da * -np.log(x) - a
+    """Sign of u'(x), u(x) = (1 - (1 - x)**gamma) log(1/x), as x u'(x) / gamma.
+
+    ``x u' = x a' log(1/x) - a`` with ``a = 1 - (1 - x)**gamma``; dividing by
+    ``gamma`` (``a / gamma = -log1p(-x) exprel(gamma log1p(-x))``) keeps the
+    sign for a tiny ``gamma``, where ``a`` itself underflows.
+    """
+    log_rest = np.log1p(-x)
+    return x * np.exp((gamma - 1.0) * log_rest) * -np.log(x) + log_rest * exprel(
+        gamma * log_rest
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -270,7 +277,7 @@ def _d_bound(gamma: float) -> int:
     the first stationary point of ``u``: on ``(0, x_0]`` ``u`` increases, so
     for ``d >= 1 / x_0 >= q / x_0`` the objective decreases in ``d``, for
     every ``q`` in [0, 1]. ``D = ceil(1 / x_0) + 1`` (about ``gamma / 4``
-    for large ``gamma``, 3 for ``gamma <= 1``).
+    for large ``gamma``, at most 4 for ``gamma <= 1``).
     """
     x = np.geomspace(1e-6 / max(gamma, 1.0), 1.0 - 1e-12, 4096)
     slope = _u_slope_sign(x, gamma)
@@ -339,7 +346,7 @@ def max_gamma_entropy(n, gamma, *, base: float | None = 2):
     log((1 - q)**(q**gamma) + d * (q/d)**((1 - q/d)**gamma))`` (Prop. 2).
     For each ``d`` the inner maximum over ``q`` is found by a grid search
     refined with a bounded Brent search to about 1e-12 absolute accuracy.
-    Only ``d`` up to about ``gamma / 4`` (3 for ``gamma <= 1``) is scanned:
+    Only ``d`` up to about ``gamma / 4`` (4 for ``gamma <= 1``) is scanned:
     past that bound the objective decreases in ``d`` for every ``q``, so
     ``h_gamma(n)`` stops growing with ``n``; time and memory therefore do not
     grow with ``n``. ``h_gamma(1) = 0``. Results are cached per

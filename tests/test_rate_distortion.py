@@ -470,6 +470,15 @@ def test_max_gamma_entropy_memory_does_not_grow_with_n():
     assert 0 < rd.max_gamma_entropy(40, 1e9) <= rd.gamma_entropy_upper_bound(1e9)
 
 
+@pytest.mark.parametrize("gamma", [1e-320, 1e-30, 1e-6])
+def test_max_gamma_entropy_tiny_gamma_on_huge_alphabets(gamma):
+    """h_gamma -> 0 as gamma -> 0; a tiny gamma must not trip the scan limit
+    (u(x) underflows there, its slope must not)."""
+    h = rd.max_gamma_entropy(10**15, gamma, base=None)
+    d_values = np.unique(np.r_[np.arange(1, 50), np.geomspace(50, 1e15, 30).round()])
+    assert abs(h - _direct_eq15(d_values, gamma) * math.log(2)) <= 1e-12
+
+
 def test_max_gamma_entropy_refuses_unreasonable_requests_cheaply():
     rd._max_gamma_entropy_nats.cache_clear()
     tracemalloc.start()
