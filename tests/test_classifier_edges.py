@@ -272,7 +272,11 @@ class _RecordThreads(Callback):
         net.history.record("torch_threads", torch.get_num_threads())
 
 
-def test_torch_threads_inside_joblib_workers_fit_their_budget(blobs):
+@pytest.mark.slow  # starts two worker processes that import torch (~10 s)
+def test_torch_threads_inside_joblib_workers_fit_their_budget(blobs, monkeypatch):
+    # conftest sets OMP_NUM_THREADS=1 for the test process; the workers must
+    # get their budget from joblib, not inherit it.
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     X, y = blobs
     clf = _fast(max_epochs=1, callbacks=[_RecordThreads()])
     result = cross_validate(clf, X, y, cv=2, n_jobs=2, return_estimator=True)

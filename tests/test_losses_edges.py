@@ -2,13 +2,18 @@
 CrossEntropyLoss / BCEWithLogitsLoss do (issue #11, item 12), and per-sample
 weights (item 6) against plain torch computations on repeated rows."""
 
+import contextlib
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
 
 import sklearn_focal.losses as losses  # noqa: E402
 from sklearn_focal.losses import (  # noqa: E402
@@ -189,6 +194,48 @@ def test_integer_sample_weights_equal_repeated_rows(path, gamma, reduction, with
     (grad_ref,) = torch.autograd.grad(ref, x_ref)
     torch.testing.assert_close(grad, grad_ref, rtol=1e-12, atol=1e-14)
     assert torch.equal(grad[counts == 0], torch.zeros(2, 3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("torch_path", [False, True])
+@settings(max_examples=50)
+@given(
+    data=arrays(
+        np.float64,
+        st.tuples(st.integers(1, 6), st.just(4)),
+        elements=st.floats(-30, 30),
+    ),
+    seed=st.integers(0, 2**16),
+    gamma=st.sampled_from([0.0, 0.5, 2.0, 3.7]),
+    reduction=st.sampled_from(["mean", "sum"]),
+    with_alpha=st.booleans(),
+)
+def test_integer_sample_weights_equal_repeated_rows_property(
+    torch_path, data, seed, gamma, reduction, with_alpha
+):
+    rng = np.random.default_rng(seed)
+    n = data.shape[0]
+    target = torch.as_tensor(rng.integers(0, 4, size=n))
+    counts = torch.as_tensor(rng.integers(0, 4, size=n))
+    counts[0] += 1  # at least one counted row
+    alpha = (
+        torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=torch.float64) if with_alpha else None
+    )
+    patch = (
+        mock.patch.object(losses, "_cpu_focal", lambda *args: None)
+        if torch_path
+        else contextlib.nullcontext()
+    )
+    x = torch.as_tensor(data).requires_grad_()
+    x_ref = torch.as_tensor(data).requires_grad_()
+    repeat = torch.repeat_interleave(torch.arange(n), counts)
+    with patch:
+        criterion = FocalLoss(gamma=gamma, alpha=alpha, reduction=reduction)
+        loss = criterion(x, target, sample_weight=counts)
+        expected = criterion(x_ref[repeat], target[repeat])
+    torch.testing.assert_close(loss, expected, rtol=1e-12, atol=1e-300)
+    (grad,) = torch.autograd.grad(loss, x)
+    (grad_ref,) = torch.autograd.grad(expected, x_ref)
+    torch.testing.assert_close(grad, grad_ref, rtol=1e-12, atol=1e-300)
 
 
 def test_unit_sample_weights_change_nothing_and_zero_weights_drop_rows(path):
