@@ -289,46 +289,77 @@ def _edge_function(column, weight, n_bins, strategy, unit_weight):
 
 
 def _edges(scores, weight, n_bins, strategy, unit_weight):
-    """One edge function per curve (shared when the edges do not depend on it)."""
+    """Edge functions: one shared by all curves (uniform), else one per curve."""
     if strategy == "uniform":
-        edge = _edge_function(None, None, n_bins, strategy, unit_weight)
-        return [edge] * scores.shape[1]
+        return _edge_function(None, None, n_bins, strategy, unit_weight)
     return [
         _edge_function(scores[:, c], weight, n_bins, strategy, unit_weight)
         for c in range(scores.shape[1])
     ]
 
 
+def _bisect(values, edge, n_bins, cheap):
+    """Number of inner edges ``e(1) <= ... <= e(n_bins - 1)`` at most each value.
+
+    Bisection over the edge index; unless ``cheap``, each step evaluates the
+    edges only at its distinct midpoints.
+    """
+    low = np.zeros(values.shape[0], dtype=np.int64)
+    high = np.full(values.shape[0], n_bins - 1, dtype=np.int64)
+    active = np.flatnonzero(low < high)
+    while active.size:
+        mid = low[active] + (high[active] - low[active] + 1) // 2
+        if cheap:
+            at_mid = edge(mid)
+        else:
+            points, inverse = np.unique(mid, return_inverse=True)
+            at_mid = edge(points)[inverse]
+        below = at_mid <= values[active]
+        low[active] = np.where(below, mid, low[active])
+        high[active] = np.where(below, high[active], mid - 1)
+        active = active[low[active] < high[active]]
+    return low
+
+
+def _count_edges(values, edge, n_bins, cheap):
+    """Number of inner edges at most each value, in memory ``O(len(values))``.
+
+    With no more edges than values, all of them are computed and searched;
+    otherwise :func:`_bisect` evaluates only the ones it visits.
+    """
+    if n_bins - 1 <= values.shape[0]:
+        inner = edge(np.arange(1, n_bins))
+        return np.searchsorted(inner, values, side="right").astype(np.int64)
+    return _bisect(values, edge, n_bins, cheap)
+
+
 def _assign_bins(scores, edges, n_bins):
     """Bin index (n, C) of every score: ``[e_b, e_{b+1})``, the last bin closed.
 
-    The bin of ``s`` is the number of inner edges ``<= s``, found by bisection
-    over the edge index; each step evaluates the edges only at its distinct
-    midpoints. Time ``O(n log n_bins)``, memory ``O(n)`` whatever ``n_bins``.
+    The bin of ``s`` is the number of inner edges ``<= s``. Memory
+    ``O(n C)`` whatever ``n_bins``.
     """
-    bins = np.zeros(scores.shape, dtype=np.int64)
+    if callable(edges):  # shared and cheap (uniform): all curves at once
+        return _count_edges(scores.ravel(), edges, n_bins, True).reshape(scores.shape)
+    bins = np.empty(scores.shape, dtype=np.int64)
     for c, edge in enumerate(edges):
-        column = scores[:, c]
-        low = bins[:, c]  # a view: filled in place
-        high = np.full(column.shape[0], n_bins - 1, dtype=np.int64)
-        active = np.flatnonzero(low < high)
-        while active.size:
-            mid = low[active] + (high[active] - low[active] + 1) // 2
-            points, inverse = np.unique(mid, return_inverse=True)
-            below = edge(points)[inverse] <= column[active]
-            low[active] = np.where(below, mid, low[active])
-            high[active] = np.where(below, high[active], mid - 1)
-            active = active[low[active] < high[active]]
+        bins[:, c] = _count_edges(scores[:, c], edge, n_bins, False)
     return bins
 
 
-def _occupied_bins(bins):
-    """Group the (curve, bin) pairs that hold a sample.
+def _occupied_bins(bins, n_bins):
+    """Group the scores by (curve, bin).
 
     Returns the group of every score (n, C) and, per group, its curve and its
-    bin, sorted by curve then bin. Memory is ``O(n C)``, not ``O(C n_bins)``.
+    bin, sorted by curve then bin. With at most ``n`` bins every bin is a
+    group; with more, only the occupied ones: memory is ``O(n C)``, not
+    ``O(C n_bins)``.
     """
     n_samples, n_curves = bins.shape
+    if n_bins <= n_samples:
+        groups = bins + n_bins * np.arange(n_curves)
+        curve = np.repeat(np.arange(n_curves), n_bins)
+        return groups, curve, np.tile(np.arange(n_bins), n_curves)
     curve = np.broadcast_to(np.arange(n_curves), bins.shape).ravel()
     flat = bins.ravel()
     order = np.lexsort((flat, curve))
@@ -359,7 +390,7 @@ def _prepare(y_index, probs, weight, n_bins, strategy, kind, unit_weight):
     if n_bins == "auto":
         strategy = "quantile"
     edges = _edges(scores, weight, bins, strategy, unit_weight)
-    groups, curve, group_bin = _occupied_bins(_assign_bins(scores, edges, bins))
+    groups, curve, group_bin = _occupied_bins(_assign_bins(scores, edges, bins), bins)
     return scores, outcomes, bins, edges, groups, curve, group_bin
 
 
@@ -721,6 +752,7 @@ def binned_calibration(
     count = dense(np.bincount(groups.ravel(), minlength=n_groups))
     weight_sq = dense(_sums(groups, n_groups, scores, outcomes, weight**2)[0])
     inner = np.arange(1, bins)
+    edges = [edges] * n_curves if callable(edges) else edges
     edges = np.array([np.concatenate([[0.0], edge(inner), [1.0]]) for edge in edges])
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_confidence = np.where(total > 0, score_sum / total, np.nan)
