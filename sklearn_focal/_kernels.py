@@ -7,6 +7,7 @@ numba is imported when this module is first used, never at package import.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
+import threading
 
 import numba
 import numpy as np
@@ -77,8 +78,8 @@ ROW_NEGATIVE = 2
 ROW_BAD_SUM = 3
 
 
-@njit(cache=True, parallel=True)
-def psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
+@njit(cache=True, inline="always")
+def _psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
     """Psi^gamma of every row of ``q`` (gamma > 0), weights ``1/alpha``.
 
     Linear space first: ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))``
@@ -135,24 +136,54 @@ def psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
                 out[r, i] *= scale
 
 
-# Inputs smaller than this run on one thread: waking the pool costs more.
-PARALLEL_MIN_SIZE = 1 << 16
-
-
-def run(kernel, *args, size):
-    """Call ``kernel(*args)``, on one thread when ``size`` is small."""
-    if size >= PARALLEL_MIN_SIZE:
-        return kernel(*args)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        numba.set_num_threads(previous)
-
-
 @njit(cache=True, parallel=True)
-def row_defects(x, tolerance, codes):
+def psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
+    """:func:`_psi_rows`, parallel over rows."""
+    _psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out)
+
+
+@njit(cache=True, error_model="numpy")
+def psi_rows_serial(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
+    """:func:`_psi_rows` on one thread."""
+    _psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out)
+
+
+# Inputs smaller than this run the serial twin: waking the pool costs more.
+# The twins use numpy's error model, as parallel kernels do (1/0 is inf).
+PARALLEL_MIN_SIZE = 1 << 16
+# numba's workqueue threading layer aborts the process when two threads enter
+# parallel regions at once; tbb and omp are thread safe. The layer is known
+# only after the first parallel call: until then, and for workqueue, the
+# parallel kernels run one at a time.
+_PARALLEL_LOCK = threading.Lock()
+_THREAD_SAFE_LAYERS = ("tbb", "omp")
+_layer_is_thread_safe = False
+
+
+def dispatch(parallel_kernel, serial_kernel, *args, size):
+    """Call a compiled kernel by the package's one rule for parallelism.
+
+    Below ``PARALLEL_MIN_SIZE`` elements, ``serial_kernel(*args)``: no parallel
+    region is entered. Above, ``parallel_kernel(*args)``, serialized by a
+    module lock unless numba's threading layer is known to be thread safe, so
+    that calls from several Python threads are safe on every layer.
+    """
+    global _layer_is_thread_safe
+    if size < PARALLEL_MIN_SIZE:
+        return serial_kernel(*args)
+    if _layer_is_thread_safe:
+        return parallel_kernel(*args)
+    with _PARALLEL_LOCK:
+        result = parallel_kernel(*args)
+        try:
+            _layer_is_thread_safe = numba.threading_layer() in _THREAD_SAFE_LAYERS
+        except ValueError:  # no parallel region has run yet
+            pass
+    return result
+
+
+@njit(cache=True, inline="always")
+def _row_defects(x, tolerance, codes):
     """One pass over probability rows: the first defect of every row.
 
     ``codes[r]`` is ROW_NOT_FINITE, ROW_NEGATIVE, ROW_BAD_SUM or ROW_OK.
@@ -172,6 +203,18 @@ def row_defects(x, tolerance, codes):
         if code == ROW_OK and abs(total - 1.0) > tolerance:
             code = ROW_BAD_SUM
         codes[r] = code
+
+
+@njit(cache=True, parallel=True)
+def row_defects(x, tolerance, codes):
+    """:func:`_row_defects`, parallel over rows."""
+    _row_defects(x, tolerance, codes)
+
+
+@njit(cache=True, error_model="numpy")
+def row_defects_serial(x, tolerance, codes):
+    """:func:`_row_defects` on one thread."""
+    _row_defects(x, tolerance, codes)
 
 
 @njit(cache=True)
@@ -451,8 +494,8 @@ def _table_start(target, gamma, t, table, s_low, inv_spacing):
     return mu
 
 
-@njit(cache=True, parallel=True)
-def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
+@njit(cache=True, inline="always")
+def _focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
     """Solve log h(q_i) = log(p_i alpha_i) - log(lambda), sum(q) = 1, row by row.
 
     Entries with p_i = 0 give q_i = 0. Newton's method runs jointly on the
@@ -497,6 +540,18 @@ def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
                 (table, s_low, inv_spacing),
                 use_table,
             )
+
+
+@njit(cache=True, parallel=True)
+def focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status):
+    """:func:`_focal_minimizer_rows`, parallel over chunks of rows."""
+    _focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status)
+
+
+@njit(cache=True, error_model="numpy")
+def focal_minimizer_rows_serial(p, log_alpha, gamma, out_q, out_log_lambda, status):
+    """:func:`_focal_minimizer_rows` on one thread."""
+    _focal_minimizer_rows(p, log_alpha, gamma, out_q, out_log_lambda, status)
 
 
 @njit(cache=True)

@@ -338,8 +338,9 @@ def _run_row_kernel(ctx, kernels, x, labels, reduction, *args):
 
     loss = np.empty(x.shape[0], dtype=x.dtype)
     grad = np.empty_like(x)
-    kernel = kernels[0] if x.size >= _kernels.PARALLEL_MIN_SIZE else kernels[1]
-    bad, denominator, total = kernel(x, *args, reduction == "mean", loss, grad)
+    bad, denominator, total = _kernels.dispatch(
+        *kernels, x, *args, reduction == "mean", loss, grad, size=x.size
+    )
     if bad >= 0:
         raise _out_of_bounds(labels[bad], x.shape[1], bad)
     ctx.reduction = reduction
@@ -873,14 +874,11 @@ class _CpuBinaryFocal(torch.autograd.Function):
         n = x.size
         loss = np.empty_like(x)
         grad = np.empty_like(x)
-        kernel = (
-            _kernels.binary_focal_rows
-            if n >= _kernels.PARALLEL_MIN_SIZE
-            else _kernels.binary_focal_rows_serial
-        )
         alpha_pos = 1.0 if alpha is None else float(alpha)
         alpha_neg = 1.0 if alpha is None else 1.0 - float(alpha)
-        total = kernel(
+        total = _kernels.dispatch(
+            _kernels.binary_focal_rows,
+            _kernels.binary_focal_rows_serial,
             x,
             y,
             gamma,
@@ -889,6 +887,7 @@ class _CpuBinaryFocal(torch.autograd.Function):
             1.0 / n if reduction == "mean" and n else 1.0,
             loss,
             grad,
+            size=n,
         )
         ctx.reduction = reduction
         ctx.save_for_backward(torch.from_numpy(grad).view(logits.shape))

@@ -112,8 +112,18 @@ def _first_bad_row(mask):
     return int(rows[0])
 
 
+# float64 probability rows are often float32 softmax outputs upcast: their
+# sums are off by up to ~1.2 sqrt(K) float32 ulps (torch, numpy and scipy
+# softmax, K = 2 to 10^4). Rows are accepted within 4 sqrt(K) float32 ulps
+# (or the square root of their own precision, if larger) and used as given:
+# psi, the minimizer and the temperature map are invariant to the scale of a
+# row, so no answer moves by more than the rounding already in the input.
+_FLOAT32_ROUNDING = 4 * float(np.finfo(np.float32).eps)
+
+
 def _row_sum_tolerance(dtype, n_classes):
-    return float(np.sqrt(np.finfo(dtype).eps)) * max(1.0, np.sqrt(n_classes) / 4)
+    own = float(np.sqrt(np.finfo(dtype).eps)) * max(1.0, np.sqrt(n_classes) / 4)
+    return max(own, _FLOAT32_ROUNDING * float(np.sqrt(n_classes)))
 
 
 def _check_distribution(P, name="p", *, min_classes=2, check_values=True):
@@ -158,7 +168,7 @@ def _check_distribution(P, name="p", *, min_classes=2, check_values=True):
     sums = rows.sum(axis=1, dtype=np.float64)
     bad_sum = np.abs(sums - 1.0) > tolerance
     if bad_sum.any():
-        _raise_bad_sum(name, _first_bad_row(bad_sum), sums)
+        _raise_bad_sum(name, _first_bad_row(bad_sum), sums, tolerance, n_classes)
     return rows, one_row
 
 
@@ -166,9 +176,12 @@ def _check_distribution(P, name="p", *, min_classes=2, check_values=True):
 _FUSED_CHECK_MIN_SIZE = 1 << 16
 
 
-def _raise_bad_sum(name, row, sums):
+def _raise_bad_sum(name, row, sums, tolerance, n_classes):
     raise ValueError(
-        f"{name} rows must sum to 1; row {row} sums to {float(sums[row])!r}"
+        f"{name} rows must sum to 1; row {row} sums to {float(sums[row])!r} "
+        f"(tolerance {tolerance:.1e} for {n_classes} classes). Pass probabilities "
+        "(softmax or predict_proba outputs, not logits or scores), or divide "
+        "each row by its sum if it is off by rounding only."
     )
 
 
@@ -176,11 +189,18 @@ def _check_rows_fused(rows, name, tolerance):
     from sklearn_focal import _kernels
 
     codes = np.empty(rows.shape[0], dtype=np.int8)
-    _kernels.row_defects(np.ascontiguousarray(rows), tolerance, codes)
-    _raise_row_defects(codes, rows, name)
+    _kernels.dispatch(
+        _kernels.row_defects,
+        _kernels.row_defects_serial,
+        np.ascontiguousarray(rows),
+        tolerance,
+        codes,
+        size=rows.size,
+    )
+    _raise_row_defects(codes, rows, name, tolerance)
 
 
-def _raise_row_defects(codes, rows, name):
+def _raise_row_defects(codes, rows, name, tolerance):
     """Raise for the first defective row, by the kernels' row codes."""
     from sklearn_focal import _kernels
 
@@ -194,7 +214,8 @@ def _raise_row_defects(codes, rows, name):
         if bad.size:
             raise ValueError(f"{name} {problem} (first in row {int(bad[0])})")
     row = int(np.flatnonzero(codes == _kernels.ROW_BAD_SUM)[0])
-    _raise_bad_sum(name, row, {row: float(rows[row].sum(dtype=np.float64))})
+    sums = {row: float(rows[row].sum(dtype=np.float64))}
+    _raise_bad_sum(name, row, sums, tolerance, rows.shape[1])
 
 
 def _check_alpha(alpha, n_classes):
@@ -392,19 +413,21 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
         weights = np.ones(x.shape[1])
     out = np.empty_like(x)
     codes = np.empty(x.shape[0], dtype=np.int8)
-    _kernels.run(
+    tolerance = _row_sum_tolerance(rows.dtype, x.shape[1])
+    _kernels.dispatch(
         _kernels.psi_rows,
+        _kernels.psi_rows_serial,
         x,
         gamma,
         1.0 / weights,
         np.log(weights),
         _kernels.power_mode(gamma - 1.0),
-        _row_sum_tolerance(rows.dtype, x.shape[1]),
+        tolerance,
         codes,
         out,
         size=x.size,
     )
-    _raise_row_defects(codes, x, "q")
+    _raise_row_defects(codes, x, "q", tolerance)
     return _restore(out, rows.dtype, one_row)
 
 
@@ -425,8 +448,9 @@ def _solve_focal_minimizer(x, gamma, weights=None):
         q = np.empty_like(x)
         log_lam = np.empty(x.shape[0])
         status = np.empty(x.shape[0], dtype=np.int32)
-        _kernels.run(
+        _kernels.dispatch(
             _kernels.focal_minimizer_rows,
+            _kernels.focal_minimizer_rows_serial,
             x,
             log_alpha,
             gamma,
