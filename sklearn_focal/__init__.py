@@ -18,6 +18,7 @@ _LAZY_ATTRIBUTES = {
 _SUBMODULES = {
     "cli",
     "datasets",
+    "exceptions",
     "losses",
     "metrics",
     "plotting",

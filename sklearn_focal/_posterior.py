@@ -45,9 +45,10 @@ from sklearn_focal._unwrap import (
 )
 
 # The one sample_weight validator of the package (finite, >= 0, not all zero).
+from sklearn_focal.exceptions import FlatCalibrationWarning
 from sklearn_focal.metrics import _check_sample_weight
 
-__all__ = ["FlatCalibrationWarning", "FocalPosteriorRecovery"]
+__all__ = ["FocalPosteriorRecovery"]
 
 # Search range of the signed map's order for gamma="fit". Orders beyond 20
 # move probabilities so far that held-out data cannot tell them apart.
@@ -119,17 +120,6 @@ def _column_indices(y, n_classes):
     return y
 
 
-class FlatCalibrationWarning(UserWarning):
-    """The calibration data cannot fit the map: the identity map is used.
-
-    Raised by :class:`~sklearn_focal.FocalPosteriorRecovery` with
-    ``gamma="fit"`` and by :class:`~sklearn_focal.TemperatureScaling` when
-    their calibration objective is flat or nearly flat (see
-    ``_minimize_on_interval``); they then fit ``gamma_ = 0`` and
-    ``temperature_ = 1``.
-    """
-
-
 # Two maps whose mean calibration losses differ by less than this, in nats
 # per unit of weight (relative above 1 nat), cannot be told apart by the
 # calibration data: 1e-6 nats per row is a total of 1e-3 nats over 1000 rows.
@@ -160,8 +150,8 @@ def _minimize_on_interval(
     is one-hot (the objective is constant), or when every row is correct and
     nearly one-hot (the loss falls, by next to nothing, towards an infinitely
     sharp map). Then ``identity`` is returned with a
-    :class:`FlatCalibrationWarning`: an extreme map fitted to such data would
-    distort every row that is not one-hot.
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`: an extreme map
+    fitted to such data would distort every row that is not one-hot.
     """
     grid = np.linspace(bounds[0], bounds[1], n_grid)
     values = np.array([objective(x) for x in grid])
@@ -642,7 +632,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
           When the calibration data cannot tell the identity from the most
           extreme map (every row one-hot, or correct and nearly one-hot;
           see Notes), ``gamma_`` is 0 and a
-          :class:`~sklearn_focal.FlatCalibrationWarning` is raised.
+          :class:`~sklearn_focal.exceptions.FlatCalibrationWarning` is raised.
 
     alpha : array-like of shape (n_classes,), "auto" or None, default="auto"
         Per-class weights of an alpha-balanced focal loss
@@ -713,7 +703,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     be an arbitrary point of a plateau, or the most extreme map of the
     search, and would distort every row that is not one-hot; the identity
     (``gamma_ = 0``) is used instead, with a
-    :class:`~sklearn_focal.FlatCalibrationWarning`.
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`.
 
     ``sample_weight`` must be finite, non-negative and not all zero, as in
     the metrics of :mod:`sklearn_focal.metrics`; otherwise a ``ValueError``

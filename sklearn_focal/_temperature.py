@@ -155,7 +155,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     ``1e-6 * max(1, loss(T=1))`` nats per sample of the minimum, as when
     every calibration row is one-hot, or correct and nearly one-hot),
     ``temperature_`` is 1 and a
-    :class:`~sklearn_focal.FlatCalibrationWarning` is raised.
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning` is raised.
 
     ``sample_weight`` must be finite, non-negative and not all zero;
     otherwise a ``ValueError`` is raised before anything is fitted.

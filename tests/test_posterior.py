@@ -772,7 +772,7 @@ def _one_hot_calibration_set(n_classes, labels, predicted):
     data=st.data(),
 )
 def test_fit_on_one_hot_rows_is_the_identity_with_a_warning(n_classes, data):
-    from sklearn_focal._posterior import FlatCalibrationWarning
+    from sklearn_focal.exceptions import FlatCalibrationWarning
 
     n = data.draw(st.integers(1, 12))
     labels = data.draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n))
@@ -792,7 +792,7 @@ def test_fit_on_one_hot_rows_is_the_identity_with_a_warning(n_classes, data):
 
 
 def test_fit_on_one_hot_rows_with_alpha_gives_gamma_zero():
-    from sklearn_focal._posterior import FlatCalibrationWarning
+    from sklearn_focal.exceptions import FlatCalibrationWarning
 
     q, y = _one_hot_calibration_set(3, [0, 1, 2, 2], [0, 1, 2, 0])
     alpha = np.array([0.5, 1.0, 2.0])
@@ -805,7 +805,7 @@ def test_fit_on_one_hot_rows_with_alpha_gives_gamma_zero():
 def test_fit_on_nearly_one_hot_correct_rows_is_the_identity(eps):
     # Every row correct with probability 1 - eps: the NLL keeps falling, by
     # less than eps, towards the sharpest map; the data cannot fit gamma.
-    from sklearn_focal._posterior import FlatCalibrationWarning
+    from sklearn_focal.exceptions import FlatCalibrationWarning
 
     y = np.arange(30) % 3
     q = np.full((30, 3), eps / 2)
@@ -818,7 +818,7 @@ def test_fit_on_nearly_one_hot_correct_rows_is_the_identity(eps):
 def test_fit_at_a_bound_with_a_real_gain_is_kept():
     # Every row correct with probability 0.6: the NLL falls by about 0.5 nats
     # towards the sharpest map, a real gain: no warning, the bound is kept.
-    from sklearn_focal._posterior import FlatCalibrationWarning
+    from sklearn_focal.exceptions import FlatCalibrationWarning
 
     q = np.tile([0.6, 0.4], (20, 1))
     y = np.zeros(20, dtype=int)

@@ -457,7 +457,7 @@ def test_fit_rejects_weight_only_on_rows_no_temperature_can_change():
 
 @pytest.mark.parametrize("params", [{}, {"objective": "focal", "gamma": 2.0}])
 def test_one_hot_calibration_rows_give_temperature_one(params):
-    from sklearn_focal._posterior import FlatCalibrationWarning
+    from sklearn_focal.exceptions import FlatCalibrationWarning
 
     y = np.array([0, 1, 2, 0, 1, 2, 2])
     q = np.eye(3)[[0, 1, 2, 0, 1, 2, 0]]  # the last row is confidently wrong
@@ -473,7 +473,7 @@ def test_one_hot_calibration_rows_give_temperature_one(params):
 def test_nearly_one_hot_correct_rows_give_temperature_one(margin, params):
     # Every row correct by a logit margin of 20 or more: the loss keeps
     # falling, by less than 1e-8 nats, towards T -> 0.
-    from sklearn_focal._posterior import FlatCalibrationWarning
+    from sklearn_focal.exceptions import FlatCalibrationWarning
 
     y = np.arange(30) % 3
     logits = np.zeros((30, 3))
@@ -486,7 +486,7 @@ def test_nearly_one_hot_correct_rows_give_temperature_one(margin, params):
 def test_temperature_at_a_bound_with_a_real_gain_is_kept():
     import warnings
 
-    from sklearn_focal._posterior import FlatCalibrationWarning
+    from sklearn_focal.exceptions import FlatCalibrationWarning
 
     q = np.tile([0.6, 0.4], (20, 1))
     y = np.zeros(20, dtype=int)
