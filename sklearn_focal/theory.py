@@ -3,6 +3,9 @@
 All functions work row-wise on arrays of shape (n, K) with the classes on the
 last axis; a 1-D array is one row. They accept float32 or float64 array-likes
 and return the input's float dtype (other numeric input gives float64).
+Probability rows must sum to 1 within ``4 sqrt(K)`` float32 ulps (float32
+softmax outputs upcast to float64 pass), or within the square root of their
+own precision if that is larger; they are used as given.
 
 References
 ----------
@@ -486,7 +489,10 @@ def focal_minimizer(
     ``p_i = 0`` give ``q*_i = 0``.
 
     The system is solved by Newton's method on the logits of ``q`` and
-    ``log lambda`` jointly, compiled and parallel over rows.
+    ``log lambda`` jointly, compiled and parallel over rows. A row on which
+    Newton's method stalls (huge gamma, entries spanning hundreds of orders
+    of magnitude) restarts from a bracketed solve in ``lambda`` alone, which
+    always converges.
 
     Parameters
     ----------

@@ -95,3 +95,27 @@ def test_two_threads_on_the_workqueue_layer(layer):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"layer {layer}" in result.stdout
+
+
+def test_small_inputs_never_enter_a_parallel_region(monkeypatch):
+    from sklearn_focal import _kernels
+
+    def parallel(*args):
+        raise AssertionError("a parallel kernel ran on a small input")
+
+    def serial(*args):
+        return ("serial", args)
+
+    size = _kernels.PARALLEL_MIN_SIZE - 1
+    assert _kernels.dispatch(parallel, serial, 1, 2, size=size) == ("serial", (1, 2))
+    # Above the threshold, the parallel kernel; under the lock while the
+    # threading layer is not known to be thread safe.
+    monkeypatch.setattr(_kernels, "_layer_is_thread_safe", False)
+    seen = []
+
+    def locked(*args):
+        seen.append(_kernels._PARALLEL_LOCK.locked())
+        return "parallel"
+
+    assert _kernels.dispatch(locked, serial, size=size + 1) == "parallel"
+    assert seen == [True]
