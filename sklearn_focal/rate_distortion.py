@@ -865,13 +865,19 @@ def exact_distortion(
     return _finish_code(p, support, labels, m, g, ln_base, optimal=True, method="exact")
 
 
+#: Cell-cost evaluations of the local search go in blocks of at most this
+#: many pmf entries (2 MB of float64), so memory stays O(k**2), not O(k**3).
+_COST_BLOCK = 2**18
+
+
 class _PartitionSearch:
     """Local search over partitions of the support, with cached cell costs.
 
     ``cost_with[x, c]`` is the cost of cell ``c`` with symbol ``x`` added (for
     ``x``'s own cell: the cell itself) and ``cost_without[x]`` the cost of
     ``x``'s cell with ``x`` removed; a move changes two cells, so only the
-    entries of those two cells are recomputed.
+    entries of those two cells are recomputed. Candidate cells are scored in
+    blocks of at most ``_COST_BLOCK`` entries.
     """
 
     def __init__(self, ps, labels, n_cells, gamma):
@@ -882,13 +888,22 @@ class _PartitionSearch:
         self.labels = labels.copy()
         self.rows = self._rows()
         self.cost = _cell_costs(self.rows, gamma)
-        added = self.rows[None, :, :] + self.p_diag[:, None, :]
-        self.cost_with = _cell_costs(added.reshape(-1, self.k), gamma).reshape(
-            self.k, n_cells
-        )
+        self.cost_with = self._costs_with(self.cells)
         self.cost_without = _cell_costs(
             np.where(self.eye, 0.0, self.rows[self.labels]), gamma
         )
+
+    def _costs_with(self, cells):
+        """Cost of each cell of ``cells`` with each symbol added, (k, len(cells))."""
+        out = np.empty((self.k, cells.size))
+        step = max(1, _COST_BLOCK // (self.k * cells.size))
+        for start in range(0, self.k, step):
+            block = slice(start, start + step)
+            added = self.rows[None, cells, :] + self.p_diag[block, None, :]
+            out[block] = _cell_costs(added.reshape(-1, self.k), self.gamma).reshape(
+                -1, cells.size
+            )
+        return out
 
     def _rows(self):
         mask = self.labels[None, :] == self.cells[:, None]
@@ -911,18 +926,25 @@ class _PartitionSearch:
 
     def best_swap(self):
         lab = self.labels
-        xs, ys = np.nonzero(np.triu(lab[:, None] != lab[None, :], 1))
-        if xs.size == 0:
-            return np.inf, None
-        la, lb = lab[xs], lab[ys]
-        new_a = np.where(self.eye[xs], 0.0, self.rows[la]) + self.p_diag[ys]
-        new_b = np.where(self.eye[ys], 0.0, self.rows[lb]) + self.p_diag[xs]
-        new_cost = _cell_costs(np.concatenate([new_a, new_b]), self.gamma)
-        delta = (
-            new_cost[: xs.size] + new_cost[xs.size :] - self.cost[la] - self.cost[lb]
-        )
-        j = int(np.argmin(delta))
-        return float(delta[j]), (int(xs[j]), int(ys[j]))
+        all_xs, all_ys = np.nonzero(np.triu(lab[:, None] != lab[None, :], 1))
+        best, pair = np.inf, None
+        step = max(1, _COST_BLOCK // (2 * self.k))
+        for start in range(0, all_xs.size, step):
+            xs, ys = all_xs[start : start + step], all_ys[start : start + step]
+            la, lb = lab[xs], lab[ys]
+            new_a = np.where(self.eye[xs], 0.0, self.rows[la]) + self.p_diag[ys]
+            new_b = np.where(self.eye[ys], 0.0, self.rows[lb]) + self.p_diag[xs]
+            new_cost = _cell_costs(np.concatenate([new_a, new_b]), self.gamma)
+            delta = (
+                new_cost[: xs.size]
+                + new_cost[xs.size :]
+                - self.cost[la]
+                - self.cost[lb]
+            )
+            j = int(np.argmin(delta))
+            if delta[j] < best:  # the first of equal minima, as one argmin
+                best, pair = float(delta[j]), (int(xs[j]), int(ys[j]))
+        return best, pair
 
     def set_labels(self, changes):
         """Apply ``{symbol: new cell}`` and refresh the caches of touched cells."""
@@ -932,10 +954,7 @@ class _PartitionSearch:
         touched = np.array(sorted(touched))
         self.rows = self._rows()
         self.cost[touched] = _cell_costs(self.rows[touched], self.gamma)
-        added = self.rows[None, touched, :] + self.p_diag[:, None, :]
-        self.cost_with[:, touched] = _cell_costs(
-            added.reshape(-1, self.k), self.gamma
-        ).reshape(self.k, touched.size)
+        self.cost_with[:, touched] = self._costs_with(touched)
         members = np.flatnonzero(np.isin(self.labels, touched))
         self.cost_without[members] = _cell_costs(
             np.where(self.eye[members], 0.0, self.rows[self.labels[members]]),
