@@ -7,6 +7,9 @@ The mpmath references are written from the definitions: ``q*`` solves
 tau_oc solves ``2(1 - v) + (1 - gamma v) log v = 0`` and tau_uc ``phi(v) = 1``.
 """
 
+import json
+from pathlib import Path
+
 import mpmath
 import numpy as np
 import pytest
@@ -97,12 +100,34 @@ REPORTED_ROWS = [
 ]
 
 
+# mp_focal_minimizer of REPORTED_ROWS, precomputed (about 10 s): regenerate
+# with ``python tests/test_theory_edges.py``.
+REFERENCE_FILE = Path(__file__).parent / "data" / "focal_minimizer_edges.json"
+
+
+def _stored_references():
+    stored = json.loads(REFERENCE_FILE.read_text())
+    return {(tuple(item["p"]), item["gamma"]): item["q"] for item in stored}
+
+
 @pytest.mark.parametrize("row, gamma", REPORTED_ROWS)
 def test_focal_minimizer_reported_rows_match_mpmath(row, gamma):
     q = theory.focal_minimizer(row, gamma)
-    _assert_matches_reference(q, mp_focal_minimizer(tuple(row), gamma))
+    with mpmath.workdps(DIGITS):
+        reference = [mpmath.mpf(v) for v in _stored_references()[tuple(row), gamma]]
+    _assert_matches_reference(q, reference)
     if gamma <= 1e3:  # psi is well conditioned there: the suite's tolerance
         assert np.max(np.abs(theory.psi(q, gamma) - row)) <= 1e-12
+
+
+def test_stored_references_are_mpmath():
+    # Guard the data file: the cheapest row, recomputed.
+    row, gamma = REPORTED_ROWS[1]
+    stored = _stored_references()[tuple(row), gamma]
+    live = mp_focal_minimizer(tuple(row), gamma)
+    with mpmath.workdps(DIGITS):
+        for value, ref in zip(stored, live, strict=True):
+            assert abs(mpmath.mpf(value) - ref) <= mpmath.mpf(10) ** -20 * abs(ref)
 
 
 def test_reported_rows_reach_every_caller():
@@ -213,3 +238,12 @@ def test_thresholds_follow_the_gamma_policy(function, gamma, error, match):
     if isinstance(gamma, str | bool):  # the same error as psi's
         with pytest.raises(error, match=match):
             theory.psi([0.5, 0.5], gamma)
+
+
+if __name__ == "__main__":
+    REFERENCE_FILE.parent.mkdir(exist_ok=True)
+    items = []
+    for row, gamma in REPORTED_ROWS:
+        q = mp_focal_minimizer(tuple(row), gamma)
+        items.append({"p": row, "gamma": gamma, "q": [mpmath.nstr(v, 30) for v in q]})
+    REFERENCE_FILE.write_text(json.dumps(items, indent=1) + "\n")
