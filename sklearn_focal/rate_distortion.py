@@ -27,6 +27,7 @@ from scipy.special import exprel
 
 __all__ = [
     "EXACT_MAX_SUPPORT",
+    "MAX_GAMMA_ENTROPY_SCAN",
     "RateDistortionCode",
     "achievability_bounds",
     "asymptotic_distortion",
