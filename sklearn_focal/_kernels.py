@@ -638,6 +638,12 @@ _BRACKET_LAST_STEP = 1e-4
 
 
 @njit(cache=True)
+def _log_h_logit_call(t, gamma):
+    """:func:`_log_h_logit` as a call: the restart path inlines nothing."""
+    return _log_h_logit(t, gamma)
+
+
+@njit(cache=True)
 def _inverse_log_h(s, gamma, t):
     """t with log h(sigmoid(t)) = s, by Newton kept inside a shrinking bracket.
 
@@ -646,13 +652,13 @@ def _inverse_log_h(s, gamma, t):
     Outside it, the asymptotes t (h(q) = q) and (s + log(1 + gamma))/gamma.
     """
     low, high = _T_MIN, _T_MAX
-    if s <= _log_h_logit(low, gamma)[0]:
+    if s <= _log_h_logit_call(low, gamma)[0]:
         return s
-    if s >= _log_h_logit(high, gamma)[0]:
+    if s >= _log_h_logit_call(high, gamma)[0]:
         return max(high, (s + math.log1p(gamma)) / gamma)
     t = min(max(t, low), high)
     for _ in range(_BRACKET_STEPS):
-        log_h, slope, _, _ = _log_h_logit(t, gamma)
+        log_h, slope, _, _ = _log_h_logit_call(t, gamma)
         excess = log_h - s
         if excess > 0.0:
             high = t
@@ -686,7 +692,7 @@ def _bracketed_start(target, gamma, t, n_active):
             smallest = min(smallest, target[i])
             largest = max(largest, target[i])
     t_even = -math.log(n_active - 1.0)  # the logit of 1/n
-    log_h_even = _log_h_logit(t_even, gamma)[0]
+    log_h_even = _log_h_logit_call(t_even, gamma)[0]
     low, high = smallest - log_h_even, largest - log_h_even
     mu = high
     for i in range(k):
@@ -697,7 +703,7 @@ def _bracketed_start(target, gamma, t, n_active):
         for i in range(k):
             if target[i] > -np.inf:
                 t[i] = _inverse_log_h(target[i] - mu, gamma, t[i])
-                _, d, q, w = _log_h_logit(t[i], gamma)
+                _, d, q, w = _log_h_logit_call(t[i], gamma)
                 total += q
                 slope += w / d
         excess = total - 1.0
