@@ -68,11 +68,12 @@ def mp_focal_minimizer(p, gamma):
                 q[i] = 1 / (1 + mpmath.exp(-t))
             return q
 
-        # q_top = 1/n: sum(q) <= 1; q_top = sigmoid(60): sum(q) > 1.
+        # q_top = 1/n: sum(q) <= 1; 1 - q_top = e^-800, below every double
+        # (the others sum to at least 1e-324): sum(q) > 1.
         t0 = _mp_bracketed_root(
             lambda t0: mpmath.fsum(solution(t0)) - 1,
             -mpmath.log(len(active) - 1),
-            60,
+            800,
             1e-20,
         )
         q = solution(t0)
