@@ -27,8 +27,9 @@ def _mp_log_h(t, gamma):
     g = mpmath.mpf(gamma)
     v = 1 / (1 + mpmath.exp(-t))
     log_v = -mpmath.log1p(mpmath.exp(-t))
+    one_minus = 1 / (1 + mpmath.exp(t))  # not 1 - v: v may round to 1
     log_one_minus = -mpmath.log1p(mpmath.exp(t))
-    return log_v - (g - 1) * log_one_minus - mpmath.log(1 - v - g * v * log_v)
+    return log_v - (g - 1) * log_one_minus - mpmath.log(one_minus - g * v * log_v)
 
 
 def _mp_bracketed_root(function, low, high, tolerance):
@@ -68,17 +69,22 @@ def mp_focal_minimizer(p, gamma):
                 q[i] = 1 / (1 + mpmath.exp(-t))
             return q
 
+        def excess(t0):
+            # sum(q) - 1 as the sum of the others - (1 - q_top): q_top may be
+            # closer to 1 than the working precision resolves.
+            others = [v for i, v in enumerate(solution(t0)) if i != top]
+            return mpmath.fsum(others) - 1 / (1 + mpmath.exp(t0))
+
         # q_top = 1/n: sum(q) <= 1; 1 - q_top = e^-800, below every double
         # (the others sum to at least 1e-324): sum(q) > 1.
         t0 = _mp_bracketed_root(
-            lambda t0: mpmath.fsum(solution(t0)) - 1,
+            excess,
             -mpmath.log(len(active) - 1),
             800,
             1e-20,
         )
-        q = solution(t0)
-        assert abs(mpmath.fsum(q) - 1) < 1e-18
-        return q
+        assert abs(excess(t0)) < 1e-18
+        return solution(t0)
 
 
 def _assert_matches_reference(q, reference, rtol=1e-10):
