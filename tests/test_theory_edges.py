@@ -127,6 +127,42 @@ def test_focal_minimizer_reported_rows_match_mpmath(row, gamma):
         assert np.max(np.abs(theory.psi(q, gamma) - row)) <= 1e-12
 
 
+def random_rows(n_rows=40, seed=20261129):
+    """Rows of 2 to 8 classes spanning up to 300 orders of magnitude, some
+    with a top entry of 1.0 beside tiny ones; gamma log-uniform in
+    [1e-19, 1e200]."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(n_rows):
+        k = int(rng.integers(2, 9))
+        row = 10.0 ** -rng.uniform(0, rng.uniform(0, 300), size=k)
+        if rng.random() < 0.3:
+            row[0] = 1.0
+            row[1:] *= 10.0 ** -rng.uniform(12, 100)
+        row /= row.sum()
+        cases.append((row.tolist(), float(10.0 ** rng.uniform(-19, 200))))
+    return cases
+
+
+RANDOM_FILE = REFERENCE_FILE.with_name("focal_minimizer_random.json")
+
+
+def test_focal_minimizer_random_rows_match_mpmath():
+    stored = json.loads(RANDOM_FILE.read_text())
+    assert len(stored) == len(random_rows())
+    worst = 0.0
+    with mpmath.workdps(DIGITS):
+        for item in stored:
+            q = theory.focal_minimizer(item["p"], item["gamma"])
+            for value, text in zip(q, item["q"], strict=True):
+                ref = mpmath.mpf(text)
+                if ref == 0:
+                    assert value == 0
+                elif ref > 1e-290:  # below, subnormal outputs
+                    worst = max(worst, float(abs((value - ref) / ref)))
+    assert worst <= 1e-10
+
+
 def test_stored_references_are_mpmath():
     # Guard the data file: the cheapest row, recomputed.
     row, gamma = REPORTED_ROWS[1]
@@ -254,3 +290,8 @@ if __name__ == "__main__":
         q = mp_focal_minimizer(tuple(row), gamma)
         items.append({"p": row, "gamma": gamma, "q": [mpmath.nstr(v, 30) for v in q]})
     REFERENCE_FILE.write_text(json.dumps(items, indent=1) + "\n")
+    items = []
+    for row, gamma in random_rows():
+        q = mp_focal_minimizer(tuple(row), gamma)
+        items.append({"p": row, "gamma": gamma, "q": [mpmath.nstr(v, 30) for v in q]})
+    RANDOM_FILE.write_text(json.dumps(items, indent=1) + "\n")
