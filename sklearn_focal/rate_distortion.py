@@ -166,20 +166,12 @@ def _check_n_codewords(n_codewords, name: str = "n_codewords") -> np.ndarray:
 
 
 def _log_base(base) -> float:
-    """Natural log of a logarithm base: the one ``base`` rule of sklearn_focal.
+    """Natural log of a logarithm base checked by ``theory._check_base``.
 
-    ``None`` means natural logarithms (returns 1.0). Otherwise ``base`` must
-    be a real number (a bool or a string is a ``TypeError``, checked by
-    :func:`sklearn_focal.theory._check_base`) that is finite and > 1: a base
-    in (0, 1) has a negative logarithm and would turn every divergence and
-    distortion negative (``ValueError``).
+    ``None`` means natural logarithms (returns 1.0).
     """
     base = _theory()._check_base(base)
-    if base is None:
-        return 1.0
-    if not base > 1:
-        raise ValueError(f"base must be > 1 (or None for nats), got {base!r}.")
-    return math.log(base)
+    return 1.0 if base is None else math.log(base)
 
 
 def _as_output(values: np.ndarray):

@@ -904,12 +904,19 @@ def _focal_terms_sum(targets, predictions, gamma, base, top_complement=None):
 
 
 def _check_base(base):
+    """The one ``base`` rule: None (nats) or a finite real number > 1.
+
+    A base in (0, 1) has a negative logarithm and would turn every entropy,
+    divergence and distortion negative.
+    """
     if base is None:
         return None
     if isinstance(base, bool) or not isinstance(base, Real):
         raise TypeError(f"base must be a real number or None, got {base!r}")
-    if not np.isfinite(base) or base <= 0 or base == 1:
-        raise ValueError(f"base must be positive, finite and != 1, got {base}")
+    if not (np.isfinite(base) and base > 1):
+        raise ValueError(
+            f"base must be a finite number > 1 (or None for nats), got {base!r}."
+        )
     return float(base)
 
 

@@ -295,3 +295,20 @@ if __name__ == "__main__":
         q = mp_focal_minimizer(tuple(row), gamma)
         items.append({"p": row, "gamma": gamma, "q": [mpmath.nstr(v, 30) for v in q]})
     RANDOM_FILE.write_text(json.dumps(items, indent=1) + "\n")
+
+
+@pytest.mark.parametrize("function", ["focal_entropy", "min_focal_entropy"])
+@pytest.mark.parametrize("base", [0.5, 1.0, 0.0, -2.0, np.nan, np.inf])
+def test_focal_entropy_base_must_exceed_one(function, base):
+    """A base in (0, 1) made the focal-entropy negative (issue #11, item 15)."""
+    p = [0.5, 0.5]
+    args = (p, p, 1.0) if function == "focal_entropy" else (p, 1.0)
+    with pytest.raises(ValueError, match="base must be a finite number > 1"):
+        getattr(theory, function)(*args, base=base)
+
+
+def test_focal_entropy_in_bits_is_the_nats_value_over_log_2():
+    # FE_1([.5, .5], [.5, .5]) = 0.5 * ln 2 nats = 0.5 bits.
+    assert theory.focal_entropy([0.5, 0.5], [0.5, 0.5], 1.0, base=2) == pytest.approx(
+        0.5, rel=1e-15
+    )
