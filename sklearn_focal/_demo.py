@@ -193,8 +193,13 @@ def _plot_reliability(split, results, output_dir):
     return paths
 
 
-def run_demo(*, quick=False, output_dir=None, random_state=0, out=sys.stdout):
-    """Train, recover, calibrate and report; return the written figure paths."""
+def run_demo(*, quick=False, output_dir=None, random_state=0, out=None):
+    """Train, recover, calibrate and report; return the written figure paths.
+
+    ``out`` defaults to the ``sys.stdout`` of the call, not of the import.
+    """
+    if out is None:
+        out = sys.stdout
     if output_dir is None:
         output_dir = Path.cwd() / time.strftime("sklearn-focal-demo-%Y%m%d-%H%M%S")
     output_dir = Path(output_dir)

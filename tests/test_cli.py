@@ -260,3 +260,16 @@ def test_rd_says_when_the_exact_optimum_is_left_out(capsys):
     out = capsys.readouterr().out
     assert any(line.startswith("  exact optimum d*") for line in out.splitlines())
     assert "left out" not in out
+
+
+def test_demo_writes_to_the_stdout_of_the_call_not_of_the_import(tmp_path, monkeypatch):
+    """run_demo's default stream is looked up per call (it was bound at import,
+    so a demo run after another test had imported the module wrote elsewhere)."""
+    import io
+
+    from sklearn_focal import _demo
+
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stdout", stream)
+    _demo.run_demo(quick=True, output_dir=tmp_path)
+    assert "held-out test set" in stream.getvalue()
