@@ -116,6 +116,7 @@ numpydoc_xref_ignore = {
 
 _API_MODULES = (
     "theory",
+    "exceptions",
     "losses",
     "metrics",
     "plotting",
