@@ -334,11 +334,11 @@ def _run_row_kernel(ctx, kernels, x, labels, reduction, *args):
     ``args``, whether the reduction is the mean, and the row-loss and gradient
     arrays, and returns ``(bad_row, denominator, total)``.
     """
-    from sklearn_focal import _kernels
+    from sklearn_focal import _loss_kernels
 
     loss = np.empty(x.shape[0], dtype=x.dtype)
     grad = np.empty_like(x)
-    bad, denominator, total = _kernels.dispatch(
+    bad, denominator, total = _loss_kernels.dispatch(
         *kernels, x, *args, reduction == "mean", loss, grad, size=x.size
     )
     if bad >= 0:
@@ -382,7 +382,7 @@ class _CpuSoftTargetFocal(_CompiledRowFocal):
     def forward(
         ctx, logits, probs, labels, smoothing, gamma, weight, ignore_index, reduction
     ):
-        from sklearn_focal import _kernels
+        from sklearn_focal import _loss_kernels
 
         ctx.n_other_inputs = 7
         x = logits.detach().contiguous().numpy()
@@ -393,8 +393,8 @@ class _CpuSoftTargetFocal(_CompiledRowFocal):
             probs_array = probs.detach().to(logits.dtype).contiguous().numpy()
             label_array = _NO_LABELS
         kernels = (
-            _kernels.soft_target_focal_rows,
-            _kernels.soft_target_focal_rows_serial,
+            _loss_kernels.soft_target_focal_rows,
+            _loss_kernels.soft_target_focal_rows_serial,
         )
         return _run_row_kernel(
             ctx,
@@ -406,7 +406,7 @@ class _CpuSoftTargetFocal(_CompiledRowFocal):
             label_array,
             smoothing,
             gamma,
-            _kernels.power_mode(gamma),
+            _loss_kernels.power_mode(gamma),
             _class_weight_array(weight),
             ignore_index,
         )
@@ -417,13 +417,13 @@ class _CpuHardTargetFocal(_CompiledRowFocal):
 
     @staticmethod
     def forward(ctx, logits, target, gamma, weight, ignore_index, reduction):
-        from sklearn_focal import _kernels
+        from sklearn_focal import _loss_kernels
 
         ctx.n_other_inputs = 5
         labels = target.detach().contiguous().numpy()
         kernels = (
-            _kernels.hard_target_focal_rows,
-            _kernels.hard_target_focal_rows_serial,
+            _loss_kernels.hard_target_focal_rows,
+            _loss_kernels.hard_target_focal_rows_serial,
         )
         return _run_row_kernel(
             ctx,
@@ -433,7 +433,7 @@ class _CpuHardTargetFocal(_CompiledRowFocal):
             reduction,
             labels,
             gamma,
-            _kernels.power_mode(gamma),
+            _loss_kernels.power_mode(gamma),
             _class_weight_array(weight),
             ignore_index,
         )
@@ -867,7 +867,7 @@ class _CpuBinaryFocal(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logits, target, gamma, pos_weight, alpha, reduction):
-        from sklearn_focal import _kernels
+        from sklearn_focal import _loss_kernels
 
         x = logits.detach().contiguous().numpy().reshape(-1)
         y = target.detach().to(logits.dtype).contiguous().numpy().reshape(-1)
@@ -876,9 +876,9 @@ class _CpuBinaryFocal(torch.autograd.Function):
         grad = np.empty_like(x)
         alpha_pos = 1.0 if alpha is None else float(alpha)
         alpha_neg = 1.0 if alpha is None else 1.0 - float(alpha)
-        total = _kernels.dispatch(
-            _kernels.binary_focal_rows,
-            _kernels.binary_focal_rows_serial,
+        total = _loss_kernels.dispatch(
+            _loss_kernels.binary_focal_rows,
+            _loss_kernels.binary_focal_rows_serial,
             x,
             y,
             gamma,

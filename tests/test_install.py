@@ -109,8 +109,9 @@ def test_other_modules_keep_numbas_default_locator(tmp_path):
 def test_compiled_kernels_install_the_locator():
     from numba.core import caching
 
-    from sklearn_focal import _kernels, _numba_cache
+    from sklearn_focal import _loss_kernels, _numba_cache, _theory_kernels
+    from sklearn_focal.utils import _fastmath
 
     locators = getattr(caching, "CacheImpl", None) or caching._CacheImpl
-    assert _kernels is not None
+    assert None not in (_loss_kernels, _theory_kernels, _fastmath)
     assert _numba_cache._PackageCacheLocator in locators._locator_classes

@@ -1,7 +1,7 @@
 """Calls from two Python threads are safe on numba's workqueue threading layer.
 
 workqueue is not thread safe: two threads inside parallel regions at once
-abort the process. The kernels' one dispatch rule (``_kernels.dispatch``)
+abort the process. The kernels' one dispatch rule (``utils._parallel.dispatch``)
 runs small inputs on serial twins and serializes the parallel kernels unless
 the layer is known to be thread safe. The check runs in a subprocess, since
 the layer is fixed per process and an abort would kill the test runner.
@@ -98,7 +98,7 @@ def test_two_threads_on_the_workqueue_layer(layer):
 
 
 def test_small_inputs_never_enter_a_parallel_region(monkeypatch):
-    from sklearn_focal import _kernels
+    from sklearn_focal.utils import _parallel
 
     def parallel(*args):
         raise AssertionError("a parallel kernel ran on a small input")
@@ -106,16 +106,27 @@ def test_small_inputs_never_enter_a_parallel_region(monkeypatch):
     def serial(*args):
         return ("serial", args)
 
-    size = _kernels.PARALLEL_MIN_SIZE - 1
-    assert _kernels.dispatch(parallel, serial, 1, 2, size=size) == ("serial", (1, 2))
+    size = _parallel.PARALLEL_MIN_SIZE - 1
+    assert _parallel.dispatch(parallel, serial, 1, 2, size=size) == ("serial", (1, 2))
     # Above the threshold, the parallel kernel; under the lock while the
     # threading layer is not known to be thread safe.
-    monkeypatch.setattr(_kernels, "_layer_is_thread_safe", False)
+    monkeypatch.setattr(_parallel, "_layer_is_thread_safe", False)
     seen = []
 
     def locked(*args):
-        seen.append(_kernels._PARALLEL_LOCK.locked())
+        seen.append(_parallel._PARALLEL_LOCK.locked())
         return "parallel"
 
-    assert _kernels.dispatch(locked, serial, size=size + 1) == "parallel"
+    assert _parallel.dispatch(locked, serial, size=size + 1) == "parallel"
     assert seen == [True]
+
+
+def test_both_consumers_share_the_one_dispatch_rule():
+    from sklearn_focal import _loss_kernels, _theory_kernels
+    from sklearn_focal.utils import _parallel
+
+    assert _theory_kernels.dispatch is _parallel.dispatch
+    assert _loss_kernels.dispatch is _parallel.dispatch
+    # The threading-layer cache and the lock live in one module only.
+    assert not hasattr(_theory_kernels, "_PARALLEL_LOCK")
+    assert not hasattr(_loss_kernels, "_PARALLEL_LOCK")
