@@ -10,7 +10,6 @@ from types import MappingProxyType
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
@@ -45,6 +44,19 @@ _INPUT = "X"
 _SAMPLE_WEIGHT = "sample_weight"
 
 # FocalLoss arguments that FocalClassifier sets from its own parameters.
+# skorch's parameters whose default FocalClassifier changes.
+_SKORCH_DEFAULTS = MappingProxyType(
+    {
+        "criterion": FocalLoss,
+        "optimizer": torch.optim.Adam,
+        "lr": 1e-3,
+        "max_epochs": 30,
+        "train_split": None,
+        "verbose": 0,
+        "device": "auto",
+    }
+)
+
 _OWN_CRITERION_PARAMS = MappingProxyType(
     {
         "gamma": "gamma",
@@ -247,45 +259,31 @@ class FocalClassifier(NeuralNetClassifier):
         Seeds the weight initialization, the shuffling and dropout. Training
         runs inside :func:`torch.random.fork_rng`, so torch's global random
         state is left untouched. An int gives identical results on the CPU.
-    criterion : type, default=FocalLoss
-        Loss class. When it is :class:`~sklearn_focal.losses.FocalLoss` (or a
-        subclass) it receives ``gamma``, the resolved ``alpha`` and
-        ``label_smoothing``.
-    optimizer : type, default=torch.optim.Adam
-        Optimizer class.
-    lr : float, default=1e-3
-        Learning rate.
-    max_epochs : int, default=30
-        Number of epochs.
-    batch_size : int, default=128
-        Mini-batch size (-1: the whole data set).
-    iterator_train, iterator_valid : type, default=torch.utils.data.DataLoader
-        Data loaders. The training loader shuffles unless
-        ``iterator_train__shuffle=False`` is given. Batches are fetched with
-        one index per batch (see :meth:`get_iterator`).
-    dataset : type, default=skorch.dataset.Dataset
-        Dataset class.
-    train_split : callable or None, default=None
-        skorch's validation split, e.g. ``skorch.dataset.ValidSplit(0.1,
-        stratified=True)``. None trains on all the data, as scikit-learn's
-        estimators do.
-    callbacks : list or None, default=None
-        skorch callbacks.
-    predict_nonlinearity : callable, None or 'auto', default='auto'
-        Nonlinearity of skorch's inference helpers; 'auto' is the softmax.
-    warm_start : bool, default=False
-        Continue training from the current weights on :meth:`fit`.
-    verbose : int, default=0
-        1 prints skorch's epoch table.
-    device : str, torch.device, 'auto' or None, default='auto'
-        Compute device; 'auto' is ``'cuda'`` when available, else ``'cpu'``,
-        decided at each fit and prediction. None leaves the module and the
-        data where they are (skorch's convention).
-    compile, use_caching, torch_load_kwargs, classes : see skorch
-        Passed to :class:`skorch.NeuralNetClassifier`.
-    **kwargs
-        skorch's ``prefix__name`` parameters (``module__*``, ``optimizer__*``,
-        ``criterion__*``, ``iterator_train__*`` ...).
+    **kwargs : dict
+        skorch's parameters (see :class:`skorch.NeuralNetClassifier`), passed
+        through; FocalClassifier changes the defaults of these:
+
+        - ``criterion=FocalLoss``: when it is
+          :class:`~sklearn_focal.losses.FocalLoss` (or a subclass) it receives
+          ``gamma``, the resolved ``alpha`` and ``label_smoothing``;
+        - ``optimizer=torch.optim.Adam``, ``lr=1e-3``, ``max_epochs=30``;
+        - ``train_split=None``: train on all the data, as scikit-learn's
+          estimators do (skorch's validation split is e.g.
+          ``skorch.dataset.ValidSplit(0.1, stratified=True)``);
+        - ``verbose=0`` (1 prints skorch's epoch table);
+        - ``device='auto'``: ``'cuda'`` when available, else ``'cpu'``,
+          decided at each fit and prediction; None leaves the module and the
+          data where they are (skorch's convention).
+
+        The others keep skorch's defaults: ``batch_size=128`` (-1: the whole
+        data set), ``iterator_train``/``iterator_valid`` (the training loader
+        shuffles unless ``iterator_train__shuffle=False``; batches are
+        fetched with one index per batch, see :meth:`get_iterator`),
+        ``dataset``, ``callbacks``, ``predict_nonlinearity='auto'`` (the
+        softmax), ``warm_start``, ``compile``, ``use_caching``,
+        ``torch_load_kwargs``, ``classes``, and the ``prefix__name``
+        parameters (``module__*``, ``optimizer__*``, ``criterion__*``,
+        ``iterator_train__*`` ...).
 
     Attributes
     ----------
@@ -415,48 +413,11 @@ class FocalClassifier(NeuralNetClassifier):
         hidden_layer_sizes=(100,),
         dropout=0.0,
         random_state=None,
-        criterion=FocalLoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        max_epochs=30,
-        batch_size=128,
-        iterator_train=DataLoader,
-        iterator_valid=DataLoader,
-        dataset=Dataset,
-        train_split=None,
-        callbacks=None,
-        predict_nonlinearity="auto",
-        warm_start=False,
-        verbose=0,
-        device="auto",
-        compile=False,
-        use_caching="auto",
-        torch_load_kwargs=None,
-        classes=None,
         **kwargs,
     ):
-        super().__init__(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            iterator_train=iterator_train,
-            iterator_valid=iterator_valid,
-            dataset=dataset,
-            train_split=train_split,
-            callbacks=callbacks,
-            predict_nonlinearity=predict_nonlinearity,
-            warm_start=warm_start,
-            verbose=verbose,
-            device=device,
-            compile=compile,
-            use_caching=use_caching,
-            torch_load_kwargs=torch_load_kwargs,
-            classes=classes,
-            **kwargs,
-        )
+        # skorch's own parameters pass through, with FocalClassifier's
+        # defaults where they differ from skorch's.
+        super().__init__(module, **{**_SKORCH_DEFAULTS, **kwargs})
         self.gamma = gamma
         self.alpha = alpha
         self.label_smoothing = label_smoothing
@@ -464,13 +425,15 @@ class FocalClassifier(NeuralNetClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.random_state = random_state
+        # skorch's __init__ also sets three fitted attributes; scikit-learn's
+        # __init__ only stores parameters, so they fall back to the class-level
+        # defaults above. (The one place that edits the instance's __dict__.)
         for name in ("history_", "initialized_", "virtual_params_"):
             vars(self).pop(name, None)
 
     # ------------------------------------------------------------------ #
     # fitting
     # ------------------------------------------------------------------ #
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, **fit_params):
         """Initialize the network and train it on (X, y).
 
@@ -494,6 +457,7 @@ class FocalClassifier(NeuralNetClassifier):
         self : FocalClassifier
             The fitted classifier.
         """
+        self._check_params()
         reset = not (self.warm_start and self.initialized_)
         self._train(X, y, reset=reset, fit_params=fit_params)
         return self
@@ -520,7 +484,7 @@ class FocalClassifier(NeuralNetClassifier):
         """
         first_call = not self.initialized_
         if first_call:
-            self._validate_params()
+            self._check_params()
         self._train(X, y, reset=first_call, classes=classes, fit_params=fit_params)
         return self
 
@@ -598,8 +562,9 @@ class FocalClassifier(NeuralNetClassifier):
                 else weight.detach().to("cpu", torch.float64).numpy()
             )
         else:  # unknown loss: no recovery map
-            vars(self).pop("gamma_", None)
-            vars(self).pop("alpha_", None)
+            for name in ("gamma_", "alpha_"):
+                if hasattr(self, name):
+                    delattr(self, name)
 
     def _prepare_fit_data(self, X, y, *, reset, classes=None):
         X, y = validate_data(
@@ -674,7 +639,7 @@ class FocalClassifier(NeuralNetClassifier):
             This estimator.
         """
         if "callbacks" in params and not self.initialized_:
-            vars(self)["callbacks"] = params.pop("callbacks")
+            self.callbacks = params.pop("callbacks")
         with self._device_context():
             return super().set_params(**params)
 
@@ -683,34 +648,34 @@ class FocalClassifier(NeuralNetClassifier):
         # skorch's ``_params_to_validate`` is not a parameter.
         return [name for name in super()._get_param_names() if not name.startswith("_")]
 
-    def _validate_params(self):
-        # Called by _fit_context and by skorch's initialize(): scikit-learn's
-        # declarative constraints on our parameters, then skorch's own check
-        # of the ``prefix__name`` arguments, which needs the initialized
-        # components (they register the ``module__`` ... prefixes).
+    def _check_params(self):
+        """scikit-learn's declarative constraints on the parameters.
+
+        skorch checks its ``prefix__name`` arguments itself, in
+        :meth:`initialize` (its ``_validate_params``, which keeps skorch's
+        contract: it is not overridden here).
+        """
         validate_parameter_constraints(
             self._parameter_constraints,
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        if "module_" in vars(self):
-            super()._validate_params()
 
     @contextlib.contextmanager
     def _device_context(self):
         """Let skorch see the resolved device while keeping ``device='auto'``."""
-        requested = vars(self).get("device")
+        requested = self.device
         if not _is_auto(requested):
             yield
             return
         resolved = _resolve_device(requested)
-        vars(self)["device"] = resolved
+        self.device = resolved
         try:
             yield
         finally:
             # Restore "auto" unless the block set a new device (set_params).
-            if vars(self).get("device") is resolved:
-                vars(self)["device"] = requested
+            if self.device is resolved:
+                self.device = requested
 
     @contextlib.contextmanager
     def _rng_context(self):
@@ -762,6 +727,7 @@ class FocalClassifier(NeuralNetClassifier):
         self : FocalClassifier
             This estimator.
         """
+        self._check_params()
         with self._device_context():
             self._prepare_initialize()
             super().initialize()
@@ -909,7 +875,7 @@ class FocalClassifier(NeuralNetClassifier):
     def infer(self, x, **fit_params):
         if isinstance(x, dict) and _SAMPLE_WEIGHT in x:  # the weights: for the loss
             x = x[_INPUT]
-        if not _is_auto(vars(self).get("device")):  # in fit: already resolved
+        if not _is_auto(self.device):  # in fit: already resolved
             return super().infer(x, **fit_params)
         with self._device_context():
             return super().infer(x, **fit_params)
@@ -925,7 +891,7 @@ class FocalClassifier(NeuralNetClassifier):
         if isinstance(X, dict) and _SAMPLE_WEIGHT in X:
             with self._device_context():
                 return self._weighted_loss(y_pred, y_true, X[_SAMPLE_WEIGHT])
-        if not _is_auto(vars(self).get("device")):
+        if not _is_auto(self.device):
             return super().get_loss(y_pred, y_true, X=X, training=training)
         with self._device_context():
             return super().get_loss(y_pred, y_true, X=X, training=training)
@@ -989,11 +955,11 @@ class FocalClassifier(NeuralNetClassifier):
         requested = state.get("device")
         if requested is None:  # skorch loads on the CPU; keep the parameter
             super().__setstate__(state)
-            vars(self)["device"] = None
+            self.device = None
         elif _is_auto(requested):
             state["device"] = str(get_map_location(_resolve_device("auto")))
             super().__setstate__(state)
-            vars(self)["device"] = requested
+            self.device = requested
         else:
             super().__setstate__(state)
 
@@ -1080,7 +1046,7 @@ class FocalClassifier(NeuralNetClassifier):
         q = self.predict_raw_proba(X)
         if self.posterior == "raw":
             return q
-        if "gamma_" not in vars(self):
+        if not hasattr(self, "gamma_"):
             raise ValueError(
                 "posterior='recovered' needs the focal parameters the network was "
                 f"trained with, and criterion={self.criterion!r} is neither a "

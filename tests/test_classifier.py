@@ -12,15 +12,19 @@ pytest.importorskip("skorch")
 import scipy.sparse as sp  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import load_digits, make_blobs  # noqa: E402
-from sklearn.metrics import log_loss  # noqa: E402
-from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
+from sklearn.metrics import accuracy_score, log_loss  # noqa: E402
+from sklearn.model_selection import (  # noqa: E402
+    GridSearchCV,
+    StratifiedKFold,
+    train_test_split,
+)
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from skorch.dataset import Dataset as SkorchDataset  # noqa: E402
 from skorch.dataset import ValidSplit  # noqa: E402
 from torch.utils.data import default_collate  # noqa: E402
 
-from sklearn_focal import FocalClassifier, theory  # noqa: E402
+from sklearn_focal import FocalClassifier  # noqa: E402
 from sklearn_focal.losses import FocalLoss  # noqa: E402
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=12, lr=0.05, batch_size=-1)
@@ -36,6 +40,29 @@ def _fast(**kwargs):
     return FocalClassifier(**{**FAST, "random_state": 0, **kwargs})
 
 
+def _softmax_of_module(clf, X):
+    """Softmax of the fitted module's logits, by a plain torch forward pass."""
+    with torch.no_grad():
+        logits = clf.module_(torch.as_tensor(X, dtype=torch.float32))
+    return torch.softmax(logits.double(), dim=1).numpy()
+
+
+def _psi_reference(q, gamma, alpha=None):
+    """Psi^gamma written out from the stationarity of the focal risk.
+
+    At the minimizer q of ``sum_i eta_i alpha_i l(q_i)`` on the simplex, with
+    ``l(v) = -(1 - v)^gamma log v``, ``eta_i alpha_i l'(q_i)`` is the same for
+    every class, so ``eta_i`` is proportional to ``h(q_i) / alpha_i`` with
+    ``h(v) = -1 / l'(v) = v / ((1 - v)^gamma - gamma v (1 - v)^(gamma - 1)
+    log v)`` (Charoenphakdee et al. 2021, Thm 11).
+    """
+    q = np.asarray(q, dtype=np.float64)
+    h = q / ((1 - q) ** gamma - gamma * q * (1 - q) ** (gamma - 1) * np.log(q))
+    if alpha is not None:
+        h = h / np.asarray(alpha, dtype=np.float64)
+    return h / h.sum(axis=1, keepdims=True)
+
+
 # --------------------------------------------------------------------------- #
 # posteriors and predictions
 # --------------------------------------------------------------------------- #
@@ -47,16 +74,33 @@ def test_predict_is_argmax_of_raw_and_recovered(blobs, gamma, alpha):
     raw = clf.predict_raw_proba(X)
     recovered = clf.predict_proba(X)
     pred = clf.predict(X)
-    np.testing.assert_array_equal(pred, clf.classes_[raw.argmax(1)])
+    # independent references: a plain forward pass of the module, the alpha
+    # worked out by hand (the blobs are balanced, 80 rows per class), and
+    # Psi written out from the focal loss's stationarity condition
+    q = _softmax_of_module(clf, X)
+    np.testing.assert_allclose(raw, q, rtol=1e-6, atol=1e-12)
+    if alpha is None:
+        want_alpha = None
+    elif isinstance(alpha, str):  # 'balanced' on balanced classes: all 1
+        want_alpha = np.ones(3)
+    else:
+        want_alpha = np.asarray(alpha)
+    if want_alpha is None:
+        assert clf.alpha_ is None
+    else:
+        np.testing.assert_allclose(clf.alpha_, want_alpha)
+    np.testing.assert_allclose(
+        recovered, _psi_reference(q, gamma, want_alpha), rtol=1e-6, atol=1e-12
+    )
+    np.testing.assert_array_equal(pred, clf.classes_[q.argmax(1)])
     if alpha is None:
         # Prop. 12: psi preserves the arg-max.
         np.testing.assert_array_equal(pred, clf.classes_[recovered.argmax(1)])
     else:
         # psi_i is proportional to h(q_i) / alpha_i with h increasing, so the
         # alpha-weighted recovered posterior keeps the arg-max of q.
-        weighted = recovered * clf.alpha_
+        weighted = recovered * want_alpha
         np.testing.assert_array_equal(pred, clf.classes_[weighted.argmax(1)])
-    np.testing.assert_allclose(recovered, theory.psi(raw, gamma, alpha=clf.alpha_))
     np.testing.assert_allclose(recovered.sum(1), 1.0)
     # posterior only changes what predict_proba reports, not the training.
     clf.set_params(posterior="raw")
@@ -94,11 +138,32 @@ def test_parameters_reach_the_criterion(blobs):
 
 def test_grid_search_over_gamma_with_refit(blobs):
     X, y = blobs
-    search = GridSearchCV(_fast(), {"gamma": [0, 1, 2, 3]}, cv=2, refit=True)
+    grid = [0, 1, 2, 3]
+    search = GridSearchCV(_fast(), {"gamma": grid}, cv=2, refit=True)
     search.fit(X, y)
-    assert search.best_params_["gamma"] in (0, 1, 2, 3)
+    # Reference without GridSearchCV: the same folds (StratifiedKFold(2), as
+    # cv=2 means for a classifier), a fresh classifier per gamma and fold,
+    # scored with sklearn's accuracy_score.
+    folds = list(StratifiedKFold(2).split(X, y))
+    want = [
+        np.mean(
+            [
+                accuracy_score(
+                    y[test], _fast(gamma=g).fit(X[train], y[train]).predict(X[test])
+                )
+                for train, test in folds
+            ]
+        )
+        for g in grid
+    ]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], want)
+    assert search.best_params_ == {"gamma": grid[int(np.argmax(want))]}
     best = search.best_estimator_
-    assert best.criterion_.gamma == best.gamma
+    assert best.criterion_.gamma == best.gamma == best.gamma_
+    np.testing.assert_array_equal(
+        best.predict_proba(X),
+        _fast(gamma=best.gamma).fit(X, y).predict_proba(X),
+    )
     assert search.score(X, y) > 0.8
 
 
