@@ -3,11 +3,22 @@
 import re
 import warnings
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from mptestutils import (
+    ProbArg,
+    assert_mpmath_equal,
+    mp_bracketed_root,
+    mp_log_h_logit,
+    mp_psi,
+    mp_psi_rows,
+    mp_thresholds,
+    reference_psi,
+)
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 from sklearn import config_context
@@ -20,6 +31,7 @@ from sklearn.model_selection import (
     GridSearchCV,
     KFold,
     ShuffleSplit,
+    StratifiedKFold,
     cross_val_predict,
     cross_val_score,
     train_test_split,
@@ -36,19 +48,6 @@ from sklearn_focal.datasets import make_classification_with_posteriors
 # --------------------------------------------------------------------------
 
 
-def reference_psi(q, gamma, alpha=None):
-    """Eq. (12)-(13) of Charoenphakdee et al., written out directly.
-
-    Valid for entries strictly inside (0, 1), where the closed form has no
-    0/0; the tests only feed it such rows.
-    """
-    q = np.asarray(q, dtype=np.float64)
-    h = q / ((1 - q) ** gamma - gamma * (1 - q) ** (gamma - 1) * q * np.log(q))
-    if alpha is not None:
-        h = h / np.asarray(alpha)
-    return h / h.sum(axis=-1, keepdims=True)
-
-
 def reference_focal_minimizer(p, gamma):
     """argmin_q sum_i p_i (1 - q_i)^gamma log(1/q_i), by BFGS on logits."""
     p = np.asarray(p, dtype=np.float64)
@@ -60,6 +59,32 @@ def reference_focal_minimizer(p, gamma):
 
     result = minimize(risk, np.log(p), method="BFGS", options={"gtol": 1e-12})
     return softmax(result.x)
+
+
+def _reference_map(q, gamma):
+    """The signed map of order ``gamma``: Psi^gamma for gamma >= 0 (closed
+    form); for gamma < 0 the package's inverse, checked here to be the
+    preimage under the closed-form Psi^-gamma."""
+    if gamma >= 0:
+        return reference_psi(q, gamma)
+    mapped = FocalPosteriorRecovery(gamma=gamma).fit(q).transform(q)
+    np.testing.assert_allclose(reference_psi(mapped, -gamma), q, rtol=1e-8, atol=1e-13)
+    return mapped
+
+
+def _reference_regime(q, gamma):
+    """Def. 7 and Thm 8 from mpmath: the sign of max q - max Psi(q), and where
+    max q lies against (tau_oc, tau_uc). No row sits on a tie or a threshold,
+    so the codes are unambiguous."""
+    max_q = q.max(axis=1)
+    max_posterior = mp_psi_rows(q, gamma).max(axis=1)
+    with mpmath.workdps(40):
+        oc, uc = (float(t) for t in mp_thresholds(gamma))
+    assert np.all(np.abs(max_q - max_posterior) > 1e-9)
+    assert np.all(np.abs(max_q - oc) > 1e-9) and np.all(np.abs(max_q - uc) > 1e-9)
+    confidence = np.sign(max_q - max_posterior)
+    region = np.where(max_q <= oc, 1, np.where(max_q >= uc, -1, 0))
+    return confidence, region, max_q, max_posterior
 
 
 def _interior_rows(n, k, seed, concentration=1.0):
@@ -141,6 +166,54 @@ def test_transform_with_alpha():
     np.testing.assert_allclose(recovery.inverse_transform(out), q, rtol=1e-8)
     flatten = FocalPosteriorRecovery(gamma=-2.0, alpha=alpha).fit(out)
     np.testing.assert_allclose(flatten.transform(out), q, rtol=1e-8)
+
+
+def _binary_rows(p):
+    return np.column_stack([p, 1.0 - p])
+
+
+@pytest.mark.parametrize("gamma", [0.01, 0.5, 1.0, 2.0, 5.0, 50.0])
+def test_transform_matches_mpmath_at_every_order_of_magnitude(gamma):
+    # Binary rows [p, 1 - p] with p from 1e-300 to one ulp below 1; the
+    # reference is eq. 12 at 40 digits on the same two doubles.
+    def transform(p):
+        rows = _binary_rows(p)
+        return FocalPosteriorRecovery(gamma=gamma).fit(rows).transform(rows)[:, 0]
+
+    def reference(p):
+        return mp_psi([p, mpmath.mpf(1.0 - float(p))], gamma)[0]
+
+    assert_mpmath_equal(transform, reference, [ProbArg()], rtol=1e-12, n=60)
+
+
+def _mp_binary_focal_minimizer(p, gamma):
+    """q_0 of the binary focal minimizer: the logit t with
+    log h(sigmoid(t)) - log h(sigmoid(-t)) = log(p_0 / p_1)."""
+    level = mpmath.log(p) - mpmath.log(mpmath.mpf(1.0 - float(p)))
+
+    def excess(t):
+        return mp_log_h_logit(t, gamma) - mp_log_h_logit(-t, gamma) - level
+
+    coarse = mp_bracketed_root(excess, -800, 800, mpmath.mpf(10) ** -3)
+    t = mpmath.findroot(excess, (coarse - 0.01, coarse + 0.01), solver="illinois")
+    return 1 / (1 + mpmath.exp(-t))
+
+
+@pytest.mark.parametrize("gamma", [0.5, 2.0, 50.0])
+def test_negative_order_matches_mpmath_at_every_order_of_magnitude(gamma):
+    # The flattening map -gamma is the focal minimizer of order gamma: on
+    # binary rows, against a 40-digit root of the definition.
+    def flatten(p):
+        rows = _binary_rows(p)
+        return FocalPosteriorRecovery(gamma=-gamma).fit(rows).transform(rows)[:, 0]
+
+    assert_mpmath_equal(
+        flatten,
+        lambda p: _mp_binary_focal_minimizer(p, gamma),
+        [ProbArg()],
+        rtol=1e-10,
+        n=24,
+    )
 
 
 @pytest.mark.parametrize("gamma", [1.0, 3.0])
@@ -226,12 +299,23 @@ def test_set_output_pandas_keeps_class_columns():
 
 
 def test_confidence_regime_transformer_mode():
-    q = _interior_rows(40, 3, seed=5)
+    # 12 classes, peaked to nearly uniform rows: max q on both sides of
+    # tau_oc(2) = 0.104 and tau_uc(2) = 0.298.
+    q = np.vstack(
+        [
+            _interior_rows(20, 12, seed=s, concentration=c)
+            for s, c in [(5, 0.3), (6, 30.0), (7, 300.0)]
+        ]
+    )
     recovery = FocalPosteriorRecovery(gamma=2.0).fit(q)
     result = recovery.confidence_regime(q)
-    expected = theory.confidence_regime(q, 2.0)
-    np.testing.assert_array_equal(result.confidence, expected.confidence)
-    np.testing.assert_array_equal(result.region, expected.region)
+    confidence, region, max_q, max_posterior = _reference_regime(q, 2.0)
+    np.testing.assert_array_equal(result.confidence, confidence)
+    np.testing.assert_array_equal(result.region, region)
+    np.testing.assert_array_equal(result.max_q, max_q)
+    np.testing.assert_allclose(result.max_posterior, max_posterior, rtol=1e-13)
+    # the rows cover all three regions of Thm 8 and both confidence signs
+    assert set(region) == {-1, 0, 1} and set(confidence) == {-1, 1}
     # Cor. 9: a focal output with max q > 1/2 is under-confident.
     confident = q.max(axis=1) > 0.5
     assert np.all(result.confidence[confident] == theory.Confidence.UNDERCONFIDENT)
@@ -436,6 +520,13 @@ def test_meta_string_labels_and_feature_names():
     np.testing.assert_array_equal(model.classes_, ["setosa", "versicolor", "virginica"])
     np.testing.assert_array_equal(model.feature_names_in_, X.columns)
     assert set(model.predict(X)) <= set(labels)
+    reference = LogisticRegression(max_iter=500).fit(X, labels)
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+    np.testing.assert_allclose(
+        model.predict_proba(X),
+        reference_psi(reference.predict_proba(X), 1.0),
+        rtol=1e-9,
+    )
     names = model.get_feature_names_out()
     assert list(names) == ["proba_setosa", "proba_versicolor", "proba_virginica"]
     out = model.set_output(transform="pandas").transform(X)
@@ -537,9 +628,12 @@ def test_meta_confidence_regime(iris_split):
         X_train, y_train
     )
     result = model.confidence_regime(X_test)
-    expected = theory.confidence_regime(model.estimator_.predict_proba(X_test), 2.0)
-    np.testing.assert_array_equal(result.confidence, expected.confidence)
-    np.testing.assert_array_equal(result.region, expected.region)
+    q = LogisticRegression().fit(X_train, y_train).predict_proba(X_test)
+    confidence, region, max_q, max_posterior = _reference_regime(q, 2.0)
+    np.testing.assert_array_equal(result.confidence, confidence)
+    np.testing.assert_array_equal(result.region, region)
+    np.testing.assert_array_equal(result.max_q, max_q)
+    np.testing.assert_allclose(result.max_posterior, max_posterior, rtol=1e-13)
 
 
 def test_inverse_transform_in_meta_mode(iris_split):
@@ -568,19 +662,55 @@ def test_last_step_of_a_pipeline(iris_split):
     proba = pipe.predict_proba(X_test)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert pipe.score(X_test, y_test) > 0.8
+    # By hand: scale with the training statistics, then Psi^1 of the model.
+    scaler = StandardScaler().fit(X_train)
+    reference = LogisticRegression().fit(scaler.transform(X_train), y_train)
+    q = reference.predict_proba(scaler.transform(X_test))
+    np.testing.assert_allclose(proba, reference_psi(q, 1.0), rtol=1e-9)
+    accuracy = np.mean(reference.classes_[q.argmax(axis=1)] == y_test)
+    assert pipe.score(X_test, y_test) == accuracy
 
 
 def test_grid_search_and_cross_val_score():
     X, y = make_classification(
         300, n_features=5, n_informative=3, n_classes=3, random_state=0
     )
+    gammas, Cs = [-1.0, 0.0, 1.0], [0.1, 1.0]
     search = GridSearchCV(
         FocalPosteriorRecovery(LogisticRegression()),
-        {"gamma": [-1.0, 0.0, 1.0], "estimator__C": [0.1, 1.0]},
+        {"gamma": gammas, "estimator__C": Cs},
         scoring="neg_log_loss",
         cv=3,
     ).fit(X, y)
+    # By hand: cv=3 is StratifiedKFold(3) for a classifier; each candidate's
+    # score is the mean over folds of minus the log loss of the signed map
+    # applied to a LogisticRegression trained on the other folds.
+    folds = list(StratifiedKFold(3).split(X, y))
+    hand = {}
+    for gamma in gammas:
+        for C in Cs:
+            fold_scores = []
+            for train, test in folds:
+                q = (
+                    LogisticRegression(C=C)
+                    .fit(X[train], y[train])
+                    .predict_proba(X[test])
+                )
+                mapped = _reference_map(q, gamma)
+                fold_scores.append(-log_loss(y[test], mapped, labels=[0, 1, 2]))
+            hand[gamma, C] = np.mean(fold_scores)
+    best, runner_up = sorted(hand, key=hand.get, reverse=True)[:2]
+    assert hand[best] - hand[runner_up] > 1e-4  # a clear winner
+    assert search.best_params_ == {"gamma": best[0], "estimator__C": best[1]}
     assert search.best_params_["gamma"] in (-1.0, 0.0, 1.0)
+    assert search.best_score_ == pytest.approx(hand[best], rel=1e-9)
+    for params, score in zip(
+        search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
+    ):
+        assert score == pytest.approx(
+            hand[params["gamma"], params["estimator__C"]], rel=1e-9
+        )
+
     scores = cross_val_score(
         FocalPosteriorRecovery(LogisticRegression(), gamma="fit", cv=3),
         X,
@@ -590,6 +720,14 @@ def test_grid_search_and_cross_val_score():
     )
     assert scores.shape == (3,)
     assert np.all(np.isfinite(scores))
+    # Each outer fold scores the map of the order fitted on its training part
+    # applied to a LogisticRegression refitted on all of that part.
+    for score, (train, test) in zip(scores, folds, strict=True):
+        fitted = FocalPosteriorRecovery(LogisticRegression(), gamma="fit", cv=3)
+        gamma = fitted.fit(X[train], y[train]).gamma_
+        q = LogisticRegression().fit(X[train], y[train]).predict_proba(X[test])
+        expected = -log_loss(y[test], _reference_map(q, gamma), labels=[0, 1, 2])
+        assert score == pytest.approx(expected, rel=1e-9)
 
 
 def test_sample_weight_reaches_the_inner_fit():
@@ -598,6 +736,8 @@ def test_sample_weight_reaches_the_inner_fit():
     model = FocalPosteriorRecovery(_RecordingClassifier(), gamma=1.0)
     model.fit(X, y, sample_weight=weight)
     np.testing.assert_array_equal(model.estimator_.received_sample_weight_, weight)
+    weighted = LogisticRegression().fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(model.estimator_.model_.coef_, weighted.coef_)
 
 
 def test_sample_weight_unsupported_warns():
@@ -616,21 +756,55 @@ def test_metadata_routing_of_sample_weight():
         model = FocalPosteriorRecovery(inner, gamma="fit", cv=2)
         model.fit(X, y, sample_weight=weight)
         np.testing.assert_array_equal(model.estimator_.received_sample_weight_, weight)
+        # The routed weight changes the result as a hand-weighted computation
+        # says: the refitted model is the weighted fit, and the order is fitted
+        # to weighted cross-validated probabilities with the weighted NLL.
+        weighted = LogisticRegression().fit(X, y, sample_weight=weight)
+        unweighted = LogisticRegression().fit(X, y)
+        assert not np.allclose(weighted.coef_, unweighted.coef_, rtol=1e-3)
+        np.testing.assert_allclose(model.estimator_.model_.coef_, weighted.coef_)
+        held_out = np.zeros((len(y), 2))
+        for train, test in StratifiedKFold(2).split(X, y):
+            fold = LogisticRegression().fit(
+                X[train], y[train], sample_weight=weight[train]
+            )
+            held_out[test] = fold.predict_proba(X[test])
+        direct = FocalPosteriorRecovery(gamma="fit").fit(
+            held_out, y, sample_weight=weight
+        )
+        assert model.gamma_ == pytest.approx(direct.gamma_, abs=1e-8)
 
         not_requested = _RecordingClassifier().set_fit_request(sample_weight=False)
         model = FocalPosteriorRecovery(not_requested, gamma=1.0)
         model.fit(X, y, sample_weight=weight)
         assert model.estimator_.received_sample_weight_ is None
+        np.testing.assert_allclose(model.estimator_.model_.coef_, unweighted.coef_)
 
+        # The router sends fit's sample_weight to the estimator's fit, and
+        # nowhere when the estimator does not request it.
         router = FocalPosteriorRecovery(inner, gamma=1.0).get_metadata_routing()
-        assert "estimator" in str(router)
+        routed = router.route_params(caller="fit", params={"sample_weight": weight})
+        assert set(routed) == {"estimator", "splitter"}
+        assert dict(routed.splitter.split) == {}  # the CV splitter takes no weight
+        np.testing.assert_array_equal(routed.estimator.fit["sample_weight"], weight)
+        router = FocalPosteriorRecovery(not_requested, gamma=1.0).get_metadata_routing()
+        routed = router.route_params(caller="fit", params={"sample_weight": weight})
+        assert dict(routed.estimator.fit) == {}
 
 
 def test_clone_and_repr():
     model = FocalPosteriorRecovery(LogisticRegression(C=2.0), gamma="fit", cv=3)
     cloned = clone(model)
     assert cloned.get_params()["estimator__C"] == 2.0
+    assert cloned.estimator is not model.estimator
+    assert cloned.get_params(deep=False).keys() == model.get_params(deep=False).keys()
+    assert (cloned.gamma, cloned.cv, cloned.alpha) == ("fit", 3, "auto")
+    assert not hasattr(cloned, "gamma_")
     assert "gamma='fit'" in repr(model)
+    # sklearn's repr: the parameters that differ from the defaults, sorted
+    assert repr(model) == (
+        "FocalPosteriorRecovery(cv=3, estimator=LogisticRegression(C=2.0), gamma='fit')"
+    )
 
 
 def test_import_does_not_import_torch():
@@ -943,6 +1117,26 @@ def test_grid_search_over_estimator_gamma(focal_iris):
     assert search.best_estimator_.gamma_ == search.best_params_["estimator__gamma"]
     scores = cross_val_score(model, X, y, cv=2, scoring="neg_log_loss")
     assert np.all(np.isfinite(scores))
+    # By hand: in each fold, Psi of the order the network trained with,
+    # applied to its raw outputs, scored by sklearn's log loss.
+    folds = list(StratifiedKFold(2).split(X, y))
+    hand = {}
+    for gamma in (0.0, 2.0):
+        fold_scores = []
+        for train, test in folds:
+            net = _small_focal(max_epochs=4, gamma=gamma).fit(X[train], y[train])
+            q = net.predict_raw_proba(X[test]).astype(np.float64)
+            fold_scores.append(-log_loss(y[test], reference_psi(q, gamma)))
+        hand[gamma] = np.array(fold_scores)
+        candidate = search.cv_results_["params"].index({"estimator__gamma": gamma})
+        for fold in range(2):
+            assert search.cv_results_[f"split{fold}_test_score"][
+                candidate
+            ] == pytest.approx(hand[gamma][fold], rel=1e-6)
+    best = max(hand, key=lambda gamma: hand[gamma].mean())
+    assert search.best_params_ == {"estimator__gamma": best}
+    default_gamma = model.estimator.gamma
+    np.testing.assert_allclose(scores, hand[default_gamma], rtol=1e-6)
 
 
 # --------------------------------------------------------------------------
