@@ -31,7 +31,6 @@ from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_method_params,
     check_is_fitted,
-    check_non_negative,
     column_or_1d,
     validate_data,
 )
@@ -43,10 +42,13 @@ from sklearn_focal._unwrap import (
     focal_gamma,
     raw_proba,
 )
-
-# The one sample_weight validator of the package (finite, >= 0, not all zero).
 from sklearn_focal.exceptions import FlatCalibrationWarning
-from sklearn_focal.metrics import _check_sample_weight
+from sklearn_focal.utils.validation import (
+    as_float64_proba,
+    check_alpha,
+    check_probability_rows,
+    check_sample_weight,
+)
 
 __all__ = ["FocalPosteriorRecovery"]
 
@@ -60,20 +62,6 @@ _GAMMA_FIT_BOUNDS = (-20.0, 20.0)
 # --------------------------------------------------------------------------
 
 
-def _as_float64_proba(proba, name):
-    """Validate probability rows in their own precision, return float64 rows.
-
-    Rows of float32 outputs (skorch) sum to 1 only to float32 precision; they
-    are validated at that precision, then renormalized in float64 so that the
-    float64 maps downstream see exact distributions.
-    """
-    rows, _ = theory._check_distribution(proba, name)
-    if rows.dtype != np.float64:
-        rows = rows.astype(np.float64)
-        rows /= rows.sum(axis=1, keepdims=True)
-    return rows
-
-
 def _validate_rows(estimator, X, *, reset):
     """validate_data for transformer-mode rows, quiet on huge finite logits.
 
@@ -82,17 +70,6 @@ def _validate_rows(estimator, X, *, reset):
     """
     with np.errstate(over="ignore", invalid="ignore"):
         return validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset)
-
-
-def _check_probability_rows(X, owner):
-    """Transformer-mode input: probability rows over at least 2 classes."""
-    if X.shape[1] < 2:
-        raise ValueError(
-            f"X has {X.shape[1]} feature(s), but {owner} in transformer mode "
-            "needs one probability column per class, at least 2."
-        )
-    check_non_negative(X, f"{owner} (X must hold probabilities)")
-    theory._check_distribution(X, "X")
 
 
 def _column_indices(y, n_classes):
@@ -231,10 +208,10 @@ class _BaseProbaPostprocessor(
         raise NotImplementedError
 
     def _scores(self, estimator, X):
-        return _as_float64_proba(raw_proba(estimator, X), "predict_proba output")
+        return as_float64_proba(raw_proba(estimator, X), "predict_proba output")
 
     def _check_transformer_input(self, X):
-        _check_probability_rows(X, type(self).__name__)
+        check_probability_rows(X, type(self).__name__)
         return X
 
     def _fit_map(self, scores, y, sample_weight, estimator):  # pragma: no cover
@@ -270,13 +247,13 @@ class _BaseProbaPostprocessor(
                     f"X has {X.shape[0]} rows but y has {y_idx.shape[0]} entries."
                 )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
         scores = self._transformer_scores(X) if needs_y else None
         self._fit_map(scores, y_idx, sample_weight, None)
         return self
 
     def _transformer_scores(self, X):
-        return _as_float64_proba(X, "X")
+        return as_float64_proba(X, "X")
 
     def _missing_y_message(self):  # pragma: no cover - overridden
         return f"{type(self).__name__}.fit needs y in this configuration."
@@ -292,7 +269,7 @@ class _BaseProbaPostprocessor(
         check_classification_targets(y)
         weight = None
         if sample_weight is not None:  # rejected before anything is fitted
-            weight = _check_sample_weight(sample_weight, y.shape[0])
+            weight = check_sample_weight(sample_weight, y.shape[0])
         estimator = self.estimator
         frozen = isinstance(estimator, FrozenEstimator)
         routed = self._route_fit_params(estimator, sample_weight, fit_params, frozen)
@@ -492,7 +469,7 @@ class _BaseProbaPostprocessor(
             Mean accuracy of ``self.predict(X)`` with respect to ``y``.
         """
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, len(column_or_1d(y)))
+            sample_weight = check_sample_weight(sample_weight, len(column_or_1d(y)))
         return super().score(X, y, sample_weight=sample_weight)
 
     def get_feature_names_out(self, input_features=None):
@@ -820,7 +797,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             alpha = self.alpha
         if alpha is None:
             return None
-        return theory._check_alpha(alpha, n_classes)
+        return check_alpha(alpha, n_classes)
 
     def _fit_map(self, scores, y, sample_weight, estimator):
         n_classes = len(self.classes_) if estimator is not None else self.n_features_in_
@@ -902,7 +879,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         if self.estimator is None:
             X = self._transform_input(X)
         else:
-            X = _as_float64_proba(X, "X")
+            X = as_float64_proba(X, "X")
             if X.shape[1] != len(self.classes_):
                 raise ValueError(
                     f"X has {X.shape[1]} columns but the estimator has "

@@ -12,7 +12,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from sklearn_focal import rate_distortion as rd
-from sklearn_focal.metrics import _check_sample_weight
+from sklearn_focal._focal_terms import entropy_nats, focal_terms
+from sklearn_focal.utils.validation import (
+    check_gamma,
+    check_gamma_array,
+    check_integer,
+    check_integer_array,
+    check_pmf,
+    check_sample_weight,
+    log_base,
+)
 
 __all__ = ["FocalRateDistortion"]
 
@@ -188,7 +197,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         estimator = cls(**params)
         estimator._validate_params()
         estimator._check_scalar_params()
-        p = rd._check_pmf(pmf)
+        p = check_pmf(pmf)
         if symbols is None:
             symbols = np.arange(p.size)
         else:
@@ -227,7 +236,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         """
         self._check_scalar_params()
         labels = self._validate_X(X, reset=True)
-        sample_weight = _check_sample_weight(sample_weight, labels.shape[0])
+        sample_weight = check_sample_weight(sample_weight, labels.shape[0])
         symbols, inverse = _unique_labels(labels)
         counts = np.bincount(inverse, weights=sample_weight, minlength=symbols.size)
         seen = counts > 0
@@ -242,9 +251,9 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         accept ``True``; the rules of :mod:`sklearn_focal.theory` and
         :mod:`sklearn_focal.rate_distortion` do not.
         """
-        rd._check_gamma(self.gamma)
-        rd._check_integer(self.n_codewords, "n_codewords", minimum=1)
-        rd._log_base(self.base)
+        check_gamma(self.gamma)
+        check_integer(self.n_codewords, "n_codewords", minimum=1)
+        log_base(self.base)
 
     def _validate_X(self, X, *, reset, return_ndim=False):
         """Return the 1-D array of labels; 2-D input must have one column."""
@@ -331,7 +340,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
         self.distortion_ = code.distortion
         self.is_optimal_ = bool(code.optimal)
         self.n_iter_ = int(code.n_iter)
-        self.entropy_ = float(rd._entropy_nats(source) / rd._log_base(base))
+        self.entropy_ = float(entropy_nats(source) / log_base(base))
         self.gamma_entropy_ = rd.gamma_entropy(source, gamma, base=base)
         self.converse_bound_ = rd.converse_bound(source, m, gamma, base=base)
         self.achievability_bounds_ = rd.achievability_bounds(
@@ -457,7 +466,7 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
             training samples.
         """
         values = self.score_samples(X)
-        sample_weight = _check_sample_weight(sample_weight, values.shape[0])
+        sample_weight = check_sample_weight(sample_weight, values.shape[0])
         return -float(np.average(values, weights=sample_weight))
 
     def bound_curve(self, n_codewords=None, gammas=None, *, code=True):
@@ -490,13 +499,13 @@ class FocalRateDistortion(TransformerMixin, BaseEstimator):
             n_support = int(np.count_nonzero(source))
             top = max(1, math.ceil(math.log2(max(n_support, 1))))
             n_codewords = 2 ** np.arange(top + 1)
-        m = np.atleast_1d(rd._check_n_codewords(n_codewords))
-        g = np.atleast_1d(rd._check_gamma(self.gamma if gammas is None else gammas))
+        m = np.atleast_1d(check_integer_array(n_codewords, "n_codewords", minimum=1))
+        g = np.atleast_1d(check_gamma_array(self.gamma if gammas is None else gammas))
         if m.ndim != 1 or g.ndim != 1:
             raise ValueError("n_codewords and gammas must be 1-D.")
         gg, mm = (a.ravel() for a in np.meshgrid(g, m, indexing="ij"))
         ach = rd.achievability_bounds(source, mm, gg, base=base)
-        rate = np.log(mm) / rd._log_base(base)
+        rate = np.log(mm) / log_base(base)
         table = {
             "gamma": gg,
             "n_codewords": mm,
@@ -563,7 +572,4 @@ def _unique_labels(labels):
 def _symbol_distortion(codebook, encoder, gamma, base):
     """d(x; g(f(x))) for every symbol, in units of log(base)."""
     q = codebook[encoder, np.arange(encoder.size)]
-    pos = q > 0
-    safe = np.where(pos, q, 1.0)
-    values = np.where(pos, (1.0 - safe) ** gamma * -np.log(safe), np.inf)
-    return values / rd._log_base(base)
+    return focal_terms(q, gamma) / log_base(base)

@@ -9,25 +9,19 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_focal._focal_terms import focal_terms, log1mexp
 from sklearn_focal._posterior import (
-    _as_float64_proba,
     _BaseProbaPostprocessor,
     _calibration_rows,
-    _check_probability_rows,
     _minimize_on_interval,
 )
 from sklearn_focal._unwrap import focal_gamma, raw_proba
+from sklearn_focal.utils.validation import as_float64_proba, check_probability_rows
 
 __all__ = ["TemperatureScaling"]
 
 # Search range of log T: T from about 4.5e-5 to 2.2e4, as scikit-learn's.
 _LOG_TEMPERATURE_BOUNDS = (-10.0, 10.0)
-
-
-def _log1mexp(x):
-    """log(1 - exp(x)) for x <= 0, accurate near 0 and for large -x."""
-    with np.errstate(divide="ignore"):
-        return np.where(x > -np.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
 
 
 def _scaled_log_softmax(logits, temperature):
@@ -285,7 +279,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
 
     def _check_transformer_input(self, X):
         if self.input == "proba":
-            _check_probability_rows(X, type(self).__name__)
+            check_probability_rows(X, type(self).__name__)
         elif X.shape[1] < 2:
             raise ValueError(
                 f"X has {X.shape[1]} feature(s), but TemperatureScaling needs "
@@ -297,7 +291,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         if self.input == "logits":
             return np.asarray(X, dtype=np.float64)
         with np.errstate(divide="ignore"):
-            return np.log(_as_float64_proba(X, "X"))
+            return np.log(as_float64_proba(X, "X"))
 
     def _scores(self, estimator, X):
         if self.input == "logits":
@@ -308,7 +302,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
             if not np.all(np.isfinite(scores)):
                 raise ValueError("decision_function returned NaN or inf.")
             return scores
-        proba = _as_float64_proba(raw_proba(estimator, X), "predict_proba output")
+        proba = as_float64_proba(raw_proba(estimator, X), "predict_proba output")
         with np.errstate(divide="ignore"):
             return np.log(proba)
 
@@ -332,8 +326,10 @@ class TemperatureScaling(_BaseProbaPostprocessor):
             if not gamma:
                 losses = -log_p
             else:
-                # -(1 - p)^gamma log p, with (1 - p)^gamma from log(1 - p).
-                losses = -np.exp(gamma * _log1mexp(log_p)) * log_p
+                # (1 - p)^gamma from log(1 - p): exact as p -> 1.
+                losses = focal_terms(
+                    None, gamma, log_q=log_p, log_complement=log1mexp(log_p)
+                )
             return float(np.average(losses, weights=weight))
 
         log_temperature = _minimize_on_interval(

@@ -50,9 +50,11 @@ def _minimize_focal_risk(eta, gamma):
     from scipy.optimize import minimize
     from scipy.special import log_softmax
 
+    from sklearn_focal._focal_terms import focal_terms
+
     def risk(logits):
         log_q = log_softmax(logits)
-        return float(np.sum(eta * (-np.expm1(log_q)) ** gamma * -log_q))
+        return float(np.sum(focal_terms(None, gamma, weights=eta, log_q=log_q)))
 
     result = minimize(risk, np.log(eta), method="BFGS", options={"gtol": 1e-12})
     return np.exp(log_softmax(result.x))

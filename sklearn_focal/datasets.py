@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
-from .rate_distortion import _check_integer
+from .utils.validation import check_class_priors, check_integer
 
 __all__ = [
     "focal_synthetic_posterior",
@@ -31,40 +31,6 @@ __all__ = [
 _FOCAL_SYNTHETIC_MEANS = np.array([-2.0, 0.0, 2.0])
 _FOCAL_SYNTHETIC_SCALES = np.array([1.0, 1.0, 1.0])
 _FOCAL_SYNTHETIC_PRIORS = np.array([1.0, 1.0, 1.0]) / 3.0
-
-
-def _check_weights(weights, n_classes):
-    """Validate class weights and return the priors as a float64 array."""
-    if weights is None:
-        return np.full(n_classes, 1.0 / n_classes)
-    weights = check_array(
-        weights, ensure_2d=False, dtype=np.float64, input_name="weights"
-    )
-    if weights.ndim != 1:
-        raise ValueError(f"weights must be 1-D, got an array of shape {weights.shape}.")
-    if weights.shape[0] == n_classes - 1:
-        if np.any(weights <= 0):
-            raise ValueError(f"weights must be positive, got {weights.tolist()}.")
-        last = 1.0 - weights.sum()
-        if last <= 0:
-            raise ValueError(
-                f"weights of length n_classes - 1 = {n_classes - 1} must sum to "
-                f"less than 1 (the last class gets the rest), got sum "
-                f"{weights.sum():.6g}."
-            )
-        return np.append(weights, last)
-    if weights.shape[0] != n_classes:
-        raise ValueError(
-            f"weights must have length n_classes={n_classes} or n_classes - 1, "
-            f"got length {weights.shape[0]}."
-        )
-    if np.any(weights <= 0):
-        raise ValueError(f"weights must be positive, got {weights.tolist()}.")
-    if not np.isclose(weights.sum(), 1.0, rtol=0.0, atol=1e-8):
-        raise ValueError(
-            f"weights of length n_classes must sum to 1, got sum {weights.sum():.6g}."
-        )
-    return weights / weights.sum()
 
 
 @validate_params(
@@ -159,10 +125,10 @@ def make_classification_with_posteriors(
     True
     """
     # validate_params lets a bool through as 1 (bool is an Integral)
-    n_samples = _check_integer(n_samples, "n_samples", minimum=1)
-    n_classes = _check_integer(n_classes, "n_classes", minimum=2)
-    n_features = _check_integer(n_features, "n_features", minimum=1)
-    priors = _check_weights(weights, n_classes)
+    n_samples = check_integer(n_samples, "n_samples", minimum=1)
+    n_classes = check_integer(n_classes, "n_classes", minimum=2)
+    n_features = check_integer(n_features, "n_features", minimum=1)
+    priors = check_class_priors(weights, n_classes)
     rng = check_random_state(random_state)
 
     means = class_sep * rng.standard_normal((n_classes, n_features))
@@ -291,7 +257,7 @@ def make_focal_synthetic(
     >>> sorted(set(y.tolist()))
     [0, 1, 2]
     """
-    n_samples = _check_integer(n_samples, "n_samples", minimum=1)
+    n_samples = check_integer(n_samples, "n_samples", minimum=1)
     rng = check_random_state(random_state)
     y = rng.choice(3, size=n_samples, p=_FOCAL_SYNTHETIC_PRIORS)
     x = _FOCAL_SYNTHETIC_MEANS[y] + _FOCAL_SYNTHETIC_SCALES[y] * rng.standard_normal(

@@ -30,8 +30,12 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import column_or_1d
 
-from .rate_distortion import _check_integer, _log_base
-from .theory import _check_distribution
+from .utils.validation import (
+    check_integer,
+    check_sample_weight,
+    check_y_prob,
+    log_base,
+)
 
 __all__ = [
     "ConfidenceInterval",
@@ -80,35 +84,6 @@ _BIN_PARAMS = {
 # --------------------------------------------------------------------------
 
 
-def _check_y_prob(y_prob, name="y_prob"):
-    """Return ``y_prob`` as float64 rows (n, K); a 1-D array is P(positive class)."""
-    array = np.asarray(y_prob)
-    if array.ndim == 1:
-        if array.size == 0:
-            raise ValueError(f"{name} is empty")
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-        array = array.astype(np.float64)
-        if not np.all(np.isfinite(array)):
-            bad = int(np.flatnonzero(~np.isfinite(array))[0])
-            raise ValueError(f"{name} contains NaN or inf (first in row {bad})")
-        outside = (array < 0) | (array > 1)
-        if outside.any():
-            bad = int(np.flatnonzero(outside)[0])
-            raise ValueError(
-                f"{name} is 1-D, so it holds positive-class probabilities, which "
-                f"must lie in [0, 1]; row {bad} is {array[bad]!r}"
-            )
-        return np.column_stack([1.0 - array, array])
-    if array.ndim != 2:
-        raise ValueError(
-            f"{name} must be 1-D (positive-class probabilities) or 2-D "
-            f"(n_samples, n_classes), got shape {array.shape}"
-        )
-    rows, _ = _check_distribution(array, name, min_classes=2)
-    return rows.astype(np.float64, copy=False)
-
-
 def _encode_labels(y_true, labels, n_classes, name="y_true"):
     """Map ``y_true`` to column indices of ``y_prob``; return (indices, classes)."""
     y = column_or_1d(y_true, warn=True)
@@ -148,68 +123,15 @@ def _encode_labels(y_true, labels, n_classes, name="y_true"):
     return sorter[position], classes
 
 
-def _check_sample_weight(sample_weight, n_samples):
-    """Sample weights as float64: the one sample-weight rule of sklearn_focal.
-
-    ``None`` gives unit weights. Otherwise ``sample_weight`` must be 1-D, hold
-    ``n_samples`` real numbers (a bool or a string is a ``TypeError``), each
-    finite and >= 0, with a positive sum; every ``ValueError`` names
-    ``sample_weight`` and, for a bad entry, its row. A negative weight is
-    never read as "remove this sample": it is refused, as is an all-zero
-    vector (a weighted mean over nothing).
-
-    Parameters
-    ----------
-    sample_weight : array-like of shape (n_samples,) or None
-        The weights.
-    n_samples : int
-        The number of samples they must cover.
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-        The weights, float64 (a new array: the input is never modified).
-    """
-    if sample_weight is None:
-        return np.ones(n_samples)
-    weight = np.asarray(sample_weight)
-    if weight.dtype.kind not in "iuf":
-        raise TypeError(
-            f"sample_weight must hold real numbers, got dtype {weight.dtype}"
-        )
-    if weight.ndim != 1:
-        raise ValueError(
-            f"sample_weight must be 1-D, got an array of shape {weight.shape}"
-        )
-    if weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight has {weight.shape[0]} entries, expected {n_samples}"
-        )
-    weight = weight.astype(np.float64)  # a copy
-    bad = ~np.isfinite(weight) | (weight < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"sample_weight must be finite and >= 0; row {row} is {float(weight[row])}"
-        )
-    with np.errstate(over="ignore"):
-        total = weight.sum()
-    if not total > 0:
-        raise ValueError("sample_weight sums to zero: no sample carries weight")
-    if not np.isfinite(total):
-        raise ValueError("sample_weight sums to infinity (overflow); rescale it")
-    return weight
-
-
 def _validate_classification(y_true, y_prob, labels, sample_weight):
-    probs = _check_y_prob(y_prob)
+    probs = check_y_prob(y_prob)
     y = column_or_1d(y_true, warn=True)
     if y.shape[0] != probs.shape[0]:
         raise ValueError(
             f"y_true has {y.shape[0]} samples but y_prob has {probs.shape[0]} rows"
         )
     y_index, classes = _encode_labels(y, labels, probs.shape[1])
-    weight = _check_sample_weight(sample_weight, probs.shape[0])
+    weight = check_sample_weight(sample_weight, probs.shape[0])
     return y_index, probs, weight, classes
 
 
@@ -231,7 +153,7 @@ def _n_bins(n_bins, n_samples):
     if isinstance(n_bins, str) and n_bins == "auto":
         return max(1, int(round(n_samples ** (1.0 / 3.0))))
     # validate_params lets True through as 1 (bool is an Integral)
-    n_bins = _check_integer(n_bins, "n_bins", minimum=1)
+    n_bins = check_integer(n_bins, "n_bins", minimum=1)
     if n_bins > _MAX_N_BINS:
         raise ValueError(
             f"n_bins must be at most 2**53 = {_MAX_N_BINS} (bins narrower than "
@@ -834,14 +756,14 @@ def posterior_kl_divergence(
     >>> posterior_kl_divergence([0.2, 0.7], [0.2, 0.7])
     0.0
     """
-    eta = _check_y_prob(p_true, "p_true")
-    q = _check_y_prob(y_prob, "y_prob")
+    eta = check_y_prob(p_true, "p_true")
+    q = check_y_prob(y_prob, "y_prob")
     if eta.shape != q.shape:
         raise ValueError(
             f"p_true and y_prob must have the same shape, got {eta.shape} and {q.shape}"
         )
-    weight = _check_sample_weight(sample_weight, q.shape[0])
-    scale = _log_base(base)
+    weight = check_sample_weight(sample_weight, q.shape[0])
+    scale = log_base(base)
 
     def statistic(eta, q, weight):
         per_row = rel_entr(eta, q).sum(axis=1) / scale
@@ -984,8 +906,8 @@ def _posterior_kl_score(
             "call scorer.set_score_request(p_true=True) and pass p_true=... to "
             "fit / cross_validate"
         )
-    probs = _check_y_prob(y_prob)
-    eta = _check_y_prob(p_true, "p_true")
+    probs = check_y_prob(y_prob)
+    eta = check_y_prob(p_true, "p_true")
     if labels is not None and len(labels) != eta.shape[1]:
         raise ValueError(
             f"the estimator knows {len(labels)} classes but p_true has "

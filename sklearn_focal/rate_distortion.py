@@ -19,11 +19,20 @@ import functools
 import heapq
 import math
 from dataclasses import dataclass, field
-from numbers import Integral
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import exprel
+
+from sklearn_focal._focal_terms import entropy_nats, focal_terms
+from sklearn_focal.utils.validation import (
+    check_gamma,
+    check_gamma_array,
+    check_integer,
+    check_integer_array,
+    check_pmf,
+    log_base,
+)
 
 __all__ = [
     "EXACT_MAX_SUPPORT",
@@ -52,53 +61,16 @@ EXACT_MAX_SUPPORT = 15
 # ---------------------------------------------------------------------------
 
 
-def _check_pmf(pmf, name: str = "pmf") -> np.ndarray:
-    """Return ``pmf`` as a float64 1-D array after checking it is a pmf."""
-    arr = np.asarray(pmf)
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}.")
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}.")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty.")
-    eps = np.finfo(arr.dtype).eps if arr.dtype.kind == "f" else np.finfo(float).eps
-    p = arr.astype(np.float64)
-    if not np.all(np.isfinite(p)):
-        raise ValueError(f"{name} must be finite; it contains NaN or infinity.")
-    if np.any(p < 0):
-        raise ValueError(f"{name} must be nonnegative; min entry is {p.min()!r}.")
-    total = math.fsum(p)
-    # sqrt(eps) of the input dtype: ~1.5e-8 for float64, ~3.5e-4 for float32.
-    if abs(total - 1.0) > math.sqrt(eps):
-        raise ValueError(f"{name} must sum to 1; it sums to {total!r}.")
-    return p / total
-
-
-def _check_gamma(gamma) -> np.ndarray:
-    """``gamma`` as float64 (scalar or array) under the rule of :mod:`theory`.
-
-    A scalar goes through :func:`sklearn_focal.theory._check_gamma`: a bool
-    or a string is a ``TypeError``, NaN, infinity or a negative value a
-    ``ValueError``. An array must hold real numbers (not bools) and is then
-    checked by :func:`sklearn_focal.theory._check_gamma_array`.
-    """
-    theory = _theory()
-    if np.ndim(gamma) == 0 and not isinstance(gamma, list | tuple):
-        return np.float64(theory._check_gamma(gamma))
-    values = np.asarray(gamma)
-    if values.dtype.kind not in "iuf" or isinstance(gamma, list | tuple):
-        # bools (also inside a list of numbers), strings or objects: the
-        # scalar rule names the bad entry
-        for value in np.asarray(gamma, dtype=object).ravel().tolist():
-            theory._check_gamma(value)
-    return theory._check_gamma_array(values)
+# The old name, for modules that still call rd._check_gamma
+# (_rate_distortion_display).
+_check_gamma = check_gamma_array
 
 
 def _check_auxiliary(auxiliary, pmf: np.ndarray) -> np.ndarray:
     """The auxiliary pmf F of eqs. (22)-(27); ``None`` means ``F = pmf``."""
     if auxiliary is None:
         return pmf
-    f = _check_pmf(auxiliary, name="auxiliary")
+    f = check_pmf(auxiliary, name="auxiliary")
     if f.shape != pmf.shape:
         raise ValueError(
             f"auxiliary must have the shape of pmf {pmf.shape}, got {f.shape}."
@@ -106,83 +78,13 @@ def _check_auxiliary(auxiliary, pmf: np.ndarray) -> np.ndarray:
     return f
 
 
-def _check_integer(value, name: str, *, minimum: int | None = None) -> int:
-    """``value`` as a Python int: the one integer rule of sklearn_focal.
-
-    Integers are :class:`numbers.Integral` values (Python or numpy ints, and
-    0-d integer arrays); a bool is never a number and a float, even an
-    integral one such as ``2.0``, is not an integer, as in scikit-learn's
-    ``Interval(Integral, ...)`` constraints. A wrong type raises
-    ``TypeError``, a value below ``minimum`` raises ``ValueError``; both name
-    the parameter.
-
-    Parameters
-    ----------
-    value : object
-        The value to check.
-    name : str
-        Parameter name, for the messages.
-    minimum : int, default=None
-        Smallest accepted value; ``None``: no bound.
-
-    Returns
-    -------
-    int
-        The value.
-    """
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if isinstance(value, bool | np.bool_) or not isinstance(value, Integral):
-        raise TypeError(
-            f"{name} must be an integer, got {type(value).__name__}: {value!r}."
-        )
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}.")
-    return value
-
-
-def _check_integer_array(values, name: str, *, minimum: int | None = None):
-    """:func:`_check_integer` for an int or an array-like of ints (int64 array)."""
-    if np.ndim(values) == 0 and not isinstance(values, list | tuple):
-        return np.int64(_check_integer(values, name, minimum=minimum))
-    array = np.asarray(values)
-    if array.dtype.kind not in "iuO":
-        raise TypeError(f"{name} must hold integers, got dtype {array.dtype}.")
-    if array.dtype.kind == "O" or isinstance(values, list | tuple):
-        # a list may hide a bool among ints: check every entry
-        entries = np.asarray(values, dtype=object)
-        for value in entries.ravel().tolist():
-            if isinstance(value, bool) or not isinstance(value, Integral):
-                raise TypeError(f"{name} must hold integers, got {value!r}.")
-        array = entries.astype(np.int64)
-    if minimum is not None and array.size and array.min() < minimum:
-        raise ValueError(f"{name} must hold integers >= {minimum}, got {array.min()}.")
-    return array.astype(np.int64)
-
-
 def _check_n_codewords(n_codewords, name: str = "n_codewords") -> np.ndarray:
-    return _check_integer_array(n_codewords, name, minimum=1)
-
-
-def _log_base(base) -> float:
-    """Natural log of a logarithm base checked by ``theory._check_base``.
-
-    ``None`` means natural logarithms (returns 1.0).
-    """
-    base = _theory()._check_base(base)
-    return 1.0 if base is None else math.log(base)
+    return check_integer_array(n_codewords, name, minimum=1)
 
 
 def _as_output(values: np.ndarray):
     values = np.asarray(values, dtype=np.float64)
     return float(values) if values.ndim == 0 else values
-
-
-def _entropy_nats(p: np.ndarray) -> float:
-    pos = p > 0
-    safe = np.where(pos, p, 1.0)
-    return float(-np.sum(np.where(pos, p * np.log(safe), 0.0)))
 
 
 # ---------------------------------------------------------------------------
@@ -228,9 +130,9 @@ def gamma_entropy(pmf, gamma, *, base: float | None = 2):
     >>> float(gamma_entropy([0.5, 0.5], 0.0))
     0.0
     """
-    p = _check_pmf(pmf)
-    g = _check_gamma(gamma)
-    return _as_output(_gamma_entropy_nats(p, g) / _log_base(base))
+    p = check_pmf(pmf)
+    g = check_gamma_array(gamma)
+    return _as_output(_gamma_entropy_nats(p, g) / log_base(base))
 
 
 def _eq15_objective(q, d, gamma):
@@ -377,10 +279,10 @@ def max_gamma_entropy(n, gamma, *, base: float | None = 2):
     >>> max_gamma_entropy(100, 1.0) <= max_gamma_entropy(1000, 1.0)
     True
     """
-    n = _check_integer(n, "n", minimum=1)
-    g = _check_gamma(gamma)
+    n = check_integer(n, "n", minimum=1)
+    g = check_gamma_array(gamma)
     flat = np.array([_max_gamma_entropy_nats(n, float(v)) for v in g.ravel()])
-    return _as_output(flat.reshape(g.shape) / _log_base(base))
+    return _as_output(flat.reshape(g.shape) / log_base(base))
 
 
 def gamma_entropy_upper_bound(gamma, *, base: float | None = 2):
@@ -404,8 +306,8 @@ def gamma_entropy_upper_bound(gamma, *, base: float | None = 2):
     >>> round(gamma_entropy_upper_bound(1.0, base=None), 6)
     0.893909
     """
-    g = _check_gamma(gamma)
-    return _as_output(np.logaddexp(0.0, np.maximum(1.0, g) / math.e) / _log_base(base))
+    g = check_gamma_array(gamma)
+    return _as_output(np.logaddexp(0.0, np.maximum(1.0, g) / math.e) / log_base(base))
 
 
 # ---------------------------------------------------------------------------
@@ -436,7 +338,7 @@ def reweight(pmf, Q) -> np.ndarray:
     >>> reweight([0.5, 0.5], [3.0, 1.0])
     array([0.75, 0.25])
     """
-    p = _check_pmf(pmf)
+    p = check_pmf(pmf)
     w = np.asarray(Q)
     if w.dtype == object or w.dtype.kind not in "biuf":
         raise ValueError(f"Q must hold real numbers, got dtype {w.dtype}.")
@@ -483,16 +385,16 @@ def converse_bound(pmf, n_codewords, gamma, *, base: float | None = 2):
     >>> round(converse_bound(np.full(1024, 1 / 1024), 2, 0.0), 9)  # 10 - 1 - 0
     9.0
     """
-    p = _check_pmf(pmf)
+    p = check_pmf(pmf)
     m = _check_n_codewords(n_codewords)
-    g = _check_gamma(gamma)
+    g = check_gamma_array(gamma)
     m, g = np.broadcast_arrays(m, g)
     n_support = int(np.count_nonzero(p))
-    h_x = _entropy_nats(p)
+    h_x = entropy_nats(p)
     h_g = np.array([_max_gamma_entropy_nats(n_support, float(v)) for v in g.ravel()])
     h_g = h_g.reshape(g.shape)
     value = np.maximum(h_x - np.log(m) - h_g, 0.0)
-    return _as_output(value / _log_base(base))
+    return _as_output(value / log_base(base))
 
 
 def _greedy_cells(f: np.ndarray, m: int) -> np.ndarray:
@@ -520,7 +422,8 @@ def _eq28_nats(r: np.ndarray, f: np.ndarray, labels: np.ndarray, g: np.ndarray):
     safe_mass = np.where(ok, cell_mass, 1.0)
     ratio = safe_f / safe_mass
     rest = np.maximum(safe_mass - safe_f, 0.0) / safe_mass
-    terms = np.where(ok, r * rest ** g[..., None] * -np.log(ratio), 0.0)
+    weights = np.where(ok, r, 0.0)
+    terms = focal_terms(ratio, g[..., None], weights=weights, complement=rest)
     total = terms.sum(axis=-1)
     # A symbol the source emits but F never proposes costs log(1/0) = inf.
     return np.where(np.any(pos_r & ~(f > 0)), np.inf, total)
@@ -574,12 +477,12 @@ def achievability_bounds(
     >>> b["eq28"] <= b["eq22"] <= b["eq23"]
     True
     """
-    r = _check_pmf(pmf)
+    r = check_pmf(pmf)
     f = _check_auxiliary(auxiliary, r)
     m = _check_n_codewords(n_codewords)
-    g = _check_gamma(gamma)
+    g = check_gamma_array(gamma)
     m, g = np.broadcast_arrays(m, g)
-    ln_base = _log_base(base)
+    ln_base = log_base(base)
 
     pos_r = r > 0
     pos_f = f > 0
@@ -638,14 +541,14 @@ def asymptotic_distortion(pmf, rate, *, base: float | None = 2):
     >>> asymptotic_distortion([0.25] * 4, 0.5)
     1.5
     """
-    p = _check_pmf(pmf)
+    p = check_pmf(pmf)
     rate_arr = np.asarray(rate)
     if rate_arr.dtype == object or rate_arr.dtype.kind not in "biuf":
         raise ValueError(f"rate must be a real number, got {rate!r}.")
     rate_arr = rate_arr.astype(np.float64)
     if np.any(np.isnan(rate_arr)) or np.any(rate_arr < 0):
         raise ValueError(f"rate must be >= 0, got {rate!r}.")
-    h = _entropy_nats(p) / _log_base(base)
+    h = entropy_nats(p) / log_base(base)
     return _as_output(np.maximum(h - rate_arr, 0.0))
 
 
@@ -802,10 +705,10 @@ def exact_distortion(
     >>> round(exact_distortion([1 / 3, 1 / 3, 1 / 3], 2, 1.0), 6)  # (2/3)(1/2)
     0.333333
     """
-    p = _check_pmf(pmf)
-    m = _check_integer(n_codewords, "n_codewords", minimum=1)
-    g = _theory()._check_gamma(gamma)
-    ln_base = _log_base(base)
+    p = check_pmf(pmf)
+    m = check_integer(n_codewords, "n_codewords", minimum=1)
+    g = check_gamma(gamma)
+    ln_base = log_base(base)
     support = np.flatnonzero(p > 0)
     k = support.size
     if k > EXACT_MAX_SUPPORT:
@@ -1120,14 +1023,14 @@ def optimized_code(
     >>> code.distortion > 0
     True
     """
-    p = _check_pmf(pmf)
+    p = check_pmf(pmf)
     f = _check_auxiliary(auxiliary, p)
-    m = _check_integer(n_codewords, "n_codewords", minimum=1)
-    g = _theory()._check_gamma(gamma)
-    max_iter = _check_integer(max_iter, "max_iter", minimum=0)
+    m = check_integer(n_codewords, "n_codewords", minimum=1)
+    g = check_gamma(gamma)
+    max_iter = check_integer(max_iter, "max_iter", minimum=0)
     if n_restarts is not None:
-        n_restarts = _check_integer(n_restarts, "n_restarts", minimum=0)
-    ln_base = _log_base(base)
+        n_restarts = check_integer(n_restarts, "n_restarts", minimum=0)
+    ln_base = log_base(base)
     support = np.flatnonzero(p > 0)
     k = support.size
     if k <= m:

@@ -18,13 +18,31 @@ References
 # SPDX-License-Identifier: BSD-3-Clause
 
 from enum import IntEnum
-from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
-from scipy.special import exprel
+
+from sklearn_focal._focal_terms import (
+    focal_terms,
+    h_values,
+    log_phi_scaled,
+    phi_direct,
+    phi_minus_one_over_gamma,
+    phi_of_one_minus,
+    phi_values,
+)
+from sklearn_focal.utils.validation import (
+    check_alpha,
+    check_base,
+    check_distribution,
+    check_gamma,
+    check_gamma_array,
+    check_unit_interval,
+    raise_row_defects,
+    row_sum_tolerance,
+)
 
 __all__ = [
     "Confidence",
@@ -45,195 +63,10 @@ __all__ = [
     "tau_uc",
 ]
 
-
-# --------------------------------------------------------------------------
-# Validation
-# --------------------------------------------------------------------------
-
-
-def _check_gamma(gamma, name="gamma"):
-    """Return ``gamma`` as a float after checking it is finite and >= 0."""
-    if isinstance(gamma, bool) or not isinstance(gamma, Real | np.floating):
-        if isinstance(gamma, np.ndarray) and gamma.ndim == 0:
-            gamma = gamma.item()
-        else:
-            raise TypeError(
-                f"{name} must be a real number, got {type(gamma).__name__}: {gamma!r}"
-            )
-    gamma = float(gamma)
-    if not np.isfinite(gamma):
-        raise ValueError(f"{name} must be finite, got {gamma}")
-    if gamma < 0:
-        raise ValueError(f"{name} must be >= 0, got {gamma}")
-    return gamma
-
-
-def _check_gamma_array(gamma, name="gamma"):
-    """Array version of :func:`_check_gamma`, for the threshold functions.
-
-    The same policy: a scalar goes through :func:`_check_gamma`; an array
-    must hold real numbers (not bool, not strings), finite and >= 0.
-    """
-    if np.ndim(gamma) == 0 and not isinstance(gamma, np.ndarray):
-        return np.asarray(_check_gamma(gamma, name))
-    values = np.asarray(gamma)
-    if values.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must be real numbers (not bool or str), got dtype "
-            f"{values.dtype}: {gamma!r}"
-        )
-    values = values.astype(np.float64)
-    if values.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} must be finite, got {gamma!r}")
-    if np.any(values < 0):
-        raise ValueError(f"{name} must be >= 0, got {gamma!r}")
-    return values
-
-
-def _float_array(X, name):
-    """``X`` as an ndarray of float32 or float64; other numeric types become float64."""
-    if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64):
-        array = X
-    else:
-        try:
-            array = np.asarray(X)
-        except Exception as exc:  # ragged nested sequences
-            raise ValueError(
-                f"{name} could not be converted to an array: {exc}"
-            ) from exc
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-        if array.dtype not in (np.float32, np.float64):
-            array = array.astype(np.float64)
-    return array
-
-
-def _first_bad_row(mask):
-    rows = np.flatnonzero(mask.reshape(-1) if mask.ndim == 1 else mask)
-    return int(rows[0])
-
-
-# float64 probability rows are often float32 softmax outputs upcast: their
-# sums are off by up to ~1.2 sqrt(K) float32 ulps (torch, numpy and scipy
-# softmax, K = 2 to 10^4). Rows are accepted within 4 sqrt(K) float32 ulps
-# (or the square root of their own precision, if larger) and used as given:
-# psi, the minimizer and the temperature map are invariant to the scale of a
-# row, so no answer moves by more than the rounding already in the input.
-_FLOAT32_ROUNDING = 4 * float(np.finfo(np.float32).eps)
-
-
-def _row_sum_tolerance(dtype, n_classes):
-    own = float(np.sqrt(np.finfo(dtype).eps)) * max(1.0, np.sqrt(n_classes) / 4)
-    return max(own, _FLOAT32_ROUNDING * float(np.sqrt(n_classes)))
-
-
-def _check_distribution(P, name="p", *, min_classes=2, check_values=True):
-    """Validate a (n, K) or (K,) array of probability rows.
-
-    Returns the 2-D array (a view when possible) and whether the input was 1-D.
-    With ``check_values=False`` only the type and shape are checked: the
-    caller validates the values itself (see :func:`_raise_row_defects`).
-    """
-    array = _float_array(P, name)
-    if array.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must be 1-D (one distribution) or 2-D (one per row), "
-            f"got an array of shape {array.shape}"
-        )
-    one_row = array.ndim == 1
-    rows = array.reshape(1, -1) if one_row else array
-    if rows.size == 0:
-        raise ValueError(f"{name} is empty (shape {array.shape})")
-    n_classes = rows.shape[1]
-    if n_classes < min_classes:
-        raise ValueError(
-            f"{name} needs at least {min_classes} classes (columns), got {n_classes}"
-        )
-    if not check_values:
-        return rows, one_row
-    tolerance = _row_sum_tolerance(rows.dtype, n_classes)
-    if rows.size >= _FUSED_CHECK_MIN_SIZE:
-        _check_rows_fused(rows, name, tolerance)
-        return rows, one_row
-    finite = np.isfinite(rows).all(axis=1)
-    if not finite.all():
-        raise ValueError(
-            f"{name} contains NaN or inf (first in row {_first_bad_row(~finite)})"
-        )
-    negative = (rows < 0).any(axis=1)
-    if negative.any():
-        raise ValueError(
-            f"{name} contains negative probabilities "
-            f"(first in row {_first_bad_row(negative)})"
-        )
-    sums = rows.sum(axis=1, dtype=np.float64)
-    bad_sum = np.abs(sums - 1.0) > tolerance
-    if bad_sum.any():
-        _raise_bad_sum(name, _first_bad_row(bad_sum), sums, tolerance, n_classes)
-    return rows, one_row
-
-
-# Large inputs are checked in one compiled pass instead of three numpy passes.
-_FUSED_CHECK_MIN_SIZE = 1 << 16
-
-
-def _raise_bad_sum(name, row, sums, tolerance, n_classes):
-    raise ValueError(
-        f"{name} rows must sum to 1; row {row} sums to {float(sums[row])!r} "
-        f"(tolerance {tolerance:.1e} for {n_classes} classes). Pass probabilities "
-        "(softmax or predict_proba outputs, not logits or scores), or divide "
-        "each row by its sum if it is off by rounding only."
-    )
-
-
-def _check_rows_fused(rows, name, tolerance):
-    from sklearn_focal import _theory_kernels
-
-    codes = np.empty(rows.shape[0], dtype=np.int8)
-    _theory_kernels.dispatch(
-        _theory_kernels.row_defects,
-        _theory_kernels.row_defects_serial,
-        np.ascontiguousarray(rows),
-        tolerance,
-        codes,
-        size=rows.size,
-    )
-    _raise_row_defects(codes, rows, name, tolerance)
-
-
-def _raise_row_defects(codes, rows, name, tolerance):
-    """Raise for the first defective row, by the kernels' row codes."""
-    from sklearn_focal import _theory_kernels
-
-    if not codes.any():
-        return
-    for code, problem in (
-        (_theory_kernels.ROW_NOT_FINITE, "contains NaN or inf"),
-        (_theory_kernels.ROW_NEGATIVE, "contains negative probabilities"),
-    ):
-        bad = np.flatnonzero(codes == code)
-        if bad.size:
-            raise ValueError(f"{name} {problem} (first in row {int(bad[0])})")
-    row = int(np.flatnonzero(codes == _theory_kernels.ROW_BAD_SUM)[0])
-    sums = {row: float(rows[row].sum(dtype=np.float64))}
-    _raise_bad_sum(name, row, sums, tolerance, rows.shape[1])
-
-
-def _check_alpha(alpha, n_classes):
-    """Validate per-class weights; ``None`` means equal weights."""
-    if alpha is None:
-        return None
-    weights = _float_array(alpha, "alpha").astype(np.float64, copy=False)
-    if weights.ndim != 1 or weights.shape[0] != n_classes:
-        raise ValueError(
-            f"alpha must be a 1-D array with one weight per class ({n_classes}), "
-            f"got shape {weights.shape}"
-        )
-    if not np.all(np.isfinite(weights)) or np.any(weights <= 0):
-        raise ValueError(f"alpha must be finite and > 0, got {weights!r}")
-    return weights
+# The validators' old names here, for modules that still import them from
+# theory (losses and _unwrap: _check_gamma; plotting: _check_distribution).
+_check_gamma = check_gamma
+_check_distribution = check_distribution
 
 
 def _restore(result, dtype, one_row):
@@ -244,30 +77,6 @@ def _restore(result, dtype, one_row):
 # --------------------------------------------------------------------------
 # phi, h
 # --------------------------------------------------------------------------
-
-
-def _check_unit_interval(v, name="v"):
-    array = _float_array(v, name)
-    if array.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
-    if np.any((array < 0) | (array > 1)):
-        raise ValueError(f"{name} must lie in [0, 1]")
-    return array
-
-
-def _log_inverse_h(v, gamma):
-    """log(1/h(v)) = (gamma - 1) log(1 - v) + log((1 - v)/v - gamma log v)."""
-    with np.errstate(divide="ignore"):
-        log_v = np.log(v)
-        log_one_minus = np.log1p(-v)
-        log_odds = log_one_minus - log_v
-        if gamma == 0:
-            log_core = log_odds
-        else:
-            log_core = np.logaddexp(log_odds, np.log(gamma) + np.log(-log_v))
-    return (gamma - 1.0) * log_one_minus + log_core
 
 
 def phi(v: ArrayLike, gamma: float) -> NDArray:
@@ -297,18 +106,11 @@ def phi(v: ArrayLike, gamma: float) -> NDArray:
     >>> float(phi(0.5, gamma=1.0))  # 0.5 + 0.5 log 2
     0.8465735902799727
     """
-    gamma = _check_gamma(gamma)
-    array = _check_unit_interval(v)
-    x = array.astype(np.float64)
+    gamma = check_gamma(gamma)
+    array = check_unit_interval(v)
     if gamma == 0:
         return np.ones_like(array)
-    out = np.empty_like(x)
-    inside = (x > 0) & (x < 1)
-    out[x == 0] = 1.0
-    out[x == 1] = 0.0
-    xi = x[inside]
-    # phi = v/h = v * exp(log(1/h)); computed in log space, no cancellation.
-    out[inside] = np.exp(np.log(xi) + _log_inverse_h(xi, gamma))
+    out = phi_values(array.astype(np.float64), gamma)
     return out.astype(array.dtype, copy=False)
 
 
@@ -340,17 +142,11 @@ def h(v: ArrayLike, gamma: float) -> NDArray:
     >>> h([0.0, 1.0], gamma=2.0)
     array([ 0., inf])
     """
-    gamma = _check_gamma(gamma)
-    array = _check_unit_interval(v)
+    gamma = check_gamma(gamma)
+    array = check_unit_interval(v)
     if gamma == 0:
         return array.copy() if isinstance(array, np.ndarray) else np.asarray(array)
-    x = array.astype(np.float64)
-    out = np.empty_like(x)
-    out[x == 0] = 0.0
-    out[x == 1] = np.inf
-    inside = (x > 0) & (x < 1)
-    with np.errstate(over="ignore"):
-        out[inside] = np.exp(-_log_inverse_h(x[inside], gamma))
+    out = h_values(array.astype(np.float64), gamma)
     return out.astype(array.dtype, copy=False)
 
 
@@ -400,10 +196,10 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
     >>> p.round(4), int(np.argmax(p))
     (array([0.7945, 0.1617, 0.0438]), 0)
     """
-    gamma = _check_gamma(gamma)
+    gamma = check_gamma(gamma)
     # For gamma > 0 the kernel validates the values in its own pass.
-    rows, one_row = _check_distribution(q, "q", check_values=gamma == 0)
-    weights = _check_alpha(alpha, rows.shape[1])
+    rows, one_row = check_distribution(q, "q", check_values=gamma == 0)
+    weights = check_alpha(alpha, rows.shape[1])
     if gamma == 0:
         if weights is None:
             return _restore(rows.copy(), rows.dtype, one_row)
@@ -416,7 +212,7 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
         weights = np.ones(x.shape[1])
     out = np.empty_like(x)
     codes = np.empty(x.shape[0], dtype=np.int8)
-    tolerance = _row_sum_tolerance(rows.dtype, x.shape[1])
+    tolerance = row_sum_tolerance(rows.dtype, x.shape[1])
     _theory_kernels.dispatch(
         _theory_kernels.psi_rows,
         _theory_kernels.psi_rows_serial,
@@ -430,7 +226,7 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
         out,
         size=x.size,
     )
-    _raise_row_defects(codes, x, "q", tolerance)
+    raise_row_defects(codes, x, "q", tolerance)
     return _restore(out, rows.dtype, one_row)
 
 
@@ -526,9 +322,9 @@ def focal_minimizer(
     >>> bool(np.allclose(psi(q, gamma=2.0), p, rtol=0, atol=1e-14))
     True
     """
-    gamma = _check_gamma(gamma)
-    rows, one_row = _check_distribution(p, "p")
-    weights = _check_alpha(alpha, rows.shape[1])
+    gamma = check_gamma(gamma)
+    rows, one_row = check_distribution(p, "p")
+    weights = check_alpha(alpha, rows.shape[1])
     x = np.asarray(rows, dtype=np.float64)  # no copy for float64 input
     q, lam = _solve_focal_minimizer(x, gamma, weights)
     q = _restore(q, rows.dtype, one_row)
@@ -547,26 +343,11 @@ def _tau_oc_equation(v, gamma):
     return 2.0 + (1.0 - gamma * v) * np.log(v) / (1.0 - v)
 
 
-def _phi_minus_one_over_gamma(v, gamma):
-    # (phi(v) - 1) / gamma, continuous at gamma = 0.
-    log_one_minus = np.log1p(-v)
-    first = log_one_minus * exprel(gamma * log_one_minus)
-    return first - np.exp((gamma - 1.0) * log_one_minus) * v * np.log(v)
-
-
 def _tau_oc_equation_scaled(x, gamma):
     # The same equation in x = gamma v (gamma >= 1), divided by 1 - x: the root
     # x lies in (0, 1) for every gamma >= 1, x -> 1 - 2/log(gamma) as gamma
     # grows, and no 1 - gamma v cancels.
     return 2.0 * (1.0 - x / gamma) / (1.0 - x) + np.log(x) - np.log(gamma)
-
-
-def _log_phi_scaled(y, gamma):
-    # log phi(v) at v = y / gamma (gamma >= 1): phi(v) = (1 - v)^(gamma - 1)
-    # (1 - v - gamma v log v), and -gamma v log v = y (log(gamma) - log(y)).
-    v = y / gamma
-    core = 1.0 - v + y * (np.log(gamma) - np.log(y))
-    return (gamma - 1.0) * np.log1p(-v) + np.log(core)
 
 
 _ROOT_OPTIONS = {"xtol": 1e-300, "rtol": 4 * np.finfo(float).eps, "maxiter": 500}
@@ -590,7 +371,7 @@ def _solve_tau_uc(gamma):
         # e^-y (1 + y log(gamma)) there): a bracket that cannot overflow.
         upper = gamma * (1 - 1e-12) if gamma < 1e10 else 8 + 2 * np.log(np.log(gamma))
         y = brentq(
-            _log_phi_scaled,
+            log_phi_scaled,
             lower * gamma,
             upper,
             args=(gamma,),
@@ -598,7 +379,7 @@ def _solve_tau_uc(gamma):
         )
         return y / gamma
     return brentq(
-        _phi_minus_one_over_gamma, lower, 1 - 1e-12, args=(gamma,), **_ROOT_OPTIONS
+        phi_minus_one_over_gamma, lower, 1 - 1e-12, args=(gamma,), **_ROOT_OPTIONS
     )
 
 
@@ -627,7 +408,7 @@ def tau_oc(gamma: ArrayLike) -> NDArray | float:
     >>> bool(np.isclose(tau_oc(1.0), np.exp(-2)))
     True
     """
-    values = _check_gamma_array(gamma)
+    values = check_gamma_array(gamma)
     out = np.vectorize(_solve_tau_oc, otypes=[np.float64])(values)
     return float(out) if out.ndim == 0 else out
 
@@ -655,7 +436,7 @@ def tau_uc(gamma: ArrayLike) -> NDArray | float:
     >>> bool(np.isclose(tau_uc(1.0), np.exp(-1)))
     True
     """
-    values = _check_gamma_array(gamma)
+    values = check_gamma_array(gamma)
     out = np.vectorize(_solve_tau_uc, otypes=[np.float64])(values)
     return float(out) if out.ndim == 0 else out
 
@@ -726,8 +507,8 @@ def confidence_regime(q: ArrayLike, gamma: float, *, alpha=None) -> ConfidenceRe
     >>> [Confidence(c).name for c in result.confidence]
     ['UNDERCONFIDENT', 'EXACT']
     """
-    gamma = _check_gamma(gamma)
-    rows, _ = _check_distribution(q, "q")
+    gamma = check_gamma(gamma)
+    rows, _ = check_distribution(q, "q")
     posterior = psi(rows, gamma, alpha=alpha)
     max_q = rows.max(axis=1)
     max_posterior = posterior.max(axis=1)
@@ -780,36 +561,19 @@ class FocalRegimes(NamedTuple):
     thresholds: NDArray
 
 
-def _phi_scalar(v, gamma):
-    if v <= 0:
-        return 1.0
-    log_one_minus = np.log1p(-v)
-    return np.exp(gamma * log_one_minus) - gamma * np.exp(
-        (gamma - 1) * log_one_minus
-    ) * v * np.log(v)
-
-
-def _phi_of_one_minus(u, gamma):
-    """phi(1 - u), from ``u`` itself: exact however close 1 - u is to 1."""
-    log_u = np.log(u)
-    return np.exp(gamma * log_u) - gamma * np.exp((gamma - 1) * log_u) * (
-        1.0 - u
-    ) * np.log1p(-u)
-
-
 def _phi_level_thresholds(lam, gamma, peak):
     """Solutions t of phi(t) = lam on either side of the peak of phi."""
-    phi_peak = _phi_scalar(peak, gamma)
+    phi_peak = phi_direct(peak, gamma)
     if lam >= phi_peak:
         return peak, peak
     # The upper crossing is solved for u = 1 - t, whose relative precision
     # resolves t to its last bit even within a few ulps of 1.
     smallest_gap = np.finfo(float).epsneg  # 1 - smallest_gap: the double below 1
-    if _phi_of_one_minus(smallest_gap, gamma) >= lam:
+    if phi_of_one_minus(smallest_gap, gamma) >= lam:
         high = 1.0 - smallest_gap  # the crossing lies closer to 1 than that
     else:
         gap = brentq(
-            lambda u: _phi_of_one_minus(u, gamma) - lam,
+            lambda u: phi_of_one_minus(u, gamma) - lam,
             smallest_gap,
             1.0 - peak,
             **_ROOT_OPTIONS,
@@ -817,7 +581,7 @@ def _phi_level_thresholds(lam, gamma, peak):
         high = 1.0 - gap
     if lam <= 1:
         return 0.0, high
-    low = brentq(lambda v: _phi_scalar(v, gamma) - lam, 1e-300, peak, **_ROOT_OPTIONS)
+    low = brentq(lambda v: phi_direct(v, gamma) - lam, 1e-300, peak, **_ROOT_OPTIONS)
     return low, high
 
 
@@ -851,8 +615,8 @@ def focal_regimes(p: ArrayLike, gamma: float) -> FocalRegimes:
     >>> [FocalRegime(c).name for c in result.regime[0]]
     ['SUPPRESSED', 'AMPLIFIED', 'AMPLIFIED']
     """
-    gamma = _check_gamma(gamma)
-    rows, _ = _check_distribution(p, "p")
+    gamma = check_gamma(gamma)
+    rows, _ = check_distribution(p, "p")
     x = rows.astype(np.float64)
     q, lam = _solve_focal_minimizer(x, gamma)
     thresholds = np.zeros((x.shape[0], 2))
@@ -886,38 +650,22 @@ def _focal_terms_sum(targets, predictions, gamma, base, top_complement=None):
     ``top_complement`` optionally holds, per row, ``1 - max(predictions)``
     computed more accurately than by subtraction (from the other entries).
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        complements = 1.0 - predictions
-        surprise = -np.log(predictions)
-        if top_complement is not None:
-            rows = np.arange(predictions.shape[0])
-            top = np.argmax(predictions, axis=1)
-            complements[rows, top] = top_complement
-            surprise[rows, top] = -np.log1p(-top_complement)
-        modulating = np.power(complements, gamma)
-        terms = np.where(targets > 0, targets * modulating * surprise, 0.0)
+    complements = 1.0 - predictions
+    with np.errstate(divide="ignore"):
+        log_q = np.log(predictions)
+    if top_complement is not None:
+        rows = np.arange(predictions.shape[0])
+        top = np.argmax(predictions, axis=1)
+        complements[rows, top] = top_complement
+        log_q[rows, top] = np.log1p(-top_complement)
+    terms = focal_terms(
+        predictions, gamma, weights=targets, log_q=log_q, complement=complements
+    )
     # q_i = 0 with p_i > 0 gives +inf (surprise inf, modulating 1).
     total = terms.sum(axis=1)
     if base is not None:
         total = total / np.log(base)
     return total
-
-
-def _check_base(base):
-    """The one ``base`` rule: None (nats) or a finite real number > 1.
-
-    A base in (0, 1) has a negative logarithm and would turn every entropy,
-    divergence and distortion negative.
-    """
-    if base is None:
-        return None
-    if isinstance(base, bool) or not isinstance(base, Real):
-        raise TypeError(f"base must be a real number or None, got {base!r}")
-    if not (np.isfinite(base) and base > 1):
-        raise ValueError(
-            f"base must be a finite number > 1 (or None for nats), got {base!r}."
-        )
-    return float(base)
 
 
 def focal_entropy(
@@ -949,10 +697,10 @@ def focal_entropy(
     >>> focal_entropy([0.5, 0.5], [0.5, 0.5], gamma=1.0, base=2)
     0.5
     """
-    gamma = _check_gamma(gamma)
-    base = _check_base(base)
-    p_rows, one_row = _check_distribution(p, "p")
-    q_rows, _ = _check_distribution(q, "q")
+    gamma = check_gamma(gamma)
+    base = check_base(base)
+    p_rows, one_row = check_distribution(p, "p")
+    q_rows, _ = check_distribution(q, "q")
     if p_rows.shape != q_rows.shape:
         raise ValueError(
             f"p and q must have the same shape, got {np.shape(p)} and {np.shape(q)}"
@@ -990,9 +738,9 @@ def min_focal_entropy(
     >>> min_focal_entropy([0.25, 0.25, 0.25, 0.25], gamma=0.0, base=2)
     2.0
     """
-    gamma = _check_gamma(gamma)
-    base = _check_base(base)
-    rows, one_row = _check_distribution(p, "p")
+    gamma = check_gamma(gamma)
+    base = check_base(base)
+    rows, one_row = check_distribution(p, "p")
     x = rows.astype(np.float64)
     q, _ = _solve_focal_minimizer(x, gamma)
     # 1 - max q as the sum of the other entries: log q_max is ill-conditioned
