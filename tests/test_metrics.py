@@ -7,12 +7,15 @@ scipy, scikit-learn, netcal and torchmetrics; never from the code under test.
 import copy
 import tracemalloc
 
+import mpmath
 import numpy as np
 import pytest
 import sklearn
 from hypothesis import given
 from hypothesis import strategies as st
+from mptestutils import ProbArg, assert_mpmath_equal, mp_kl
 from scipy.stats import entropy
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import calibration_curve
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -66,6 +69,55 @@ def _brute_force_ece(scores, outcomes, edges, norm="l1"):
     if norm == "l2":
         return float(np.sqrt(np.sum(gaps**2 * masses)))
     return float(gaps.max())
+
+
+def _reference_ece(
+    y, probs, labels, *, kind="top_label", norm="l1", strategy="uniform", n_bins=10
+):
+    """ECE by brute force: one (scores, outcomes) curve, the top label's, or
+    one per class (their errors averaged); equal-width or linear-quantile
+    edges per curve."""
+    labels = np.asarray(labels)
+    probs = np.asarray(probs, dtype=np.float64)
+    if kind == "top_label":
+        top = probs.argmax(axis=1)
+        curves = [(probs.max(axis=1), (labels[top] == y).astype(float))]
+    else:
+        curves = [
+            (probs[:, c], (y == label).astype(float)) for c, label in enumerate(labels)
+        ]
+    errors = []
+    for scores, outcomes in curves:
+        levels = np.linspace(0, 1, n_bins + 1)
+        edges = levels if strategy == "uniform" else np.quantile(scores, levels)
+        errors.append(_brute_force_ece(scores, outcomes, edges, norm))
+    return float(np.mean(errors))
+
+
+def _reference_brier(y, probs, labels):
+    """Mean over rows of the squared distance to the one-hot label."""
+    onehot = (np.asarray(y)[:, None] == np.asarray(labels)[None, :]).astype(float)
+    return float(np.mean(np.sum((np.asarray(probs) - onehot) ** 2, axis=1)))
+
+
+def _reference_kl(p, q):
+    """Mean over rows of sum_i p_i log(p_i / q_i), 0 log 0 = 0, in nats."""
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(p / q), 0.0)
+    return float(terms.sum(axis=1).mean())
+
+
+def _reference_scores(y, probs, labels):
+    """The calibration metrics of the scorers, each by an independent route."""
+    return {
+        "expected_calibration_error": _reference_ece(y, probs, labels),
+        "classwise_calibration_error": _reference_ece(
+            y, probs, labels, kind="classwise"
+        ),
+        "maximum_calibration_error": _reference_ece(y, probs, labels, norm="max"),
+        "multiclass_brier_score": _reference_brier(y, probs, labels),
+    }
 
 
 # --------------------------------------------------------------------------
@@ -371,6 +423,25 @@ def test_posterior_kl_divergence_matches_scipy():
     assert posterior_kl_divergence(eta, q, sample_weight=w) == pytest.approx(weighted)
 
 
+def test_posterior_kl_divergence_matches_mpmath_at_every_order_of_magnitude():
+    # Binary rows [p, 1 - p] with p from 1e-300 to one ulp below 1, every
+    # pair of them; the reference sums p_i log(p_i / q_i) at 40 digits on the
+    # same doubles.
+    def kl(eta, q):
+        return np.array(
+            [
+                posterior_kl_divergence([[e, 1.0 - e]], [[r, 1.0 - r]])
+                for e, r in zip(eta, q, strict=True)
+            ]
+        )
+
+    def reference(e, r):
+        complement = [mpmath.mpf(1.0 - float(v)) for v in (e, r)]
+        return mp_kl([e, complement[0]], [r, complement[1]])
+
+    assert_mpmath_equal(kl, reference, [ProbArg(), ProbArg()], rtol=1e-12, n=900)
+
+
 def test_posterior_kl_divergence_edge_cases():
     # 0 log 0 = 0, and binary 1-D input
     assert posterior_kl_divergence([[1.0, 0.0]], [[0.5, 0.5]]) == pytest.approx(
@@ -434,6 +505,29 @@ def test_return_ci(metric, args):
         confidence_level=0.5,
     )
     assert narrow[1].high - narrow[1].low < high - low
+    # By hand: the percentile interval of the metric, written here, over rows
+    # resampled with RandomState(random_state).randint.
+    reference = {
+        expected_calibration_error: lambda a, b: _reference_ece(a, b, [0, 1, 2]),
+        maximum_calibration_error: lambda a, b: _reference_ece(
+            a, b, [0, 1, 2], norm="max"
+        ),
+        classwise_calibration_error: lambda a, b: _reference_ece(
+            a, b, [0, 1, 2], kind="classwise"
+        ),
+        multiclass_brier_score: lambda a, b: _reference_brier(a, b, [0, 1, 2]),
+        posterior_kl_divergence: _reference_kl,
+    }[metric]
+    assert value == pytest.approx(reference(first, probs), abs=1e-12)
+    draws = np.random.RandomState(0)
+    replicates = []
+    for _ in range(200):
+        rows = draws.randint(0, 300, size=300)
+        replicates.append(reference(first[rows], probs[rows]))
+    for level, interval in [(0.95, result[1]), (0.5, narrow[1])]:
+        tail = 50 * (1 - level)
+        expected = np.percentile(replicates, [tail, 100 - tail])
+        np.testing.assert_allclose(interval, expected, rtol=0, atol=1e-12)
 
 
 def test_bootstrap_interval_covers_known_brier():
@@ -509,6 +603,27 @@ def three_class_data():
     return X, y
 
 
+class _FixedProba(ClassifierMixin, BaseEstimator):
+    """Fixed predict_proba rows; predict and decision_function disagree with
+    them, so a scorer reading the wrong method gives another number."""
+
+    def __init__(self, proba=None):
+        self.proba = proba
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return self.proba[: len(X)]
+
+    def predict(self, X):
+        return self.classes_[self.proba[: len(X)].argmin(axis=1)]
+
+    def decision_function(self, X):
+        return -self.proba[: len(X)]
+
+
 @pytest.mark.parametrize(
     "scorer, metric",
     [
@@ -523,8 +638,14 @@ def test_scorers_equal_negated_metric(three_class_data, scorer, metric):
     clf = LogisticRegression().fit(X, y)
     expected = -metric(y, clf.predict_proba(X))
     assert scorer(clf, X, y) == pytest.approx(expected)
-    assert "greater_is_better=False" in repr(scorer)
-    assert "predict_proba" in repr(scorer)
+    # greater is better: the score is minus the metric, computed here by brute
+    # force, on the classifier's predict_proba (not predict/decision_function)
+    reference = _reference_scores(y, clf.predict_proba(X), clf.classes_)
+    assert reference[metric.__name__] > 0
+    assert scorer(clf, X, y) == pytest.approx(-reference[metric.__name__], abs=1e-12)
+    stub = _FixedProba(clf.predict_proba(X)[::-1].copy()).fit(X, y)
+    stubbed = _reference_scores(y, stub.predict_proba(X), stub.classes_)
+    assert scorer(stub, X, y) == pytest.approx(-stubbed[metric.__name__], abs=1e-12)
 
 
 def test_scorers_handle_a_test_fold_missing_a_class():
@@ -543,24 +664,17 @@ def test_scorers_handle_a_test_fold_missing_a_class():
         probs = clf.predict_proba(X[test])
         labels = clf.classes_
         np.testing.assert_array_equal(labels, [0, 1, 2])
+        # brute force with all three columns, the absent class's included
         expected = {
-            "neg_expected_calibration_error": expected_calibration_error(
-                y[test], probs, labels=labels
-            ),
-            "neg_classwise_calibration_error": classwise_calibration_error(
-                y[test], probs, labels=labels
-            ),
-            "neg_maximum_calibration_error": maximum_calibration_error(
-                y[test], probs, labels=labels
-            ),
-            "neg_multiclass_brier_score": multiclass_brier_score(
-                y[test], probs, labels=labels
-            ),
-            "neg_log_loss": log_loss(y[test], probs, labels=labels),
-            "neg_brier_score": brier_score_loss(y[test], probs, labels=labels),
+            f"neg_{name}": value
+            for name, value in _reference_scores(y[test], probs, labels).items()
         }
+        expected["neg_log_loss"] = log_loss(y[test], probs, labels=labels)
+        expected["neg_brier_score"] = brier_score_loss(y[test], probs, labels=labels)
         for name, value in expected.items():
             assert results[f"test_{name}"][fold] == pytest.approx(-value), name
+        accuracy = np.mean(labels[probs.argmax(axis=1)] == y[test])
+        assert results["test_accuracy"][fold] == accuracy
     # fold 3 really lacks class 2: without labels the metric cannot know the
     # third column and refuses rather than misaligning
     train, test = list(cv.split(X))[2]
@@ -585,6 +699,12 @@ def test_calibration_scorers_binary_string_labels():
     assert results["test_neg_expected_calibration_error"][0] == pytest.approx(
         -expected_calibration_error(y[:40], p)
     )
+    assert results["test_neg_expected_calibration_error"][0] == pytest.approx(
+        -_reference_ece(y[:40], p, clf.classes_), abs=1e-12
+    )
+    assert results["test_neg_multiclass_brier_score"][0] == pytest.approx(
+        -_reference_brier(y[:40], p, clf.classes_), abs=1e-12
+    )
     assert results["test_accuracy"][0] == pytest.approx(clf.score(X[:40], y[:40]))
 
 
@@ -603,8 +723,43 @@ def test_calibration_scorers_returns_fresh_copies():
         first["neg_expected_calibration_error"]
         is not (second["neg_expected_calibration_error"])
     )
-    doc = calibration_scorers.__doc__
-    assert "refit" in doc and "proper" in doc and "log loss" in doc
+    # Fresh: a request set on one copy does not reach the other.
+    with sklearn.config_context(enable_metadata_routing=True):
+        first["neg_expected_calibration_error"].set_score_request(sample_weight=True)
+        requests = {
+            name: scorers["neg_expected_calibration_error"]
+            .get_metadata_routing()
+            .score.requests.get("sample_weight")
+            for name, scorers in [("first", first), ("second", second)]
+        }
+    assert requests == {"first": True, "second": None}
+
+
+def test_calibration_scorers_advice_to_refit_on_the_log_loss():
+    # The docstring's advice (refit="neg_log_loss", not an ECE), checked: the
+    # ECE is not proper. Predicting the class frequencies everywhere is
+    # perfectly calibrated in-sample (one bin, accuracy = confidence = the
+    # majority frequency) yet useless; the log loss prefers the real model.
+    from sklearn.dummy import DummyClassifier
+
+    X, y = make_classification(300, n_informative=3, n_classes=3, random_state=0)
+    scorers = calibration_scorers()
+    useless = DummyClassifier(strategy="prior").fit(X, y)
+    model = LogisticRegression().fit(X, y)
+    ece = scorers["neg_expected_calibration_error"]
+    nll = scorers["neg_log_loss"]
+    assert ece(useless, X, y) == pytest.approx(0.0, abs=1e-12)
+    assert ece(model, X, y) < -0.01  # the ECE would select the useless model
+    assert nll(model, X, y) > nll(useless, X, y) + 0.1  # the log loss does not
+    search = GridSearchCV(
+        DummyClassifier(),
+        {"strategy": ["prior", "stratified"]},
+        scoring=scorers,
+        refit="neg_log_loss",
+        cv=KFold(3),
+    ).fit(X, y)
+    means = search.cv_results_["mean_test_neg_log_loss"]
+    assert search.best_index_ == int(np.argmax(means))
 
 
 @pytest.fixture
@@ -641,6 +796,11 @@ def test_kl_scorer_receives_posteriors_per_fold(metadata_routing):
     )
     assert results["test_neg_posterior_kl_divergence"].shape == (3,)
     assert np.all(results["test_neg_posterior_kl_divergence"] < 0)
+    for fold, (train, test) in enumerate(cv.split(X)):
+        q = LogisticRegression().fit(X[train], y[train]).predict_proba(X[test])
+        expected = _reference_kl(P[test], q)
+        got = results["test_neg_posterior_kl_divergence"][fold]
+        assert got == pytest.approx(-expected, rel=1e-10)
 
 
 def test_kl_scorer_without_posteriors_says_how_to_route(three_class_data):
@@ -666,7 +826,11 @@ def test_bootstrap_is_percentile_over_resampled_rows(kind, strategy):
     replicates = []
     for _ in range(30):
         rows = draws.randint(0, 120, size=120)
-        replicates.append(expected_calibration_error(y[rows], probs[rows], **kwargs))
+        replicates.append(
+            _reference_ece(
+                y[rows], probs[rows], [0, 1, 2], kind=kind, strategy=strategy
+            )
+        )
     low, high = np.percentile(replicates, [2.5, 97.5])
     assert ci.low == pytest.approx(low, abs=1e-12)
     assert ci.high == pytest.approx(high, abs=1e-12)

@@ -702,7 +702,6 @@ def test_grid_search_and_cross_val_score():
     best, runner_up = sorted(hand, key=hand.get, reverse=True)[:2]
     assert hand[best] - hand[runner_up] > 1e-4  # a clear winner
     assert search.best_params_ == {"gamma": best[0], "estimator__C": best[1]}
-    assert search.best_params_["gamma"] in (-1.0, 0.0, 1.0)
     assert search.best_score_ == pytest.approx(hand[best], rel=1e-9)
     for params, score in zip(
         search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
@@ -800,7 +799,6 @@ def test_clone_and_repr():
     assert cloned.get_params(deep=False).keys() == model.get_params(deep=False).keys()
     assert (cloned.gamma, cloned.cv, cloned.alpha) == ("fit", 3, "auto")
     assert not hasattr(cloned, "gamma_")
-    assert "gamma='fit'" in repr(model)
     # sklearn's repr: the parameters that differ from the defaults, sorted
     assert repr(model) == (
         "FocalPosteriorRecovery(cv=3, estimator=LogisticRegression(C=2.0), gamma='fit')"
