@@ -1,11 +1,13 @@
 """The README's code is true: its snippets run and its setup commands are the CI's."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+CI = README.parent / ".ci" / "run"
 
 
 def _blocks(language):
@@ -51,5 +53,32 @@ def test_readme_has_exactly_two_setup_commands_used_by_ci():
         "sklearn-focal demo"
     )
     assert setup[1].startswith("pip install") and "pytest" in setup[1]
-    ci = (README.parent / ".ci" / "run").read_text()
-    assert "sklearn-focal demo" in ci and "python -m pytest" in ci
+    # .ci/run reads the two commands from the README itself: run its own
+    # extraction lines on the README and get exactly these two lines back.
+    ci = CI.read_text()
+    extraction = [
+        line for line in ci.splitlines() if re.match(r"(demo|test)_cmd=\$\(", line)
+    ]
+    assert len(extraction) == 2
+    script = "\n".join(
+        ["set -euo pipefail", *extraction, 'printf "%s\\n" "$demo_cmd" "$test_cmd"']
+    )
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=README.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines() == setup
+    # Each pattern picks one README line, not the first of several.
+    lines = README.read_text().splitlines()
+    for pattern in (re.search(r"grep -E '([^']+)'", line)[1] for line in extraction):
+        assert [line for line in lines if re.search(pattern, line)] in (
+            [setup[0]],
+            [setup[1]],
+        )
+    # ... and CI runs what it extracted (the test command with CI's profile).
+    assert re.search(r'^\(.*eval "\$demo_cmd"\)$', ci, flags=re.M)
+    run_tests = r'^MPLBACKEND=Agg HYPOTHESIS_PROFILE=ci eval "\$test_cmd"$'
+    assert re.search(run_tests, ci, flags=re.M)
