@@ -571,7 +571,7 @@ def _binary_rows(array, name):
         bad = _first_bad_row(outside)
         raise ValueError(
             f"{name} is 1-D, so it holds positive-class probabilities, which "
-            f"must lie in [0, 1]; row {bad} is {array[bad]!r}"
+            f"must lie in [0, 1]; row {bad} is {float(array[bad])!r}"
         )
     return np.column_stack([1.0 - array, array])
 
