@@ -43,7 +43,6 @@ __all__ = ["FocalClassifier"]
 _INPUT = "X"
 _SAMPLE_WEIGHT = "sample_weight"
 
-# FocalLoss arguments that FocalClassifier sets from its own parameters.
 # skorch's parameters whose default FocalClassifier changes.
 _SKORCH_DEFAULTS = MappingProxyType(
     {
@@ -57,6 +56,7 @@ _SKORCH_DEFAULTS = MappingProxyType(
     }
 )
 
+# FocalLoss arguments that FocalClassifier sets from its own parameters.
 _OWN_CRITERION_PARAMS = MappingProxyType(
     {
         "gamma": "gamma",
@@ -208,6 +208,10 @@ def _max_abs(tensors):
 
 def _softmax(logits):
     return torch.softmax(logits, dim=-1)
+
+
+def _identity(logits):
+    return logits
 
 
 class FocalClassifier(NeuralNetClassifier):
@@ -696,11 +700,17 @@ class FocalClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------ #
     # skorch hooks
     # ------------------------------------------------------------------ #
-    @property
-    def _default_callbacks(self):
-        # skorch's, with a validation accuracy on the encoded labels that
-        # skorch's validation targets hold (its 'accuracy' scorer compares them
-        # with predict, which returns classes_).
+    def get_default_callbacks(self):
+        """skorch's default callbacks, with the validation accuracy scored on
+        the encoded labels that skorch's validation targets hold (its
+        'accuracy' scorer compares them with :meth:`predict`, which returns
+        ``classes_``).
+
+        Returns
+        -------
+        callbacks : list of (str, Callback)
+            The default callbacks, by name.
+        """
         return [
             (
                 name,
@@ -710,7 +720,7 @@ class FocalClassifier(NeuralNetClassifier):
             )
             if name == "valid_acc"
             else (name, callback)
-            for name, callback in super()._default_callbacks
+            for name, callback in super().get_default_callbacks()
         ]
 
     def initialize(self):
@@ -942,15 +952,6 @@ class FocalClassifier(NeuralNetClassifier):
             "is: refit with a smaller lr, scaled inputs or gradient clipping."
         )
 
-    def _get_predict_nonlinearity(self):
-        if (
-            isinstance(self.predict_nonlinearity, str)
-            and self.predict_nonlinearity == "auto"
-        ):
-            self.check_is_fitted()
-            return _softmax
-        return super()._get_predict_nonlinearity()
-
     def __setstate__(self, state):
         requested = state.get("device")
         if requested is None:  # skorch loads on the CPU; keep the parameter
@@ -1001,13 +1002,17 @@ class FocalClassifier(NeuralNetClassifier):
         if isinstance(logits, tuple):
             logits = logits[0]
         logits = logits.detach().to("cpu", torch.float64)
-        if (
-            isinstance(self.predict_nonlinearity, str)
-            and self.predict_nonlinearity == "auto"
-        ):
-            q = torch.softmax(logits, dim=-1).numpy()
-        else:
-            q = self._get_predict_nonlinearity()(logits).numpy()
+        nonlinearity = self.predict_nonlinearity
+        if _is_auto(nonlinearity):
+            nonlinearity = _softmax
+        elif nonlinearity is None:  # skorch's convention: the module's output
+            nonlinearity = _identity
+        elif not callable(nonlinearity):
+            raise TypeError(
+                "predict_nonlinearity must be a callable, 'auto' or None, got "
+                f"{nonlinearity!r}."
+            )
+        q = np.asarray(nonlinearity(logits))
         self._check_finite_output(q)
         return q
 

@@ -167,6 +167,24 @@ def test_grid_search_over_gamma_with_refit(blobs):
     assert search.score(X, y) > 0.8
 
 
+def test_skorch_parameters_pass_through_with_focal_defaults(blobs):
+    X, y = blobs
+    params = FocalClassifier().get_params()
+    assert params["criterion"] is FocalLoss
+    assert params["optimizer"] is torch.optim.Adam
+    assert params["lr"] == 1e-3 and params["max_epochs"] == 30
+    assert params["train_split"] is None and params["verbose"] == 0
+    assert params["device"] == "auto" and params["batch_size"] == 128
+    clf = _fast(optimizer=torch.optim.SGD, optimizer__momentum=0.5, max_epochs=1)
+    clf.fit(X, y)
+    assert type(clf.optimizer_) is torch.optim.SGD
+    group = clf.optimizer_.param_groups[0]
+    assert group["momentum"] == 0.5 and group["lr"] == 0.05
+    # skorch's own check of the prefix__name arguments still runs
+    with pytest.raises(ValueError, match="did you mean optimizer__momentum"):
+        _fast(optimizer_momentum=0.5).fit(X, y)
+
+
 def test_pipeline_and_clone(blobs):
     X, y = blobs
     pipe = Pipeline([("scale", StandardScaler()), ("clf", _fast())]).fit(X * 10 + 3, y)

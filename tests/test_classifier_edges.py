@@ -369,3 +369,14 @@ def test_training_matches_a_hand_written_loop(blobs, gamma, alpha):
         q = torch.softmax(net(X_t).double(), dim=1).numpy()
     np.testing.assert_allclose(clf.predict_raw_proba(X), q, rtol=1e-4, atol=1e-7)
     assert clf.gamma_ == gamma
+
+
+def test_predict_nonlinearity_none_returns_the_module_output(blobs):
+    X, y = blobs
+    clf = _fast(max_epochs=1, posterior="raw", predict_nonlinearity=None).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_raw_proba(X), _logits(clf, X).numpy(), rtol=1e-6
+    )
+    clf.set_params(predict_nonlinearity="softmax")
+    with pytest.raises(TypeError, match="predict_nonlinearity must be a callable"):
+        clf.predict_raw_proba(X)
