@@ -4,8 +4,10 @@ import io
 import subprocess
 import sys
 
+import mpmath
 import numpy as np
 import pytest
+from mptestutils import mp_phi, reference_psi
 from scipy.optimize import minimize_scalar
 from scipy.stats import binomtest
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -195,11 +197,21 @@ def test_overlay_on_the_same_axes(fitted):
     assert other.hist_ax_ is raw.hist_ax_
     labels = [line.get_label() for line in raw.ax_.get_lines()]
     assert labels.count("perfectly calibrated") == 1
-    assert any(label.startswith("raw (ECE") for label in labels)
-    assert any(label.startswith("smoothed (ECE") for label in labels)
+    # each curve's legend carries its own ECE, computed here by brute force
+    eces, curves = {}, {}
+    for name, probs in [("raw", clf.predict_proba(X)), ("smoothed", smoothed)]:
+        correct = (clf.classes_[probs.argmax(axis=1)] == y).astype(float)
+        bins = curves[name] = _brute_force_bins(probs.max(axis=1), correct, 10)
+        eces[name] = np.sum(bins[:, 2] / len(y) * np.abs(bins[:, 1] - bins[:, 0]))
+        assert f"{name} (ECE = {eces[name]:.3f})" in labels
+    assert other.ece == pytest.approx(eces["smoothed"], abs=1e-12)
+    assert raw.ece == pytest.approx(eces["raw"], abs=1e-12)
     # plot() again on a stored display overlays without recomputing
+    n_lines = len(raw.ax_.get_lines())
     again = raw.plot(ax=raw.ax_, name="raw again", histogram=False)
-    assert again.line_.get_label().startswith("raw again")
+    assert again.line_.get_label() == f"raw again (ECE = {eces['raw']:.3f})"
+    assert len(raw.ax_.get_lines()) == n_lines + 1
+    np.testing.assert_allclose(again.line_.get_xydata(), curves["raw"][:, :2])
 
 
 def test_classwise_curves_with_string_labels():
@@ -245,7 +257,11 @@ def test_from_estimator_requires_fitted_probabilistic_classifier(fitted):
 
 
 def _phi_reference(v, gamma):
-    return (1 - v) ** gamma - gamma * (1 - v) ** (gamma - 1) * v * np.log(v)
+    """Eq. 10 at 40 digits (mptestutils.mp_phi), rounded to doubles."""
+    with mpmath.workdps(40):
+        return np.array([float(mp_phi(x, gamma)) for x in np.ravel(v)]).reshape(
+            np.shape(v)
+        )
 
 
 def test_focal_phi_curves_and_regions():
@@ -255,7 +271,7 @@ def test_focal_phi_curves_and_regions():
         v, values = line.get_xdata(), line.get_ydata()
         interior = (v > 0) & (v < 1)
         np.testing.assert_allclose(
-            values[interior], _phi_reference(v[interior], gamma), rtol=1e-10
+            values[interior], _phi_reference(v[interior], gamma), rtol=1e-13
         )
         assert line.get_label() == f"γ = {gamma:g}"
     assert disp.line_ is disp.lines_[1]
@@ -312,7 +328,7 @@ def test_focal_phi_from_estimator_draws_a_rug():
     disp = FocalPhiDisplay.from_estimator(est, np.zeros((3, 1)))
     assert disp.highlight_gamma == 2.0
     np.testing.assert_allclose(disp.rug_.get_xdata(), [0.9, 0.4, 0.34])
-    assert "_FakeFocal" in disp.line_.get_label()
+    assert disp.line_.get_label() == "_FakeFocal: γ = 2"
     with pytest.raises(ValueError, match="gamma"):
         FocalPhiDisplay.from_estimator(
             _FakeFocal(gamma="auto", probs=probs).fit(np.zeros((3, 1)), [0, 1, 2]),
@@ -431,12 +447,6 @@ def test_theory_displays_use_raw_outputs_and_reliability_response_method():
 # --------------------------------------------------------------------------
 
 
-def _reference_psi(q, gamma):
-    """Eq. (12)-(13) of Charoenphakdee et al. for entries inside (0, 1)."""
-    h = q / ((1 - q) ** gamma - gamma * (1 - q) ** (gamma - 1) * q * np.log(q))
-    return h / h.sum(axis=1, keepdims=True)
-
-
 class _SoftmaxFocal(ClassifierMixin, BaseEstimator):
     """A focal-model stand-in whose raw output depends on X.
 
@@ -460,7 +470,7 @@ class _SoftmaxFocal(ClassifierMixin, BaseEstimator):
         return np.exp(z - np.logaddexp(z[:, :1], z[:, 1:]))
 
     def predict_proba(self, X):
-        return _reference_psi(self.predict_raw_proba(X), self.gamma_)
+        return reference_psi(self.predict_raw_proba(X), self.gamma_)
 
     def predict(self, X):
         return self.predict_raw_proba(X).argmax(axis=1)
@@ -498,7 +508,7 @@ def test_displays_read_raw_outputs_through_wrappers(shifted_data, kind, gamma):
     np.testing.assert_array_equal(relation.gammas, [3.0])
     np.testing.assert_allclose(relation.points_q, q.max(axis=1), rtol=1e-12)
     np.testing.assert_allclose(
-        relation.points_eta, _reference_psi(q, 3.0).max(axis=1), rtol=1e-10
+        relation.points_eta, reference_psi(q, 3.0).max(axis=1), rtol=1e-10
     )
     phi = FocalPhiDisplay.from_estimator(estimator, X, gamma=gamma)
     assert phi.highlight_gamma == 3.0
@@ -506,8 +516,12 @@ def test_displays_read_raw_outputs_through_wrappers(shifted_data, kind, gamma):
     raw = ReliabilityDisplay.from_estimator(
         estimator, X, y, response_method="predict_raw_proba"
     )
-    expected = ReliabilityDisplay.from_predictions(y, q, labels=[0, 1])
-    np.testing.assert_allclose(raw.scores, expected.scores, rtol=1e-12)
+    # By brute force: the top-label curve of the raw probabilities q.
+    np.testing.assert_allclose(np.ravel(raw.scores), q.max(axis=1), rtol=1e-12)
+    correct = (q.argmax(axis=1) == y).astype(float)
+    bins = _brute_force_bins(q.max(axis=1), correct, 10)
+    np.testing.assert_allclose(raw.line_.get_xdata(), bins[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(raw.line_.get_ydata(), bins[:, 1], rtol=1e-12)
 
 
 def test_reliability_raw_response_of_a_model_without_raw_outputs(fitted):
@@ -542,5 +556,5 @@ def test_confidence_relation_of_a_focal_classifier_pipeline():
         np.testing.assert_array_equal(disp.gammas, [3.0])
         np.testing.assert_allclose(disp.points_q, q.max(axis=1), rtol=1e-12)
         np.testing.assert_allclose(
-            disp.points_eta, _reference_psi(q, 3.0).max(axis=1), rtol=1e-9
+            disp.points_eta, reference_psi(q, 3.0).max(axis=1), rtol=1e-9
         )
