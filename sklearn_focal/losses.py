@@ -17,6 +17,30 @@ The losses are finite, with finite gradients, for every ``gamma >= 0``
 logits of any magnitude, and they compute in float32 when given float16 or
 bfloat16 logits (for instance under :func:`torch.autocast`).
 
+Where each form of the loss lives, and why there are that many:
+
+===================  ============================  ============================
+path                 compiled CPU kernel           torch (other devices, and
+                     (float32/float64 CPU logits)  CPU with the switch off)
+===================  ============================  ============================
+class indices        ``hard_target_focal_rows``    :class:`_HardTargetFocal`
+soft targets,        ``soft_target_focal_rows``    :func:`_focal_terms` of the
+label smoothing                                    softmax (:func:`_elementwise_focal`)
+sigmoid (binary,     ``binary_focal_rows``         :func:`_focal_terms` of the
+multi-label)                                       two log-sigmoids
+===================  ============================  ============================
+
+The kernels live in :mod:`sklearn_focal._loss_kernels`. The torch side has
+two forms. :func:`_focal_terms` is the element-wise term
+``-exp(gamma log(1 - p)) log p`` for any ``(log p, log(1 - p))`` pair, with
+autograd's gradient. :class:`_HardTargetFocal` is the fused class-index
+form of every GPU batch: one softmax, one (N, C) tensor kept for backward
+and an analytic gradient, where the element-wise form would evaluate and
+keep all C terms of every row to use one. The soft-target kernel could serve
+class indices too, but costs more passes per row than the hard-target
+kernel, which the benchmark's training-size ratio depends on.
+:func:`_use_compiled_kernels` is the private switch between the columns.
+
 Importing this module imports torch; ``import sklearn_focal`` does not.
 """
 # SPDX-License-Identifier: BSD-3-Clause
@@ -24,6 +48,7 @@ Importing this module imports torch; ``import sklearn_focal`` does not.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 from numbers import Integral, Real
 
@@ -45,6 +70,37 @@ _REDUCTIONS = ("none", "mean", "sum")
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 _CPU_KERNEL_DTYPES = (torch.float32, torch.float64)
 _INDEX_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+# The private backend switch: False sends CPU tensors down the torch path that
+# other devices take (the tests run every numerical check on both paths).
+_COMPILED_KERNELS = contextvars.ContextVar(
+    "sklearn_focal_compiled_kernels", default=True
+)
+
+
+@contextlib.contextmanager
+def _use_compiled_kernels(enabled: bool):
+    """Within the block, use the compiled CPU kernels (True) or not (False).
+
+    Private, for tests and benchmarks. The setting is per thread (a context
+    variable); the default, outside any block, is True.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_focal.losses import _use_compiled_kernels
+    >>> from sklearn_focal.losses import focal_loss_with_logits
+    >>> x = torch.tensor([[2.0, 0.0, -1.0]], requires_grad=True)
+    >>> with _use_compiled_kernels(False):
+    ...     loss = focal_loss_with_logits(x, torch.tensor([0]))
+    >>> type(loss.grad_fn).__name__
+    '_HardTargetFocalBackward'
+    """
+    token = _COMPILED_KERNELS.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _COMPILED_KERNELS.reset(token)
 
 
 # --------------------------------------------------------------------------- #
@@ -236,8 +292,10 @@ class _HardTargetFocal(torch.autograd.Function):
                 if sample_weight is not None
                 else loss.new_tensor(float(loss.numel()))
             )
+            # No row counts: a NaN loss and a zero gradient, as in
+            # CrossEntropyLoss (never 0 * inf); no device sync.
             scale = (
-                sample_weight / denominator
+                sample_weight / _nonzero(denominator)
                 if sample_weight is not None
                 else torch.full_like(loss, 1.0 / loss.numel())
             )
@@ -280,7 +338,7 @@ def _cpu_focal(x, target, gamma, weight, reduction, ignore_index, label_smoothin
     else, including malformed targets, takes the torch path, which also
     reports the errors.
     """
-    if x.device.type != "cpu" or x.ndim == 0:
+    if x.device.type != "cpu" or x.ndim == 0 or not _COMPILED_KERNELS.get():
         return None
     if x.ndim != 2:
         # (C,) -> (1, C); (N, C, d1, ...) -> (N d1 ..., C), classes last.
@@ -460,13 +518,26 @@ def _elementwise_focal(logits: Tensor, gamma: float) -> Tensor:
     log_odds = (logits.gather(1, top).squeeze(1) - lse_other).unsqueeze(1)
     log_p = torch.where(is_top, F.logsigmoid(log_odds), logits.log_softmax(dim=1))
     if gamma == 0.0:
-        return -log_p
+        return _focal_terms(log_p, None, gamma)
     # Keep the unused branch finite so that its zero gradient stays zero.
     safe = log_p.masked_fill(is_top, -1.0)
     log_1mp = torch.where(
         is_top, F.logsigmoid(-log_odds), torch.log(-torch.expm1(safe))
     )
-    # p_j = 0 (a -inf logit): (1 - p_j)**gamma is 1, with no 0 * inf gradient.
+    return _focal_terms(log_p, log_1mp, gamma)
+
+
+def _focal_terms(log_p: Tensor, log_1mp: Tensor | None, gamma: float) -> Tensor:
+    """``-(1 - p)**gamma * log p`` from ``log p`` and ``log(1 - p)``, autograd-safe.
+
+    The one torch form of the element-wise focal term: the modulating factor
+    is ``exp(gamma * log(1 - p))``, so the gradient is bounded for every
+    ``gamma >= 0``. ``log_1mp`` is not used (and may be None) for
+    ``gamma = 0``. Where ``p = 0`` (``log p = -inf``) the factor is 1, with
+    no ``0 * inf`` in the gradient.
+    """
+    if gamma == 0.0:
+        return -log_p
     modulating = torch.where(log_p > -math.inf, torch.exp(gamma * log_1mp), 1.0)
     return -modulating * log_p
 
@@ -627,110 +698,147 @@ def _sample_weighted_focal_loss(
 
 def _focal_loss(input, target, gamma, weight, reduction, ignore_index, label_smoothing):
     """focal_loss_with_logits on validated parameters (the module's hot path)."""
+    args = (gamma, weight, reduction, ignore_index, label_smoothing)
     if input.dtype in _CPU_KERNEL_DTYPES:
         # The compiled kernels compute in float64 whether or not autocast is on.
-        loss = _cpu_focal(
-            input, target, gamma, weight, reduction, ignore_index, label_smoothing
-        )
+        loss = _cpu_focal(input, target, *args)
         if loss is not None:
             return loss
     with _float32_region(input):
         x = input.float() if input.dtype in _LOW_PRECISION else input
         if x is not input:  # float16/bfloat16 logits, now float32
-            loss = _cpu_focal(
-                x, target, gamma, weight, reduction, ignore_index, label_smoothing
-            )
+            loss = _cpu_focal(x, target, *args)
             if loss is not None:
                 return loss
+        return _torch_focal(x, target, *args)
+
+
+def _torch_focal(x, target, gamma, weight, reduction, ignore_index, label_smoothing):
+    """The focal loss of float32/float64 logits by torch operations (any device).
+
+    (N, C) logits with class indices take the fused :class:`_HardTargetFocal`
+    directly; every other shape and target runs as (M, C) rows, classes last.
+    """
+    if weight is not None:
+        weight = weight.to(device=x.device, dtype=x.dtype)
+    if (
+        x.ndim == 2
+        and not target.is_floating_point()
+        and target.dtype != torch.bool
+        and label_smoothing == 0.0
+        and target.shape == x.shape[:1]
+        and x.shape[1] > 1
+    ):
+        # Fast path: (N, C) logits with class indices.
+        labels = target.long()
+        valid = labels != ignore_index
+        _check_class_indices(labels, valid, x.shape[1])
+        labels = torch.where(valid, labels, 0)
+        sample_weight = valid.to(x.dtype)
         if weight is not None:
-            weight = weight.to(device=x.device, dtype=x.dtype)
-        if (
-            x.ndim == 2
-            and not target.is_floating_point()
-            and target.dtype != torch.bool
-            and label_smoothing == 0.0
-            and target.shape == x.shape[:1]
-            and x.shape[1] > 1
-        ):
-            # Fast path: (N, C) logits with class indices.
-            labels = target.long()
-            valid = labels != ignore_index
-            labels = torch.where(valid, labels, 0)
-            sample_weight = valid.to(x.dtype)
-            if weight is not None:
-                sample_weight = sample_weight * weight[labels]
-            return _HardTargetFocal.apply(x, labels, gamma, sample_weight, reduction)
-        soft = target.is_floating_point()
-        unbatched = x.ndim == 1
-        if unbatched:
-            x = x.unsqueeze(0)
-            target = target.unsqueeze(0)
-        n_classes = x.shape[1]
-        batch_shape = (x.shape[0],) + tuple(x.shape[2:])
-        n_rows = math.prod(batch_shape)  # -1 is ambiguous for C = 0
-        logits = x.movedim(1, -1).reshape(n_rows, n_classes)
+            sample_weight = sample_weight * weight[labels]
+        return _HardTargetFocal.apply(x, labels, gamma, sample_weight, reduction)
+    unbatched = x.ndim == 1
+    if unbatched:
+        x = x.unsqueeze(0)
+        target = target.unsqueeze(0)
+    batch_shape = (x.shape[0],) + tuple(x.shape[2:])
+    n_rows = math.prod(batch_shape)  # -1 is ambiguous for C = 0
+    logits = x.movedim(1, -1).reshape(n_rows, x.shape[1])
+    probs, labels, valid = _target_rows(
+        x, target, batch_shape, ignore_index, label_smoothing
+    )
+    per_sample = _per_sample_focal(logits, probs, labels, gamma, weight)
 
-        if soft:
-            if target.shape != x.shape:
-                raise ValueError(
-                    "Probability targets must have the shape of input, got "
-                    f"target {tuple(target.shape)} and input {tuple(x.shape)}."
-                )
-            probs = target.to(x.dtype).movedim(1, -1).reshape(n_rows, n_classes)
-            valid = None
-        else:
-            if target.shape != batch_shape:
-                raise ValueError(
-                    "Class-index targets must have shape "
-                    f"{batch_shape} for input of shape {tuple(x.shape)}, got "
-                    f"{tuple(target.shape)}."
-                )
-            if target.dtype == torch.bool:
-                raise TypeError("target must be class indices or probabilities.")
-            labels = target.reshape(-1).long()
-            valid = labels != ignore_index
-            if labels.device.type == "cpu" or n_classes < 2:
-                # torch's gather does not check C < 2 (and raises a
-                # RuntimeError on the CPU): the IndexError of cross_entropy.
-                bad = valid & ((labels < 0) | (labels >= n_classes))
-                if bool(bad.any()):
-                    row = int(torch.nonzero(bad)[0, 0])
-                    raise _out_of_bounds(labels[row], n_classes, row)
-            labels = torch.where(valid, labels, torch.zeros_like(labels))
-            probs = None
-            if label_smoothing > 0 and n_classes >= 2:
-                probs = F.one_hot(labels, n_classes).to(x.dtype)
+    if valid is None:
+        denominator = per_sample.new_tensor(float(per_sample.numel()))
+    else:
+        sample_weight = valid.to(x.dtype)
+        if weight is not None:
+            sample_weight = sample_weight * weight[labels]
+        per_sample = per_sample * valid
+        denominator = sample_weight.sum()
 
-        if probs is not None and label_smoothing > 0:
-            probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
+    if reduction == "none":
+        out = per_sample.reshape(batch_shape)
+        return out.squeeze(0) if unbatched else out
+    if reduction == "sum":
+        return per_sample.sum()
+    # No row counts: CrossEntropyLoss's NaN loss, with a zero gradient.
+    total = per_sample.sum()
+    counted = denominator != 0
+    return torch.where(
+        counted, total / _nonzero(denominator), total.detach() / denominator
+    )
 
-        if n_classes < 2:
-            # p = 1 for the only class: every focal term is exactly 0 (an
-            # empty sum for C = 0), with a zero gradient.
-            per_sample = logits[:, :0].sum(1)
-        elif probs is None:
-            per_sample = _HardTargetFocal.apply(logits, labels, gamma, None, "none")
-            if weight is not None:
-                per_sample = per_sample * weight[labels]
-        else:
-            class_weight = probs if weight is None else probs * weight
-            per_sample = (class_weight * _elementwise_focal(logits, gamma)).sum(1)
 
-        if valid is None:
-            denominator = per_sample.new_tensor(float(per_sample.numel()))
-        else:
-            sample_weight = valid.to(x.dtype)
-            if weight is not None:
-                sample_weight = sample_weight * weight[labels]
-            per_sample = per_sample * valid
-            denominator = sample_weight.sum()
+def _nonzero(denominator: Tensor) -> Tensor:
+    """``denominator`` with 0 replaced by 1 (no device sync): a reduction by
+    it where nothing counts has a 0, not a NaN, gradient."""
+    return torch.where(denominator != 0, denominator, 1.0)
 
-        if reduction == "none":
-            out = per_sample.reshape(batch_shape)
-            return out.squeeze(0) if unbatched else out
-        if reduction == "sum":
-            return per_sample.sum()
-        return per_sample.sum() / denominator
+
+def _check_class_indices(labels, valid, n_classes):
+    """The IndexError of ``cross_entropy`` for a counted label outside
+    ``[0, n_classes)``, naming the row; checked on the CPU only (no device
+    sync), and for C < 2, which torch's gather does not check."""
+    if labels.device.type != "cpu" and n_classes >= 2:
+        return
+    bad = valid & ((labels < 0) | (labels >= n_classes))
+    if bool(bad.any()):
+        row = int(torch.nonzero(bad)[0, 0])
+        raise _out_of_bounds(labels[row], n_classes, row)
+
+
+def _target_rows(x, target, batch_shape, ignore_index, label_smoothing):
+    """The target of (N, C, ...) logits ``x`` as (M, C) rows, classes last.
+
+    Returns ``(probs, labels, valid)``: the (smoothed) class probabilities or
+    None; the class indices (ignored rows set to 0) or None; the mask of the
+    counted rows, None for probability targets.
+    """
+    n_classes = x.shape[1]
+    n_rows = math.prod(batch_shape)
+    labels = valid = probs = None
+    if target.is_floating_point():
+        if target.shape != x.shape:
+            raise ValueError(
+                "Probability targets must have the shape of input, got "
+                f"target {tuple(target.shape)} and input {tuple(x.shape)}."
+            )
+        probs = target.to(x.dtype).movedim(1, -1).reshape(n_rows, n_classes)
+    else:
+        if target.shape != batch_shape:
+            raise ValueError(
+                "Class-index targets must have shape "
+                f"{batch_shape} for input of shape {tuple(x.shape)}, got "
+                f"{tuple(target.shape)}."
+            )
+        if target.dtype == torch.bool:
+            raise TypeError("target must be class indices or probabilities.")
+        labels = target.reshape(-1).long()
+        valid = labels != ignore_index
+        _check_class_indices(labels, valid, n_classes)
+        labels = torch.where(valid, labels, torch.zeros_like(labels))
+        if label_smoothing > 0 and n_classes >= 2:
+            probs = F.one_hot(labels, n_classes).to(x.dtype)
+    if probs is not None and label_smoothing > 0:
+        probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
+    return probs, labels, valid
+
+
+def _per_sample_focal(logits, probs, labels, gamma, weight):
+    """Unreduced focal loss of (M, C) logits against class indices ``labels``
+    (``probs`` None) or class probabilities ``probs``, weighted by class."""
+    if logits.shape[1] < 2:
+        # p = 1 for the only class: every focal term is exactly 0 (an
+        # empty sum for C = 0), with a zero gradient.
+        return logits[:, :0].sum(1)
+    if probs is None:
+        per_sample = _HardTargetFocal.apply(logits, labels, gamma, None, "none")
+        return per_sample if weight is None else per_sample * weight[labels]
+    class_weight = probs if weight is None else probs * weight
+    return (class_weight * _elementwise_focal(logits, gamma)).sum(1)
 
 
 def binary_focal_loss_with_logits(
@@ -806,33 +914,38 @@ def binary_focal_loss_with_logits(
 
     with _float32_region(input):
         x = input.float() if input.dtype in _LOW_PRECISION else input
-        if x.device.type == "cpu" and not target.requires_grad:
+        compiled = _COMPILED_KERNELS.get()
+        if compiled and x.device.type == "cpu" and not target.requires_grad:
             weights = _pos_weight_array(pos_weight, x)
             if weights is not None:
                 return _CpuBinaryFocal.apply(
                     x, target, gamma, weights, alpha, reduction
                 )
-        y = target.to(x.dtype)
-        log_p = F.logsigmoid(x)
-        log_1mp = F.logsigmoid(-x)
-        if gamma == 0.0:
-            positive, negative = -log_p, -log_1mp
-        else:
-            positive = -torch.exp(gamma * log_1mp) * log_p
-            negative = -torch.exp(gamma * log_p) * log_1mp
-        if pos_weight is not None:
-            positive = positive * torch.as_tensor(
-                pos_weight, dtype=x.dtype, device=x.device
-            )
-        if alpha is not None:
-            positive = float(alpha) * positive
-            negative = (1.0 - float(alpha)) * negative
-        loss = y * positive + (1.0 - y) * negative
-        if reduction == "none":
-            return loss
-        if reduction == "sum":
-            return loss.sum()
-        return loss.mean()
+        return _torch_binary_focal(x, target, gamma, alpha, reduction, pos_weight)
+
+
+def _torch_binary_focal(x, target, gamma, alpha, reduction, pos_weight):
+    """The sigmoid focal loss of float32/float64 logits by torch operations:
+    the element-wise focal term of ``p`` and of ``1 - p``, from one pair of
+    log-sigmoids."""
+    y = target.to(x.dtype)
+    log_p = F.logsigmoid(x)
+    log_1mp = F.logsigmoid(-x)
+    positive = _focal_terms(log_p, log_1mp, gamma)
+    negative = _focal_terms(log_1mp, log_p, gamma)
+    if pos_weight is not None:
+        positive = positive * torch.as_tensor(
+            pos_weight, dtype=x.dtype, device=x.device
+        )
+    if alpha is not None:
+        positive = float(alpha) * positive
+        negative = (1.0 - float(alpha)) * negative
+    loss = y * positive + (1.0 - y) * negative
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.mean()
 
 
 def _pos_weight_array(pos_weight, x):

@@ -2,9 +2,7 @@
 CrossEntropyLoss / BCEWithLogitsLoss do (issue #11, item 12), and per-sample
 weights (item 6) against plain torch computations on repeated rows."""
 
-import contextlib
 import math
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -23,12 +21,12 @@ from sklearn_focal.losses import (  # noqa: E402
 )
 
 
-@pytest.fixture(params=["kernel", "torch"])
-def path(request, monkeypatch):
-    """Run a test on the compiled CPU kernel and on the torch fallback."""
-    if request.param == "torch":
-        monkeypatch.setattr(losses, "_cpu_focal", lambda *args: None)
-    return request.param
+@pytest.fixture(params=["compiled", "torch"])
+def path(request):
+    """Run a test on the compiled CPU kernels and on the torch path (the one
+    every non-CPU tensor takes)."""
+    with losses._use_compiled_kernels(request.param == "compiled"):
+        yield request.param
 
 
 # --------------------------------------------------------------------------- #
@@ -45,7 +43,7 @@ def test_non_integer_ignore_index_raises_type_error_like_cross_entropy(ignore_in
         focal_loss_with_logits(x, target, ignore_index=ignore_index)
 
 
-def test_numpy_integer_ignore_index_is_accepted():
+def test_numpy_integer_ignore_index_is_accepted(path):
     x, target = torch.randn(3, 2), torch.tensor([0, 1, 0])
     loss = FocalLoss(gamma=0.0, ignore_index=np.int64(1))(x, target)
     torch.testing.assert_close(loss, F.cross_entropy(x, target, ignore_index=1))
@@ -71,7 +69,7 @@ def test_binary_alpha_is_validated_at_construction(alpha, error):
 # fewer than two classes
 # --------------------------------------------------------------------------- #
 @pytest.mark.parametrize("n_classes, target", [(1, [0, 1, 0]), (1, [0, -3, 0])])
-def test_single_class_out_of_range_target_raises_index_error(n_classes, target):
+def test_single_class_out_of_range_target_raises_index_error(path, n_classes, target):
     x, target = torch.randn(3, n_classes), torch.tensor(target)
     with pytest.raises(IndexError):
         F.cross_entropy(x, target)
@@ -79,7 +77,7 @@ def test_single_class_out_of_range_target_raises_index_error(n_classes, target):
         FocalLoss()(x, target)
 
 
-def test_single_class_in_range_is_zero_like_cross_entropy():
+def test_single_class_in_range_is_zero_like_cross_entropy(path):
     x = torch.randn(3, 1, requires_grad=True)
     target = torch.tensor([0, -100, 0])
     loss = FocalLoss(gamma=2.0)(x, target)
@@ -88,7 +86,7 @@ def test_single_class_in_range_is_zero_like_cross_entropy():
     assert torch.equal(x.grad, torch.zeros_like(x))
 
 
-def test_zero_classes_raise_index_error_like_cross_entropy():
+def test_zero_classes_raise_index_error_like_cross_entropy(path):
     x, target = torch.randn(3, 0), torch.tensor([0, 1, 0])
     with pytest.raises(IndexError):
         F.cross_entropy(x, target)
@@ -128,7 +126,7 @@ def test_minus_inf_target_logit_gives_cross_entropy_gradient(
 # --------------------------------------------------------------------------- #
 # weight= is an alias of alpha, as in CrossEntropyLoss(weight=...)
 # --------------------------------------------------------------------------- #
-def test_weight_alias_is_a_drop_in_for_cross_entropy_weight():
+def test_weight_alias_is_a_drop_in_for_cross_entropy_weight(path):
     w = torch.tensor([1.0, 3.0, 0.5], dtype=torch.float64)
     x = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
     target = torch.tensor([0, 1, 2, 2, 1, 0])
@@ -220,11 +218,7 @@ def test_integer_sample_weights_equal_repeated_rows_property(
     alpha = (
         torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=torch.float64) if with_alpha else None
     )
-    patch = (
-        mock.patch.object(losses, "_cpu_focal", lambda *args: None)
-        if torch_path
-        else contextlib.nullcontext()
-    )
+    patch = losses._use_compiled_kernels(not torch_path)
     x = torch.as_tensor(data).requires_grad_()
     x_ref = torch.as_tensor(data).requires_grad_()
     repeat = torch.repeat_interleave(torch.arange(n), counts)
@@ -252,7 +246,7 @@ def test_unit_sample_weights_change_nothing_and_zero_weights_drop_rows(path):
     )
 
 
-def test_sample_weights_with_probability_targets_divide_by_their_sum():
+def test_sample_weights_with_probability_targets_divide_by_their_sum(path):
     x = torch.randn(5, 3, dtype=torch.float64)
     probs = torch.softmax(torch.randn(5, 3, dtype=torch.float64), dim=1)
     w = torch.tensor([1.0, 0.0, 2.0, 0.5, 1.0], dtype=torch.float64)
