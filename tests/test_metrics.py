@@ -950,6 +950,10 @@ def test_n_bins_accepts_numpy_integers():
     assert expected_calibration_error(
         FOUR_Y, FOUR_PROBS, n_bins=np.int64(5)
     ) == expected_calibration_error(FOUR_Y, FOUR_PROBS, n_bins=5)
+    expected = _reference_ece(FOUR_Y, FOUR_PROBS, [0, 1], n_bins=5)
+    for n_bins in (np.int64(5), np.int32(5), np.uint8(5)):
+        value = expected_calibration_error(FOUR_Y, FOUR_PROBS, n_bins=n_bins)
+        assert value == pytest.approx(expected, abs=1e-15)
 
 
 @pytest.mark.parametrize("base", [0.5, 1, 1.0, 0, -2.0, np.nan, np.inf])

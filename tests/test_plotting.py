@@ -88,6 +88,12 @@ def test_public_names():
     }
     for name in plotting.__all__:
         assert hasattr(plotting, name)
+        # each public name is a Display class of that name, sklearn-style: a
+        # plot method and from_* constructors
+        display = getattr(plotting, name)
+        assert isinstance(display, type) and display.__name__ == name
+        assert callable(display.plot)
+        assert any(attr.startswith("from_") for attr in vars(display))
 
 
 @pytest.mark.parametrize(
@@ -131,6 +137,9 @@ def test_reliability_top_label_data_legend_and_labels(fitted):
     # the histogram lives on a twin axis and counts every sample once
     assert sum(bar.get_height() for bar in disp.hist_) == pytest.approx(len(y))
     assert disp.hist_ax_ is not None and disp.hist_ax_ is not disp.ax_
+    # a twin: same x axis (the confidence), its own y axis (the count)
+    assert disp.hist_ax_.get_shared_x_axes().joined(disp.ax_, disp.hist_ax_)
+    assert disp.hist_ax_.get_xlim() == disp.ax_.get_xlim()
     assert disp.hist_ax_.get_ylabel() == "count"
     # renders
     disp.figure_.savefig(io.BytesIO(), format="png")
