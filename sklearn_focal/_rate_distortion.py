@@ -7,12 +7,13 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from sklearn_focal import rate_distortion as rd
 from sklearn_focal._focal_terms import entropy_nats, focal_terms
+from sklearn_focal.utils._compat import Interval, StrOptions
+from sklearn_focal.utils._compat import fit_context as _fit_context
 from sklearn_focal.utils.validation import (
     check_gamma,
     check_gamma_array,

@@ -15,9 +15,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
+from .utils._compat import Interval, validate_params
 from .utils.validation import check_class_priors, check_integer
 
 __all__ = [

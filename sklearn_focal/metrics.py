@@ -18,18 +18,27 @@ with ``strategy="quantile"`` the inner edges are quantiles of the scores
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+import warnings
 from collections import namedtuple
+from inspect import signature
 from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import rel_entr
-from sklearn.metrics import brier_score_loss, get_scorer, log_loss, make_scorer
-from sklearn.metrics._scorer import _Scorer
+from sklearn.base import is_classifier
+from sklearn.metrics import brier_score_loss, get_scorer, log_loss
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.metadata_routing import MetadataRequest
 from sklearn.utils.validation import column_or_1d
 
+from .utils._compat import (
+    BRIER_SCORE_LOSS_MULTICLASS,
+    Interval,
+    StrOptions,
+    routing_enabled,
+    validate_params,
+)
 from .utils.validation import (
     check_integer,
     check_sample_weight,
@@ -868,31 +877,163 @@ def multiclass_brier_score(
 # --------------------------------------------------------------------------
 
 
-class _ClassesAwareScorer(_Scorer):
-    """A ``make_scorer`` scorer that passes ``labels=estimator.classes_``.
+class _ProbaScorer:
+    """Scorer ``scorer(estimator, X, y_true, sample_weight=None, **metadata)``.
 
-    A cross-validation fold may lack a class in its test part; the columns of
-    ``predict_proba`` still follow ``estimator.classes_``, which is what the
-    metric needs to know.
+    Scores ``estimator.predict_proba(X)`` with ``score_func`` and the
+    estimator's ``classes_`` as ``labels``: a cross-validation fold may lack a
+    class in its test part, while the columns of ``predict_proba`` still follow
+    ``estimator.classes_``, which is what the metric needs to know. As with
+    :func:`~sklearn.metrics.make_scorer` and ``response_method="predict_proba"``,
+    a binary classifier's scores are the probabilities of ``classes_[-1]``.
+
+    Built from public pieces only: a callable with the ``(estimator, X, y)``
+    signature that scikit-learn accepts wherever it accepts a scorer, and a
+    :class:`~sklearn.utils.metadata_routing.MetadataRequest` for
+    ``set_score_request`` (metadata routing).
+
+    Parameters
+    ----------
+    score_func : callable
+        ``score_func(y_true, y_prob, *, labels=..., sample_weight=..., **kw)``,
+        lower is better.
+    **kwargs : dict
+        Fixed keyword arguments of ``score_func``.
     """
 
-    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+    # Names of the second argument of a score function, never metadata.
+    _IGNORED = frozenset({"y_true", "y_prob", "y_pred", "y_proba", "y_score"})
+
+    def __init__(self, score_func, **kwargs):
+        self._score_func = score_func
+        self._kwargs = kwargs
+        self._requests = None
+
+    def __repr__(self):
+        kwargs = "".join(f", {key}={value}" for key, value in self._kwargs.items())
+        return (
+            f"make_scorer({self._score_func.__name__}, greater_is_better=False, "
+            f"response_method='predict_proba'{kwargs})"
+        )
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, **metadata):
+        """Minus ``score_func`` of ``estimator.predict_proba(X)``.
+
+        Parameters
+        ----------
+        estimator : object
+            Fitted estimator with ``predict_proba``.
+        X : array-like of shape (n_samples, n_features)
+            Test data.
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        **metadata : dict
+            Further metadata requested with ``set_score_request``; only with
+            metadata routing enabled.
+
+        Returns
+        -------
+        score : float
+            ``-score_func(y_true, proba, labels=estimator.classes_, ...)``.
+        """
+        if metadata and not routing_enabled():
+            raise ValueError(
+                f"passing extra keyword arguments ({sorted(metadata)}) to "
+                f"{self!r} is only supported with metadata routing enabled: "
+                "sklearn.set_config(enable_metadata_routing=True)"
+            )
+        proba = estimator.predict_proba(X)
         classes = getattr(estimator, "classes_", None)
-        if classes is not None and "labels" not in kwargs:
-            kwargs["labels"] = classes
-        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+        if is_classifier(estimator) and classes is not None and len(classes) <= 2:
+            # make_scorer's binary rule: the column of the positive class,
+            # the last of classes_.
+            if np.ndim(proba) != 2 or proba.shape[1] < 2:
+                raise ValueError(
+                    f"Got predict_proba of shape {np.shape(proba)}, but need "
+                    "classifier with two classes."
+                )
+            proba = proba[:, 1]
+        if classes is not None and "labels" not in metadata:
+            metadata["labels"] = classes
+        if sample_weight is not None:
+            metadata["sample_weight"] = sample_weight
+        return -self._score_func(y_true, proba, **{**self._kwargs, **metadata})
+
+    def _accept_sample_weight(self):
+        # scikit-learn >= 1.9 asks every scorer of a multi-metric dict this
+        # (without metadata routing, when fit gets sample_weight); a plain
+        # function there raises AttributeError. Our scorers accept weights.
+        return True
+
+    def set_score_request(self, **kwargs):
+        """Request metadata for the scorer (metadata routing).
+
+        Parameters
+        ----------
+        **kwargs : dict
+            ``param=alias``, with ``alias`` one of ``True`` (requested),
+            ``False`` (not requested), ``None`` (error if passed) or a string
+            (the name the metadata is passed under).
+
+        Returns
+        -------
+        self : object
+            The scorer, with the request replaced by ``kwargs``.
+        """
+        if not routing_enabled():
+            raise RuntimeError(
+                "This method is only available when metadata routing is enabled."
+                " You can enable it using"
+                " sklearn.set_config(enable_metadata_routing=True)."
+            )
+        overlap = set(self._kwargs).intersection(kwargs)
+        if overlap:
+            warnings.warn(
+                "You are setting metadata request for parameters which are "
+                "already set as kwargs for this metric. These set values will be "
+                "overridden by passed metadata if provided. Overlapping "
+                f"parameters are: {overlap}",
+                UserWarning,
+                stacklevel=2,
+            )
+        # Validate the aliases now, as scikit-learn does.
+        request = MetadataRequest(owner=repr(self))
+        for param, alias in kwargs.items():
+            request.score.add_request(param=param, alias=alias)
+        self._requests = dict(kwargs)
+        return self
+
+    def get_metadata_routing(self):
+        """The metadata this scorer requests for ``score``.
+
+        Without ``set_score_request``, every keyword of the score function is
+        listed as not set (``None``): passing it through a meta-estimator
+        raises until it is requested, as for scikit-learn's scorers.
+
+        Returns
+        -------
+        routing : MetadataRequest
+            The requests of the ``score`` method.
+        """
+        requests = self._requests
+        if requests is None:
+            parameters = list(signature(self._score_func).parameters.values())[1:]
+            requests = {
+                p.name: None
+                for p in parameters
+                if p.name not in self._IGNORED
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            }
+        routing = MetadataRequest(owner=repr(self))
+        for param, alias in requests.items():
+            routing.score.add_request(param=param, alias=alias)
+        return routing
 
 
 def _classes_aware_scorer(score_func, **kwargs):
-    scorer = make_scorer(
-        score_func,
-        response_method="predict_proba",
-        greater_is_better=False,
-        **kwargs,
-    )
-    return _ClassesAwareScorer(
-        scorer._score_func, scorer._sign, scorer._kwargs, scorer._response_method
-    )
+    return _ProbaScorer(score_func, **kwargs)
 
 
 def _posterior_kl_score(
@@ -922,6 +1063,12 @@ def _sklearn_brier(y_true, y_prob, *, labels=None, sample_weight=None):
         pos_label = None if labels is None else labels[-1]
         return brier_score_loss(
             y_true, y_prob, pos_label=pos_label, sample_weight=sample_weight
+        )
+    if not BRIER_SCORE_LOSS_MULTICLASS:
+        # scikit-learn < 1.7 scores binary probabilities only; 1.7 added
+        # multiclass rows, unscaled (in [0, 2]), which is this package's metric.
+        return multiclass_brier_score(
+            y_true, y_prob, labels=labels, sample_weight=sample_weight
         )
     return brier_score_loss(y_true, y_prob, labels=labels, sample_weight=sample_weight)
 
