@@ -14,8 +14,9 @@ Three parts, each small:
   elsewhere (lists of ``mpf``, or strings read back from ``tests/data``).
 * **References written from the papers' definitions**, in plain mpmath and
   sharing no code with the package: phi and h (eqs. 10 and 13 of
-  Charoenphakdee et al., 2021), Psi (eq. 12), ``log h`` on the logit, a
-  bracketed root, the KL divergence; and :func:`reference_psi`, the naive
+  Charoenphakdee et al., 2021), Psi (eq. 12), ``log h`` on the logit, the
+  thresholds of Thm 8, a bracketed root, softmax, the KL divergence; and
+  :func:`reference_psi`, the naive
   float64 closed form for well-conditioned inputs (entries inside (0, 1)).
 
 Expensive references are precomputed into ``tests/data`` (JSON, with the
@@ -27,6 +28,12 @@ Examples
 --------
 >>> import numpy as np
 >>> assert_mpmath_equal(np.log1p, mpmath.log1p, [Arg(-1, np.inf, False)], rtol=1e-15)
+>>> assert_mpmath_equal(
+...     lambda x: np.log(1 + x), mpmath.log1p, [Arg(-1, np.inf, False)], rtol=1e-15
+... )  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+AssertionError: <lambda>: ... points outside rtol=1e-15, atol=0
+...
 >>> values = ProbArg().values(50)
 >>> bool(values.min() < 1e-290 and 1 - values.max() < 1e-15)
 True
@@ -54,6 +61,7 @@ __all__ = [
     "mp_phi",
     "mp_psi",
     "mp_psi_rows",
+    "mp_softmax",
     "mp_thresholds",
     "reference_psi",
 ]
@@ -71,7 +79,7 @@ class Arg:
 
     ``values(n)`` returns about ``n`` sorted doubles: log-spaced magnitudes
     from 1e-300 to 1e300 with both signs (clipped to the interval), points
-    at relative distances 1e-16 to 1e-1 on both sides of 0 and of 1, a
+    at distances 1e-16 to 1e-1 on both sides of 0 and of 1, a
     linear grid over the finite part of the interval, and the finite ends
     when they are inclusive.
     """
@@ -391,6 +399,15 @@ def mp_thresholds(gamma):
         mpmath.mpf(10) ** (2 - mpmath.mp.dps),
     )
     return tau_oc, tau_uc
+
+
+def mp_softmax(row, temperature=1):
+    """``softmax(row / temperature)`` of the given doubles, as ``mpf``."""
+    scaled = [mpmath.mpf(float(v)) / mpmath.mpf(temperature) for v in row]
+    top = max(scaled)
+    terms = [mpmath.exp(v - top) for v in scaled]
+    total = mpmath.fsum(terms)
+    return [term / total for term in terms]
 
 
 def mp_kl(p, q):
