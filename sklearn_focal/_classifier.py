@@ -11,18 +11,13 @@ from types import MappingProxyType
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNet, NeuralNetClassifier
+from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset
-from skorch.utils import get_map_location, to_tensor
+from skorch.utils import get_map_location, to_device, to_tensor
 from torch import nn
 from torch.utils.data import (
     BatchSampler,
@@ -35,6 +30,11 @@ from torch.utils.data import Dataset as TorchDataset
 
 from sklearn_focal import theory
 from sklearn_focal.losses import FocalLoss, _check_sample_weight
+from sklearn_focal.utils._compat import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 __all__ = ["FocalClassifier"]
 
@@ -513,11 +513,11 @@ class FocalClassifier(NeuralNetClassifier):
         with self._device_context(), self._rng_context():
             if reset:
                 self._criterion_alpha = self._resolve_alpha(y_encoded)
-                NeuralNet.initialize(self)
+                super().initialize()  # skorch's, not this class's initialize()
             else:
                 self._update_criterion(y_encoded)
             self._set_trained_parameters()
-            NeuralNet.partial_fit(self, X, y_encoded, **fit_params)
+            super().partial_fit(X, y_encoded, **fit_params)
 
     def _has_focal_criterion(self):
         criterion = self.criterion
@@ -541,9 +541,16 @@ class FocalClassifier(NeuralNetClassifier):
             or not _same_alpha_values(alpha, self._criterion_alpha)
         ):
             self._criterion_alpha = alpha
-            self._initialize_criterion(
-                reason="Re-initializing criterion because gamma, alpha or "
-                "label_smoothing changed."
+            if self.verbose:
+                print(
+                    "Re-initializing criterion because gamma, alpha or "
+                    "label_smoothing changed."
+                )
+            # skorch's public steps: build, move to the device, compile
+            # (FocalLoss has no learnable parameters: the optimizer stays).
+            self.initialize_criterion()
+            self.criterion_ = self.torch_compile(
+                to_device(self.criterion_, self.device), name="criterion"
             )
 
     def _set_trained_parameters(self):

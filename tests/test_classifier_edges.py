@@ -380,3 +380,17 @@ def test_predict_nonlinearity_none_returns_the_module_output(blobs):
     clf.set_params(predict_nonlinearity="softmax")
     with pytest.raises(TypeError, match="predict_nonlinearity must be a callable"):
         clf.predict_raw_proba(X)
+
+
+def test_changed_gamma_re_creates_the_criterion_on_its_device(blobs, capsys):
+    X, y = blobs
+    clf = _fast(gamma=2.0, max_epochs=1, alpha=[1.0, 2.0, 0.5]).fit(X, y)
+    before = clf.criterion_
+    optimizer = clf.optimizer_
+    clf.set_params(gamma=0.5, verbose=1, warm_start=True).fit(X, y)
+    assert "Re-initializing criterion because gamma" in capsys.readouterr().out
+    assert clf.criterion_ is not before and clf.criterion_.gamma == 0.5
+    assert clf.optimizer_ is optimizer  # the weights keep training
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert clf.criterion_.alpha.device.type == expected
+    np.testing.assert_array_equal(clf.criterion_.alpha.cpu().numpy(), [1.0, 2.0, 0.5])
