@@ -19,7 +19,7 @@ from mptestutils import (
     mp_thresholds,
     reference_psi,
 )
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -561,6 +561,20 @@ def test_meta_fit_uses_cross_validated_probabilities():
     )
     direct = FocalPosteriorRecovery(gamma="fit").fit(held_out, y)
     assert model.gamma_ == pytest.approx(direct.gamma_, abs=1e-8)
+
+    # ... and that order minimizes the log loss of the signed map of the
+    # held-out probabilities: a scan with the reference maps finds it.
+    def nll(gamma):
+        return log_loss(y, _reference_map(held_out, gamma))
+
+    grid = np.linspace(-2.0, 2.0, 9)
+    best = int(np.argmin([nll(g) for g in grid]))
+    assert 0 < best < len(grid) - 1  # an interior minimum
+    scan = minimize_scalar(
+        nll, bounds=(grid[best - 1], grid[best + 1]), options={"xatol": 1e-6}
+    )
+    assert model.gamma_ == pytest.approx(scan.x, abs=1e-3)
+    assert nll(model.gamma_) <= scan.fun + 1e-9
     # The final estimator is refitted on all the data.
     full = LogisticRegression().fit(X, y)
     np.testing.assert_allclose(model.estimator_.coef_, full.coef_)
