@@ -5,17 +5,17 @@ from numbers import Real
 
 import numpy as np
 from scipy.special import log_softmax
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_focal._focal_terms import focal_terms, log1mexp
-from sklearn_focal._posterior import (
+from sklearn_focal._calibration_base import (
     _BaseProbaPostprocessor,
     _calibration_rows,
     _minimize_on_interval,
 )
+from sklearn_focal._focal_terms import focal_terms, log1mexp
 from sklearn_focal._unwrap import focal_gamma, raw_proba
+from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
+from sklearn_focal.utils._compat import fit_context as _fit_context
 from sklearn_focal.utils.validation import as_float64_proba, check_probability_rows
 
 __all__ = ["TemperatureScaling"]
