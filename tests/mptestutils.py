@@ -189,7 +189,8 @@ def _report(message, args, actual, desired, bad, error, max_shown=20):
         where = "" if args is None else f"{tuple(float(v) for v in args[i])!r}: "
         relative = error[i] / abs(desired[i]) if desired[i] else np.inf
         lines.append(
-            f"  {where}got {actual[i]!r}, mpmath {desired[i]!r} (rel {relative:.3g})"
+            f"  {where}got {float(actual[i])!r}, mpmath {float(desired[i])!r} "
+            f"(rel {relative:.3g})"
         )
     if len(bad) > max_shown:
         lines.append(f"  ... and {len(bad) - max_shown} more")

@@ -13,7 +13,7 @@ import pytest
 import sklearn
 from hypothesis import given
 from hypothesis import strategies as st
-from mptestutils import ProbArg, assert_mpmath_equal, mp_kl
+from mptestutils import Arg, ProbArg, assert_mpmath_equal, mp_kl
 from scipy.stats import entropy
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import calibration_curve
@@ -967,6 +967,22 @@ def test_kl_base_must_exceed_one(base):
 def test_kl_base_type_errors(base):
     with pytest.raises(TypeError, match="base"):
         posterior_kl_divergence([0.5, 0.5], [0.9, 0.1], base=base)
+
+
+def test_kl_base_matches_mpmath_from_just_above_one_to_huge():
+    # KL in base b is the nats value over log b, for b from one ulp above 1
+    # (log b ~ 2e-16) to 1e300.
+    p, q = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]
+
+    def in_base(bases):
+        return [posterior_kl_divergence([p], [q], base=b) for b in bases]
+
+    def reference(b):
+        return mp_kl(p, q) / mpmath.log(b)
+
+    assert_mpmath_equal(
+        in_base, reference, [Arg(1.0, np.inf, inclusive_a=False)], rtol=1e-14
+    )
 
 
 def test_kl_base_scales_by_log_base():
