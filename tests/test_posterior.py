@@ -2,6 +2,7 @@
 
 import re
 import warnings
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -12,6 +13,9 @@ from hypothesis.extra.numpy import arrays
 from mptestutils import (
     ProbArg,
     assert_mpmath_equal,
+    dump_references,
+    load_references,
+    mp_assert_allclose,
     mp_bracketed_root,
     mp_log_h_logit,
     mp_psi,
@@ -199,21 +203,36 @@ def _mp_binary_focal_minimizer(p, gamma):
     return 1 / (1 + mpmath.exp(-t))
 
 
-@pytest.mark.parametrize("gamma", [0.5, 2.0, 50.0])
+# _mp_binary_focal_minimizer on ProbArg's rows, precomputed (about 10 s):
+# regenerate with ``python tests/test_posterior.py``.
+MINIMIZER_FILE = Path(__file__).parent / "data" / "binary_focal_minimizer.json"
+MINIMIZER_GAMMAS = (0.01, 0.5, 2.0, 50.0, 1000.0)
+
+
+def _stored_minimizers(gamma):
+    return [item for item in load_references(MINIMIZER_FILE) if item["gamma"] == gamma]
+
+
+@pytest.mark.parametrize("gamma", MINIMIZER_GAMMAS)
 def test_negative_order_matches_mpmath_at_every_order_of_magnitude(gamma):
     # The flattening map -gamma is the focal minimizer of order gamma: on
-    # binary rows, against a 40-digit root of the definition.
-    def flatten(p):
-        rows = _binary_rows(p)
-        return FocalPosteriorRecovery(gamma=-gamma).fit(rows).transform(rows)[:, 0]
+    # binary rows [p, 1 - p], p from 1e-300 to one ulp below 1, against a
+    # 40-digit root of the definition.
+    stored = _stored_minimizers(gamma)
+    p = np.array([item["p"] for item in stored])
+    assert len(p) >= 50 and p.min() < 1e-290 and 1 - p.max() < 1e-15
+    rows = _binary_rows(p)
+    flat = FocalPosteriorRecovery(gamma=-gamma).fit(rows).transform(rows)
+    mp_assert_allclose(flat[:, 0], [item["q0"] for item in stored], rtol=1e-10)
 
-    assert_mpmath_equal(
-        flatten,
-        lambda p: _mp_binary_focal_minimizer(p, gamma),
-        [ProbArg()],
-        rtol=1e-10,
-        n=24,
-    )
+
+def test_stored_binary_minimizers_are_mpmath():
+    # Guard the data file: one row per order recomputed live.
+    for gamma in MINIMIZER_GAMMAS:
+        item = _stored_minimizers(gamma)[7]
+        with mpmath.workdps(40):
+            live = _mp_binary_focal_minimizer(mpmath.mpf(item["p"]), gamma)
+            assert abs(mpmath.mpf(item["q0"]) - live) <= mpmath.mpf(10) ** -25 * live
 
 
 @pytest.mark.parametrize("gamma", [1.0, 3.0])
@@ -1275,3 +1294,15 @@ def test_evidence_signed_map_on_overconfident_digits_mlp():
     assert signed.gamma_ < 0
     assert results["signed Psi, gamma='fit'"][0] < results["raw"][0]
     assert results["signed Psi, gamma='fit'"][2] == results["raw"][2]
+
+
+if __name__ == "__main__":
+    with mpmath.workdps(40):
+        dump_references(
+            MINIMIZER_FILE,
+            [
+                {"p": p, "gamma": gamma, "q0": _mp_binary_focal_minimizer(p, gamma)}
+                for gamma in MINIMIZER_GAMMAS
+                for p in ProbArg().values(60).tolist()
+            ],
+        )
