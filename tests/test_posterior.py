@@ -190,6 +190,28 @@ def test_transform_matches_mpmath_at_every_order_of_magnitude(gamma):
     assert_mpmath_equal(transform, reference, [ProbArg()], rtol=1e-12, n=60)
 
 
+def _three_class_rows(p):
+    middle = (1.0 - p) / 2
+    return np.column_stack([p, middle, 1.0 - p - middle])
+
+
+@pytest.mark.parametrize("gamma", [0.5, 2.0, 50.0])
+def test_transform_with_alpha_matches_mpmath(gamma):
+    # Rows [p, (1 - p) / 2, rest] with class weights: eq. 12 with 1 / alpha.
+    alpha = [0.5, 1.0, 2.0]
+
+    def transform(p):
+        rows = _three_class_rows(p)
+        recovery = FocalPosteriorRecovery(gamma=gamma, alpha=alpha).fit(rows)
+        return recovery.transform(rows)[:, 0]
+
+    def reference(p):
+        row = _three_class_rows(np.array([float(p)]))[0]
+        return mp_psi(list(row), gamma, alpha)[0]
+
+    assert_mpmath_equal(transform, reference, [ProbArg()], rtol=1e-12, n=60)
+
+
 def _mp_binary_focal_minimizer(p, gamma):
     """q_0 of the binary focal minimizer: the logit t with
     log h(sigmoid(t)) - log h(sigmoid(-t)) = log(p_0 / p_1)."""
