@@ -438,6 +438,13 @@ class FocalClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------ #
     # fitting
     # ------------------------------------------------------------------ #
+    # fit and partial_fit are thin scikit-learn front ends: they validate the
+    # data and labels before skorch builds the network (its input width and
+    # classes come from them; skorch's fit would initialize before seeing the
+    # data), honour partial_fit(classes=...) (which skorch ignores), carry
+    # sample_weight into skorch's dict-X route and run training in a forked,
+    # seeded torch RNG. The training itself, with its callbacks and history
+    # bookkeeping, is skorch's own partial_fit, unchanged.
     def fit(self, X, y, **fit_params):
         """Initialize the network and train it on (X, y).
 

@@ -394,3 +394,34 @@ def test_changed_gamma_re_creates_the_criterion_on_its_device(blobs, capsys):
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert clf.criterion_.alpha.device.type == expected
     np.testing.assert_array_equal(clf.criterion_.alpha.cpu().numpy(), [1.0, 2.0, 0.5])
+
+
+class _RecordEvents(Callback):
+    def initialize(self):
+        self.events = []
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.events.append(("train_begin", X.shape, y.dtype.kind))
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.events.append("epoch_begin")
+
+    def on_epoch_end(self, net, **kwargs):
+        self.events.append("epoch_end")
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self.events.append("train_end")
+
+
+def test_fit_and_partial_fit_keep_skorchs_callback_bookkeeping(blobs):
+    X, y = blobs
+    labels = np.array(["a", "b", "c"])[y]
+    events = _RecordEvents()
+    clf = _fast(max_epochs=2, callbacks=[("events", events)]).fit(X, labels)
+    recorded = dict(clf.callbacks_)["events"].events
+    one_run = [("train_begin", X.shape, "i")] + ["epoch_begin", "epoch_end"] * 2
+    assert recorded == one_run + ["train_end"]
+    clf.partial_fit(X, labels)
+    assert recorded == (one_run + ["train_end"]) * 2
+    assert len(clf.history) == 4
