@@ -15,7 +15,7 @@ from sklearn_focal._calibration_base import (
 from sklearn_focal._unwrap import focal_alpha, focal_gamma
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
-from sklearn_focal.utils.validation import as_float64_proba, check_alpha
+from sklearn_focal.utils.validation import as_float64_proba, check_alpha, check_gamma
 
 __all__ = ["FocalPosteriorRecovery"]
 
@@ -255,6 +255,9 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         self : object
             The fitted estimator.
         """
+        if not isinstance(self.gamma, str):
+            # The one gamma rule: sklearn's Interval(Real) lets a bool through.
+            check_gamma(self.gamma, signed=True)
         if self.estimator is None and self.gamma == "auto":
             raise ValueError(
                 "FocalPosteriorRecovery(gamma='auto') reads gamma from the "
@@ -294,7 +297,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         elif isinstance(self.gamma, str):  # "fit"
             self.gamma_ = self._fit_gamma(scores, y, sample_weight)
         else:
-            self.gamma_ = float(self.gamma)
+            self.gamma_ = check_gamma(self.gamma, signed=True)
 
     def _fit_gamma(self, proba, y, sample_weight):
         # Rows that give their true class probability 0 keep it at 0 under

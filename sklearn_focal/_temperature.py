@@ -16,7 +16,11 @@ from sklearn_focal._focal_terms import focal_terms, log1mexp
 from sklearn_focal._unwrap import focal_gamma, raw_proba
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
-from sklearn_focal.utils.validation import as_float64_proba, check_probability_rows
+from sklearn_focal.utils.validation import (
+    as_float64_proba,
+    check_gamma,
+    check_probability_rows,
+)
 
 __all__ = ["TemperatureScaling"]
 
@@ -240,6 +244,9 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         self : object
             The fitted estimator.
         """
+        if not isinstance(self.gamma, str | None):
+            # The one gamma rule: sklearn's Interval(Real) lets a bool through.
+            check_gamma(self.gamma)
         if self.objective == "focal" and self.gamma is None:
             raise ValueError(
                 "TemperatureScaling(objective='focal') needs gamma, the order of "
@@ -312,7 +319,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         elif isinstance(self.gamma, str):  # "auto"
             self.gamma_ = focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
         else:
-            self.gamma_ = float(self.gamma)
+            self.gamma_ = check_gamma(self.gamma)
         self.temperature_ = self._fit_temperature(logits, y, sample_weight)
 
     def _fit_temperature(self, logits, y, sample_weight):

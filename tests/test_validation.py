@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sklearn_focal import metrics, rate_distortion, theory
+from sklearn_focal import (
+    FocalPosteriorRecovery,
+    TemperatureScaling,
+    metrics,
+    rate_distortion,
+    theory,
+)
 from sklearn_focal._focal_terms import entropy_nats, focal_terms, log1mexp
 from sklearn_focal.utils import validation as v
 
@@ -38,6 +44,14 @@ from sklearn_focal.utils import validation as v
 def test_check_gamma_errors(gamma, error, match):
     with pytest.raises(error, match=match):
         v.check_gamma(gamma, "my_gamma")
+
+
+def test_check_gamma_signed_accepts_negative_orders():
+    assert v.check_gamma(-2, signed=True) == -2.0
+    with pytest.raises(TypeError, match="gamma must be a real number"):
+        v.check_gamma(True, signed=True)
+    with pytest.raises(ValueError, match="gamma must be finite"):
+        v.check_gamma(-np.inf, signed=True)
 
 
 @pytest.mark.parametrize(
@@ -103,6 +117,22 @@ def test_every_module_uses_the_one_gamma_rule(bad):
     ):
         with pytest.raises(type(expected.value), match=str(expected.value)[:20]):
             call()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda g: FocalPosteriorRecovery(gamma=g),
+        lambda g: TemperatureScaling(objective="focal", gamma=g),
+    ],
+)
+def test_calibrators_refuse_a_bool_gamma(make):
+    """scikit-learn's Interval(Real) accepts True; the gamma rule does not."""
+    q = np.array([[0.7, 0.3], [0.2, 0.8], [0.6, 0.4]])
+    y = np.array([0, 1, 1])
+    with pytest.raises(TypeError, match="gamma must be a real number, got bool"):
+        make(True).fit(q, y)
+    assert make(1).fit(q, y).gamma_ == 1.0
 
 
 # --------------------------------------------------------------------------

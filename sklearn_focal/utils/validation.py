@@ -58,7 +58,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-def check_gamma(gamma, name="gamma"):
+def check_gamma(gamma, name="gamma", *, signed=False):
     """Return a focusing parameter as a float after checking it.
 
     Parameters
@@ -67,6 +67,10 @@ def check_gamma(gamma, name="gamma"):
         A real number (Python or numpy, or a 0-d array), finite and >= 0.
     name : str, default="gamma"
         Parameter name, for the messages.
+    signed : bool, default=False
+        Accept negative values too: the signed order of
+        :class:`~sklearn_focal.FocalPosteriorRecovery`, whose negative
+        orders are the inverse map.
 
     Returns
     -------
@@ -78,7 +82,7 @@ def check_gamma(gamma, name="gamma"):
     TypeError
         For a bool, a string or any other non-real value.
     ValueError
-        For NaN, infinity or a negative value.
+        For NaN, infinity or (unless ``signed``) a negative value.
 
     Examples
     --------
@@ -98,7 +102,7 @@ def check_gamma(gamma, name="gamma"):
     gamma = float(gamma)
     if not np.isfinite(gamma):
         raise ValueError(f"{name} must be finite, got {gamma}")
-    if gamma < 0:
+    if gamma < 0 and not signed:
         raise ValueError(f"{name} must be >= 0, got {gamma}")
     return gamma
 
