@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 import numpy as np
 import torch
+from sklearn import get_config
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -671,8 +672,12 @@ class FocalClassifier(NeuralNetClassifier):
 
         skorch checks its ``prefix__name`` arguments itself, in
         :meth:`initialize` (its ``_validate_params``, which keeps skorch's
-        contract: it is not overridden here).
+        contract: it is not overridden here). Skipped under
+        ``sklearn.set_config(skip_parameter_validation=True)``, as
+        scikit-learn's estimators do.
         """
+        if get_config().get("skip_parameter_validation", False):
+            return
         validate_parameter_constraints(
             self._parameter_constraints,
             self.get_params(deep=False),

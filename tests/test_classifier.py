@@ -430,3 +430,20 @@ def test_digits_focal_accuracy_and_recovered_nll():
         f"gamma=0 {nll_ce:.4f}"
     )
     assert nll_recovered < nll_raw
+
+
+def test_invalid_parameters_are_refused_naming_them(blobs):
+    from sklearn import config_context
+
+    X, y = blobs
+    with pytest.raises(ValueError, match="'gamma' parameter of FocalClassifier"):
+        _fast(gamma=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="'dropout' parameter of FocalClassifier"):
+        _fast(dropout=1.5).partial_fit(X, y)
+    with pytest.raises(ValueError, match="'posterior' parameter of FocalClassifier"):
+        FocalClassifier(posterior="calibrated").initialize()
+    # scikit-learn's switch skips the check; the criterion then refuses gamma
+    with config_context(skip_parameter_validation=True):
+        with pytest.raises(ValueError, match="gamma") as info:
+            _fast(gamma=-1.0).fit(X, y)
+    assert "parameter of FocalClassifier" not in str(info.value)
