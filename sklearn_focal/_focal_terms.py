@@ -25,6 +25,10 @@ form                              used by              why this form
                                   (gamma < 1)          ``exprel``: continuous at 0
 :func:`log_phi_scaled`            ``tau_uc``           ``log phi`` in ``y = gamma v``:
                                   (gamma >= 1)         brackets cannot overflow
+:func:`phi_peak_equation`         ``tau_oc``           ``phi' = 0`` with the root at
+                                  (gamma < 1)          ``v = 1`` divided out
+:func:`phi_peak_equation_scaled`  ``tau_oc``           the same in ``x = gamma v``:
+                                  (gamma >= 1)         no cancellation, root in (0, 1)
 ``_log_inverse_h_core``           ``psi``              compiled form, in
                                                        ``_theory_kernels``: the Psi
                                                        kernel, per element
@@ -56,6 +60,8 @@ __all__ = [
     "phi_direct",
     "phi_minus_one_over_gamma",
     "phi_of_one_minus",
+    "phi_peak_equation",
+    "phi_peak_equation_scaled",
     "phi_values",
 ]
 
@@ -283,3 +289,34 @@ def log_phi_scaled(y, gamma):
     v = y / gamma
     core = 1.0 - v + y * (np.log(gamma) - np.log(y))
     return (gamma - 1.0) * np.log1p(-v) + np.log(core)
+
+
+def phi_peak_equation(v, gamma):
+    """``phi'(v) = 0`` as ``(2(1 - v) + (1 - gamma v) log v) / (1 - v) = 0``.
+
+    The root at ``v = 1`` is divided out; the root in (0, 1) is ``tau_oc``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal._focal_terms import phi_peak_equation
+    >>> bool(abs(phi_peak_equation(np.exp(-2.0), 1.0)) < 1e-15)  # tau_oc(1)
+    True
+    """
+    return 2.0 + (1.0 - gamma * v) * np.log(v) / (1.0 - v)
+
+
+def phi_peak_equation_scaled(x, gamma):
+    """:func:`phi_peak_equation` in ``x = gamma v`` (gamma >= 1), over ``1 - x``.
+
+    The root ``x`` lies in (0, 1) for every gamma >= 1,
+    ``x -> 1 - 2/log(gamma)`` as gamma grows, and no ``1 - gamma v`` cancels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal._focal_terms import phi_peak_equation_scaled
+    >>> bool(abs(phi_peak_equation_scaled(np.exp(-2.0), 1.0)) < 1e-15)
+    True
+    """
+    return 2.0 * (1.0 - x / gamma) / (1.0 - x) + np.log(x) - np.log(gamma)

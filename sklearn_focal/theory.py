@@ -31,6 +31,8 @@ from sklearn_focal._focal_terms import (
     phi_direct,
     phi_minus_one_over_gamma,
     phi_of_one_minus,
+    phi_peak_equation,
+    phi_peak_equation_scaled,
     phi_values,
 )
 from sklearn_focal.utils.validation import (
@@ -338,28 +340,16 @@ def focal_minimizer(
 # --------------------------------------------------------------------------
 
 
-def _tau_oc_equation(v, gamma):
-    # (2(1 - v) + (1 - gamma v) log v) / (1 - v): the root at v = 1 removed.
-    return 2.0 + (1.0 - gamma * v) * np.log(v) / (1.0 - v)
-
-
-def _tau_oc_equation_scaled(x, gamma):
-    # The same equation in x = gamma v (gamma >= 1), divided by 1 - x: the root
-    # x lies in (0, 1) for every gamma >= 1, x -> 1 - 2/log(gamma) as gamma
-    # grows, and no 1 - gamma v cancels.
-    return 2.0 * (1.0 - x / gamma) / (1.0 - x) + np.log(x) - np.log(gamma)
-
-
 _ROOT_OPTIONS = {"xtol": 1e-300, "rtol": 4 * np.finfo(float).eps, "maxiter": 500}
 
 
 def _solve_tau_oc(gamma):
     if gamma >= 1:
         x = brentq(
-            _tau_oc_equation_scaled, 1e-300, 1 - 1e-15, args=(gamma,), **_ROOT_OPTIONS
+            phi_peak_equation_scaled, 1e-300, 1 - 1e-15, args=(gamma,), **_ROOT_OPTIONS
         )
         return x / gamma
-    return brentq(_tau_oc_equation, 1e-300, 1 - 1e-9, args=(gamma,), **_ROOT_OPTIONS)
+    return brentq(phi_peak_equation, 1e-300, 1 - 1e-9, args=(gamma,), **_ROOT_OPTIONS)
 
 
 def _solve_tau_uc(gamma):
