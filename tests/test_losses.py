@@ -734,3 +734,30 @@ def test_unbatched_and_spatial_logits_match_the_closed_form(path, reduction, sha
     assert got.shape == want.shape
     torch.testing.assert_close(got.double(), want.detach(), rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(got_grad.double(), want_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_backend_switch_routes_cpu_tensors_and_restores_on_exit():
+    x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([0, 1, 2, 0])
+    probs = torch.softmax(torch.randn(4, 3, dtype=torch.float64), 1)
+
+    def backward_names():
+        return [
+            type(focal_loss_with_logits(x, t).grad_fn).__name__,
+            type(focal_loss_with_logits(x, probs).grad_fn).__name__,
+            type(binary_focal_loss_with_logits(x, probs).grad_fn).__name__,
+        ]
+
+    compiled = [
+        "_CpuHardTargetFocalBackward",
+        "_CpuSoftTargetFocalBackward",
+        "_CpuBinaryFocalBackward",
+    ]
+    assert backward_names() == compiled
+    with pytest.raises(RuntimeError, match="inside"):
+        with losses._use_compiled_kernels(False):
+            names = backward_names()
+            raise RuntimeError("inside")
+    assert names[0] == "_HardTargetFocalBackward"
+    assert not set(names) & set(compiled)
+    assert backward_names() == compiled  # restored, even after an exception
