@@ -32,6 +32,8 @@ from numba.core import caching
 __all__ = ["PACKAGE_DIR", "cache_directory", "install"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Sources whose numba functions are inlined into kernels defined elsewhere.
+_SHARED_KERNEL_SOURCES = (PACKAGE_DIR / "utils" / "_fastmath.py",)
 
 _CacheImpl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
 _UserWideCacheLocator = (
@@ -98,6 +100,22 @@ class _PackageCacheLocator(_UserWideCacheLocator):
         self._lineno = py_func.__code__.co_firstlineno
         subpath = self.get_suitable_cache_subpath(py_file)
         self._cache_path = os.path.join(str(root), subpath)
+
+    def get_source_stamp(self):
+        """The stamp of the defining file and of every shared kernel source.
+
+        Kernels inline helpers from other modules of the package (e.g.
+        ``utils/_fastmath.py``), and numba only checks the defining file, so an
+        edit of a shared helper would otherwise leave stale machine code.
+        """
+        stamps = [super().get_source_stamp()]
+        for path in _SHARED_KERNEL_SOURCES:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            stamps.append((st.st_mtime, st.st_size))
+        return tuple(stamps)
 
     @classmethod
     def from_function(cls, py_func, py_file):

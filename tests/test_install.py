@@ -115,3 +115,37 @@ def test_compiled_kernels_install_the_locator():
     locators = getattr(caching, "CacheImpl", None) or caching._CacheImpl
     assert None not in (_loss_kernels, _theory_kernels, _fastmath)
     assert _numba_cache._PackageCacheLocator in locators._locator_classes
+
+
+def test_editing_a_shared_kernel_helper_invalidates_the_cache(tmp_path):
+    """Kernels inline utils/_fastmath.py helpers: editing it must recompile them."""
+    site = _site_packages(tmp_path)
+    fastmath = site / "sklearn_focal" / "utils" / "_fastmath.py"
+    fastmath.write_text(
+        fastmath.read_text() + "\n\n@njit(inline='always')\ndef _probe_offset():\n"
+        "    return 1\n"
+    )
+    (site / "sklearn_focal" / "_probe.py").write_text(
+        PROBE.replace("return x + 1", "return x + _probe_offset()").replace(
+            "from numba import njit",
+            "from numba import njit\n\nfrom sklearn_focal.utils._fastmath import "
+            "_probe_offset",
+        )
+    )
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    _run_probe(site, env, cwd=tmp_path)  # compiles and caches add_one = x + 1
+    text = fastmath.read_text().replace("    return 1\n", "    return 2\n")
+    fastmath.write_text(text)
+    os.utime(fastmath, (1e9, 1e9))  # a different stamp whatever the clock
+    env_path = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env_path.update(env, PYTHONPATH=str(site), PYTHONDONTWRITEBYTECODE="1")
+    code = "from sklearn_focal._probe import add_one; print(add_one(41))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env_path,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert out.strip() == "43"
