@@ -359,3 +359,34 @@ def test_multimetric_search_without_routing_accepts_sample_weight():
             assert got == pytest.approx(-weighted, rel=1e-9)
         else:
             assert got in (pytest.approx(-weighted), pytest.approx(-unweighted))
+
+
+def test_weighted_scores_of_a_test_fold_that_lacks_a_class(metadata_routing):
+    # class 2 only in samples 0-4 and 20-24: the third unshuffled fold tests
+    # on {0, 1}, yet predict_proba has three columns (estimator.classes_)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 60)
+    y[0:5] = 2
+    y[20:25] = 2
+    X = rng.normal(size=(60, 3)) + y[:, None]
+    w = rng.integers(1, 5, 60).astype(float)
+    cv = KFold(3)
+    scorers = calibration_scorers()
+    for name in REFERENCES:
+        scorers[name].set_score_request(sample_weight=True)
+    results = cross_validate(
+        LogisticRegression().set_fit_request(sample_weight=False),
+        X,
+        y,
+        cv=cv,
+        scoring={name: scorers[name] for name in REFERENCES},
+        params={"sample_weight": w},
+    )
+    train, test = list(cv.split(X))[2]
+    assert 2 not in y[test]
+    clf = LogisticRegression().fit(X[train], y[train])
+    proba = clf.predict_proba(X[test])
+    assert proba.shape[1] == 3
+    for name, ref in REFERENCES.items():
+        expected = ref(y[test], proba, clf.classes_, w[test])
+        assert results[f"test_{name}"][2] == pytest.approx(-expected, rel=1e-9), name
