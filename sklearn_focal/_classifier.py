@@ -36,6 +36,7 @@ from sklearn_focal.utils._compat import (
     StrOptions,
     validate_parameter_constraints,
 )
+from sklearn_focal.utils.validation import check_gamma
 
 __all__ = ["FocalClassifier"]
 
@@ -683,6 +684,8 @@ class FocalClassifier(NeuralNetClassifier):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
+        # Interval(Real) admits bools: the package's one gamma rule does not.
+        check_gamma(self.gamma)
 
     @contextlib.contextmanager
     def _device_context(self):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sklearn_focal.utils.validation import check_gamma_array
+
 __all__ = ["RateDistortionDisplay"]
 
 # Curve name -> (legend label, default style), in drawing order.
@@ -282,11 +284,10 @@ class RateDistortionDisplay:
         -------
         display : RateDistortionDisplay
         """
-        from sklearn_focal import rate_distortion as rd
         from sklearn_focal._rate_distortion import FocalRateDistortion
 
         m0 = 2 if n_codewords is None or np.ndim(n_codewords) == 1 else n_codewords
-        g0 = float(np.ravel(rd._check_gamma(gamma))[0])
+        g0 = float(np.ravel(check_gamma_array(gamma))[0])
         estimator = FocalRateDistortion.from_pmf(
             pmf, gamma=g0, n_codewords=m0, method=method, base=base
         )

@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
-from sklearn_focal import theory
+from sklearn_focal.utils.validation import check_gamma
 
 
 def _steps(estimator, X):
@@ -120,7 +120,7 @@ def focal_gamma(estimator, asker):
     name = type(model).__name__
     fitted = getattr(model, "gamma_", None)
     if fitted is not None:
-        return theory._check_gamma(fitted, f"{name}.gamma_ (read by {asker})")
+        return check_gamma(fitted, f"{name}.gamma_ (read by {asker})")
     params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
     for key in ("gamma", "criterion__gamma"):
         value = params.get(key)
@@ -131,7 +131,7 @@ def focal_gamma(estimator, asker):
                 f"{asker} cannot use {name}.{key} = {value!r}: it is not a "
                 "focal-loss order (a real number >= 0). Pass gamma explicitly."
             )
-        return theory._check_gamma(value, f"{name}.{key} (read by {asker})")
+        return check_gamma(value, f"{name}.{key} (read by {asker})")
     raise ValueError(
         f"{asker} could not find the focal-loss order of {name}: it is not a "
         "FocalClassifier and exposes no fitted 'gamma_' nor a 'gamma' or "

@@ -57,7 +57,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sklearn_focal.theory import _check_gamma
+from sklearn_focal.utils.validation import check_gamma as _check_gamma
 
 __all__ = [
     "BinaryFocalLoss",

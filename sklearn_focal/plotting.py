@@ -22,6 +22,7 @@ from . import theory
 from ._rate_distortion_display import RateDistortionDisplay
 from ._unwrap import focal_gamma, raw_proba
 from .metrics import binned_calibration, expected_calibration_error
+from .utils.validation import check_distribution
 
 __all__ = [
     "ConfidenceRelationDisplay",
@@ -719,7 +720,7 @@ class FocalPhiDisplay(_FromFocalEstimatorMixin):
         -------
         display : FocalPhiDisplay
         """
-        rows, _ = theory._check_distribution(np.asarray(y_prob), "y_prob")
+        rows, _ = check_distribution(np.asarray(y_prob), "y_prob")
         return cls.from_gammas(
             gammas=[*np.atleast_1d(gammas), gamma],
             highlight_gamma=gamma,
@@ -947,7 +948,7 @@ class ConfidenceRelationDisplay(_FromFocalEstimatorMixin):
         display : ConfidenceRelationDisplay
         """
         _check_matplotlib(f"{cls.__name__}.from_predictions")
-        q, _ = theory._check_distribution(np.asarray(y_prob), "y_prob")
+        q, _ = check_distribution(np.asarray(y_prob), "y_prob")
         eta_hat = theory.psi(q, gamma)
         n_classes = q.shape[1]
         gammas = np.array([float(gamma)])

@@ -61,11 +61,6 @@ EXACT_MAX_SUPPORT = 15
 # ---------------------------------------------------------------------------
 
 
-# The old name, for modules that still call rd._check_gamma
-# (_rate_distortion_display).
-_check_gamma = check_gamma_array
-
-
 def _check_auxiliary(auxiliary, pmf: np.ndarray) -> np.ndarray:
     """The auxiliary pmf F of eqs. (22)-(27); ``None`` means ``F = pmf``."""
     if auxiliary is None:

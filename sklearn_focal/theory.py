@@ -65,11 +65,6 @@ __all__ = [
     "tau_uc",
 ]
 
-# The validators' old names here, for modules that still import them from
-# theory (losses and _unwrap: _check_gamma; plotting: _check_distribution).
-_check_gamma = check_gamma
-_check_distribution = check_distribution
-
 
 def _restore(result, dtype, one_row):
     result = result.astype(dtype, copy=False)

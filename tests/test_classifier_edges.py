@@ -425,3 +425,12 @@ def test_fit_and_partial_fit_keep_skorchs_callback_bookkeeping(blobs):
     clf.partial_fit(X, labels)
     assert recorded == (one_run + ["train_end"]) * 2
     assert len(clf.history) == 4
+
+
+@pytest.mark.parametrize("gamma", [True, np.True_])
+def test_bool_gamma_is_refused_like_everywhere_else(gamma):
+    """Interval(Real) admits a bool; FocalClassifier follows the one gamma rule."""
+    X = np.zeros((4, 2), dtype=np.float32)
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(TypeError, match="gamma"):
+        FocalClassifier(gamma=gamma, max_epochs=1).fit(X, y)

@@ -16,6 +16,7 @@ from sklearn_focal import (
     FocalRateDistortion,
     TemperatureScaling,
 )
+from sklearn_focal.utils._compat import BRIER_SCORE_LOSS_MULTICLASS
 
 pytest.importorskip("torch")
 pytest.importorskip("skorch")
@@ -92,6 +93,13 @@ RATE_DISTORTION_XFAIL = {
         "transforming them afterwards raises the unseen-symbol error"
     ),
 }
+
+
+if not BRIER_SCORE_LOSS_MULTICLASS:  # scikit-learn 1.6
+    RATE_DISTORTION_XFAIL["check_positive_only_tag_during_fit"] = (
+        "scikit-learn 1.6.1's check subtracts a float mean from the integer "
+        "symbols it makes (fixed in 1.7)"
+    )
 
 
 def _expected_failed_checks(estimator):

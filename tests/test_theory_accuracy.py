@@ -556,7 +556,7 @@ def test_focal_loss_matches_mpmath(gamma):
 
 
 def _table_rows():
-    from sklearn_focal._kernels import TABLE_MIN_ROWS
+    from sklearn_focal._theory_kernels import TABLE_MIN_ROWS
 
     return TABLE_MIN_ROWS
 

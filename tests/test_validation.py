@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from sklearn_focal import (
     FocalPosteriorRecovery,
     TemperatureScaling,
-    metrics,
     rate_distortion,
     theory,
 )
@@ -431,11 +430,27 @@ def test_check_class_priors_values():
 # --------------------------------------------------------------------------
 
 
-def test_aliases_are_the_one_implementation():
-    assert theory._check_gamma is v.check_gamma
-    assert theory._check_distribution is v.check_distribution
-    assert rate_distortion._check_gamma is v.check_gamma_array
-    assert metrics.check_sample_weight is v.check_sample_weight
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda g: theory.psi([0.6, 0.4], g),
+        lambda g: theory.tau_oc(g),
+        lambda g: theory.focal_entropy([0.5, 0.5], [0.5, 0.5], g),
+        lambda g: rate_distortion.gamma_entropy([0.5, 0.5], g),
+    ],
+    ids=["psi", "tau_oc", "focal_entropy", "gamma_entropy"],
+)
+@pytest.mark.parametrize(
+    "gamma, error",
+    [("2", TypeError), (True, TypeError), (-1.0, ValueError), (np.nan, ValueError)],
+)
+def test_every_entry_point_gives_the_one_gamma_error(call, gamma, error):
+    """The one validator's message, whatever module the gamma enters by."""
+    with pytest.raises(error) as direct:
+        v.check_gamma(gamma)
+    with pytest.raises(error) as through:
+        call(gamma)
+    assert str(through.value) == str(direct.value)
 
 
 # --------------------------------------------------------------------------
