@@ -44,6 +44,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",  # CHANGELOG.md, the one changelog, included by changelog.rst
 ]
 
 templates_path = ["_templates"]
