@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import theory
 from ._rate_distortion_display import RateDistortionDisplay
-from ._unwrap import focal_gamma, raw_proba
+from ._unwrap import focal_alpha, focal_gamma, raw_proba
 from .metrics import binned_calibration, expected_calibration_error
 from .utils.validation import check_distribution
 
@@ -454,6 +454,9 @@ _DEFAULT_GAMMAS = (0.0, 1.0, 2.0, 3.0, 5.0)
 class _FromFocalEstimatorMixin:
     """``from_estimator`` for the displays built from raw focal-loss outputs."""
 
+    # Whether from_predictions takes the model's class weights ``alpha``.
+    _takes_alpha = False
+
     @classmethod
     def from_estimator(cls, estimator, X: ArrayLike, *, gamma=None, **kwargs):
         """:meth:`from_predictions` with a fitted focal-loss classifier.
@@ -484,6 +487,8 @@ class _FromFocalEstimatorMixin:
         check_is_fitted(estimator)
         if gamma is None:
             gamma = focal_gamma(estimator, f"{cls.__name__}.from_estimator")
+        if cls._takes_alpha and "alpha" not in kwargs:
+            kwargs["alpha"] = focal_alpha(estimator)
         kwargs.setdefault("name", type(estimator).__name__)
         return cls.from_predictions(raw_proba(estimator, X), gamma=gamma, **kwargs)
 
@@ -782,6 +787,8 @@ class ConfidenceRelationDisplay(_FromFocalEstimatorMixin):
     2
     """
 
+    _takes_alpha = True
+
     def __init__(
         self,
         *,
@@ -917,6 +924,7 @@ class ConfidenceRelationDisplay(_FromFocalEstimatorMixin):
         y_prob: ArrayLike,
         *,
         gamma: float,
+        alpha: ArrayLike | None = None,
         n_points: int = 201,
         name: str | None = None,
         ax=None,
@@ -934,6 +942,10 @@ class ConfidenceRelationDisplay(_FromFocalEstimatorMixin):
             Raw outputs of a focal-trained model; rows sum to 1.
         gamma : float
             The model's focusing parameter.
+        alpha : array-like of shape (n_classes,), default=None
+            The model's per-class weights (alpha-balanced focal loss), used
+            by ``Psi``; ``from_estimator`` reads them from a focal model's
+            fitted ``alpha_``. The curve is the unweighted family.
         n_points : int, default=201
             Grid size of the curve.
         name : str, default=None
@@ -949,7 +961,7 @@ class ConfidenceRelationDisplay(_FromFocalEstimatorMixin):
         """
         _check_matplotlib(f"{cls.__name__}.from_predictions")
         q, _ = check_distribution(np.asarray(y_prob), "y_prob")
-        eta_hat = theory.psi(q, gamma)
+        eta_hat = theory.psi(q, gamma, alpha=alpha)
         n_classes = q.shape[1]
         gammas = np.array([float(gamma)])
         max_eta, max_q = cls._curves(gammas, n_classes, n_points)

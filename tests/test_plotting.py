@@ -567,3 +567,29 @@ def test_confidence_relation_of_a_focal_classifier_pipeline():
         np.testing.assert_allclose(
             disp.points_eta, reference_psi(q, 3.0).max(axis=1), rtol=1e-9
         )
+
+
+class _WeightedSoftmaxFocal(_SoftmaxFocal):
+    """The stand-in trained with class weights alpha_ = (0.25, 0.75)."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.alpha_ = np.array([0.25, 0.75])
+        return self
+
+
+def test_confidence_relation_recovers_with_the_class_weights(shifted_data):
+    """Psi of an alpha-balanced model divides h by alpha: the points use it."""
+    X, y, _ = shifted_data
+    model = _WeightedSoftmaxFocal().fit(X, y)
+    q = model.predict_raw_proba(X)
+    weighted = reference_psi(q, 3.0, alpha=[0.25, 0.75]).max(axis=1)
+    unweighted = reference_psi(q, 3.0).max(axis=1)
+    assert np.max(np.abs(weighted - unweighted)) > 0.05  # the weights matter here
+
+    read = ConfidenceRelationDisplay.from_estimator(model, X)
+    np.testing.assert_allclose(read.points_eta, weighted, rtol=1e-10)
+    given = ConfidenceRelationDisplay.from_predictions(q, gamma=3.0, alpha=[0.25, 0.75])
+    np.testing.assert_allclose(given.points_eta, weighted, rtol=1e-10)
+    plain = ConfidenceRelationDisplay.from_estimator(model, X, alpha=None)
+    np.testing.assert_allclose(plain.points_eta, unweighted, rtol=1e-10)
