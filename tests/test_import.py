@@ -26,3 +26,40 @@ def test_import_does_not_load_torch():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+TORCH_FREE_MODULES = [
+    "sklearn_focal.theory",
+    "sklearn_focal.metrics",
+    "sklearn_focal.rate_distortion",
+    "sklearn_focal.plotting",
+    "sklearn_focal.datasets",
+    "sklearn_focal.exceptions",
+    "sklearn_focal.cli",
+    "sklearn_focal.utils.validation",
+    "sklearn_focal._posterior",
+    "sklearn_focal._temperature",
+    "sklearn_focal._rate_distortion",
+]
+
+
+def test_torch_free_modules_import_no_torch_nor_dask():
+    """Every torch-free module, and the calibrators, load neither torch nor dask."""
+    code = textwrap.dedent(
+        f"""
+        import importlib
+        import sys
+        for name in {TORCH_FREE_MODULES!r}:
+            importlib.import_module(name)
+        loaded = sorted(
+            name for name in ("torch", "skorch", "dask") if name in sys.modules
+        )
+        assert not loaded, loaded
+        print("ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
