@@ -36,7 +36,11 @@ from sklearn_focal.utils._compat import (
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn_focal.utils.validation import check_gamma
+from sklearn_focal.utils.validation import (
+    check_gamma,
+    check_integer_array,
+    check_sample_weight,
+)
 
 __all__ = ["FocalClassifier"]
 
@@ -496,8 +500,8 @@ class FocalClassifier(NeuralNetClassifier):
             The fitted classifier.
         """
         first_call = not self.initialized_
-        if first_call:
-            self._check_params()
+        # Every call: set_params between calls must not slip past the checks.
+        self._check_params()
         self._train(X, y, reset=first_call, classes=classes, fit_params=fit_params)
         return self
 
@@ -517,6 +521,9 @@ class FocalClassifier(NeuralNetClassifier):
                     "sample_weight needs a FocalLoss criterion (criterion="
                     f"{getattr(self.criterion, '__name__', self.criterion)!r})."
                 )
+            # The package's one rule (no bools or strings, not all zero), then
+            # the tensor the loss takes.
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
             weights = _check_sample_weight(sample_weight, X.shape[0])
             X = {_INPUT: X, _SAMPLE_WEIGHT: weights.numpy()}
         with self._device_context(), self._rng_context():
@@ -684,8 +691,19 @@ class FocalClassifier(NeuralNetClassifier):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        # Interval(Real) admits bools: the package's one gamma rule does not.
+        # Interval(Real) and Interval(Integral) admit bools: the package's
+        # one scalar rule does not.
         check_gamma(self.gamma)
+        params = self.get_params(deep=False)
+        for name, constraints in self._parameter_constraints.items():
+            value = params.get(name)
+            numeric = any(isinstance(c, Interval) for c in constraints)
+            if numeric and isinstance(value, bool | np.bool_):
+                raise TypeError(f"{name} must be a number, not a bool: {value!r}.")
+        if self.hidden_layer_sizes is not None and len(self.hidden_layer_sizes):
+            check_integer_array(
+                self.hidden_layer_sizes, "hidden_layer_sizes", minimum=1
+            )
 
     @contextlib.contextmanager
     def _device_context(self):

@@ -249,7 +249,7 @@ def test_sample_weights_reach_mini_batches_and_a_validation_split(blobs):
     [
         (lambda n: np.r_[-1.0, np.ones(n - 1)], r"sample_weight .* row 0"),
         (lambda n: np.r_[np.ones(n - 1), np.nan], rf"sample_weight .* row {89}"),
-        (lambda n: np.ones(n - 1), r"sample_weight must have shape \(90,\)"),
+        (lambda n: np.ones(n - 1), r"sample_weight has 89 entries, expected 90"),
     ],
 )
 def test_bad_sample_weight_is_refused(blobs, sample_weight, match):
@@ -434,3 +434,51 @@ def test_bool_gamma_is_refused_like_everywhere_else(gamma):
     y = np.array([0, 1, 0, 1])
     with pytest.raises(TypeError, match="gamma"):
         FocalClassifier(gamma=gamma, max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"max_epochs": True}, "max_epochs"),
+        ({"lr": True}, "lr"),
+        ({"batch_size": True}, "batch_size"),
+        ({"dropout": False}, "dropout"),
+        ({"label_smoothing": False}, "label_smoothing"),
+        ({"hidden_layer_sizes": (True,)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (2.7,)}, "hidden_layer_sizes"),
+    ],
+)
+def test_bools_and_floats_are_not_integers_or_numbers(params, match):
+    """The one scalar rule (found by review: Interval admits bools)."""
+    X = np.zeros((4, 2), dtype=np.float32)
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(TypeError, match=match):
+        FocalClassifier(**params).fit(X, y)
+
+
+def test_set_params_between_partial_fits_is_checked():
+    X = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = FocalClassifier(max_epochs=1, hidden_layer_sizes=(4,), random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1])
+    clf.set_params(gamma=True)
+    with pytest.raises(TypeError, match="gamma"):
+        clf.partial_fit(X, y)
+    clf.set_params(gamma=2.0, posterior="RAW")
+    with pytest.raises(ValueError, match="posterior"):
+        clf.partial_fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "weights, error, match",
+    [
+        (np.zeros(20), ValueError, "sample_weight"),
+        (["1"] * 20, TypeError, "sample_weight"),
+        ([True] * 20, TypeError, "sample_weight"),
+    ],
+)
+def test_sample_weight_follows_the_package_rule(weights, error, match):
+    X = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)
+    y = np.arange(20) % 2
+    with pytest.raises(error, match=match):
+        FocalClassifier(max_epochs=1).fit(X, y, sample_weight=weights)

@@ -91,7 +91,11 @@ def check_gamma(gamma, name="gamma", *, signed=False):
     2.0
     """
     if isinstance(gamma, bool) or not isinstance(gamma, Real | np.floating):
-        if isinstance(gamma, np.ndarray) and gamma.ndim == 0:
+        if (
+            isinstance(gamma, np.ndarray)
+            and gamma.ndim == 0
+            and gamma.dtype.kind in "biuf"
+        ):
             gamma = gamma.item()
         else:
             raise TypeError(
