@@ -45,15 +45,17 @@ _UserProvidedCacheLocator = (
 )
 
 
-def _user_cache_root():
+def _user_cache_dir():
+    """This package's per-user cache folder."""
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg:
-        return Path(xdg)
+        return Path(xdg) / "sklearn-focal"
     if os.name == "posix" and not _is_macos():
-        return Path.home() / ".cache"
+        return Path.home() / ".cache" / "sklearn-focal"
     from numba.misc.appdirs import AppDirs
 
-    return Path(AppDirs(appname="sklearn-focal", appauthor=False).user_cache_dir).parent
+    # ~/Library/Caches/sklearn-focal, %LOCALAPPDATA%\sklearn-focal\Cache
+    return Path(AppDirs(appname="sklearn-focal", appauthor=False).user_cache_dir)
 
 
 def _is_macos():
@@ -80,7 +82,7 @@ def cache_directory():
     """
     user = getattr(os, "getuid", lambda: "user")()
     return [
-        _user_cache_root() / "sklearn-focal" / "numba",
+        _user_cache_dir() / "numba",
         Path(tempfile.gettempdir()) / f"sklearn-focal-numba-{user}",
     ]
 

@@ -492,3 +492,10 @@ def test_focal_terms_conventions():
 def test_entropy_nats():
     assert entropy_nats(np.array([1.0, 0.0])) == 0.0
     assert entropy_nats(np.full(8, 0.125)) == pytest.approx(math.log(8), rel=1e-15)
+
+
+@pytest.mark.parametrize("value", [np.array("2"), np.array(b"2"), np.array(True)])
+def test_check_gamma_refuses_non_numeric_0d_arrays(value):
+    """A 0-d string array was parsed by float() (found in review)."""
+    with pytest.raises(TypeError, match="gamma"):
+        v.check_gamma(value)
