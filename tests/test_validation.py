@@ -499,3 +499,18 @@ def test_check_gamma_refuses_non_numeric_0d_arrays(value):
     """A 0-d string array was parsed by float() (found in review)."""
     with pytest.raises(TypeError, match="gamma"):
         v.check_gamma(value)
+
+
+@pytest.mark.parametrize("alpha", [[True, True], np.array([True, False]), [True, 2.0]])
+def test_check_alpha_refuses_bools(alpha):
+    with pytest.raises(TypeError, match="alpha"):
+        v.check_alpha(alpha, 2)
+
+
+def test_check_integer_array_refuses_uint64_beyond_int64():
+    """2**63 as uint64 wrapped to -2**63 (found in review)."""
+    with pytest.raises(ValueError, match="n must hold integers <="):
+        v.check_integer_array(np.array([2**63], dtype=np.uint64), "n", minimum=1)
+    np.testing.assert_array_equal(
+        v.check_integer_array(np.array([2**62], dtype=np.uint64), "n"), [2**62]
+    )

@@ -245,6 +245,10 @@ def check_integer_array(values, name, *, minimum=None):
             if isinstance(value, bool) or not isinstance(value, Integral):
                 raise TypeError(f"{name} must hold integers, got {value!r}.")
         array = entries.astype(np.int64)
+    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ValueError(
+            f"{name} must hold integers <= {np.iinfo(np.int64).max}, got {array.max()}."
+        )
     if minimum is not None and array.size and array.min() < minimum:
         raise ValueError(f"{name} must hold integers >= {minimum}, got {array.min()}.")
     return array.astype(np.int64)
@@ -635,6 +639,11 @@ def check_alpha(alpha, n_classes):
     """
     if alpha is None:
         return None
+    entries = np.asarray(alpha, dtype=object).ravel().tolist()
+    if np.asarray(alpha).dtype.kind == "b" or any(
+        isinstance(value, bool | np.bool_) for value in entries
+    ):
+        raise TypeError(f"alpha must hold real numbers, not bools: {alpha!r}.")
     weights = float_array(alpha, "alpha").astype(np.float64, copy=False)
     if weights.ndim != 1 or weights.shape[0] != n_classes:
         raise ValueError(
