@@ -5,6 +5,15 @@ import sys
 import textwrap
 
 
+def _assert_prints_ok(code):
+    """Run ``code`` in a fresh interpreter; it must exit 0 and print ok."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
 def test_import_does_not_load_torch():
     code = textwrap.dedent(
         """
@@ -21,11 +30,7 @@ def test_import_does_not_load_torch():
         print("ok")
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    _assert_prints_ok(code)
 
 
 TORCH_FREE_MODULES = [
@@ -58,8 +63,4 @@ def test_torch_free_modules_import_no_torch_nor_dask():
         print("ok")
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    _assert_prints_ok(code)

@@ -12,6 +12,7 @@ import functools
 import mpmath
 import numpy as np
 import pytest
+from mptestutils import mp_h, mp_phi
 from sklearn.metrics import log_loss
 
 from sklearn_focal.theory import (
@@ -44,26 +45,6 @@ GAMMAS = (0.0, 0.01, 0.5, 1.0, 2.0, 5.0, 20.0, 50.0)
 # --------------------------------------------------------------------------
 # mpmath references, straight from the definitions
 # --------------------------------------------------------------------------
-
-
-def mp_phi(v, gamma):
-    """Eq. 10: (1 - v)^gamma - gamma (1 - v)^(gamma - 1) v log v."""
-    v, g = mpmath.mpf(v), mpmath.mpf(gamma)
-    if g == 0:
-        return mpmath.mpf(1)
-    if v == 0:
-        return mpmath.mpf(1)
-    if v == 1:
-        return mpmath.mpf(0)
-    return (1 - v) ** g - g * (1 - v) ** (g - 1) * v * mpmath.log(v)
-
-
-def mp_h(v, gamma):
-    """Eq. 13: v / phi(v); h(1) = inf for gamma > 0."""
-    v = mpmath.mpf(v)
-    if v == 1 and gamma > 0:
-        return mpmath.inf
-    return v / mp_phi(v, gamma)
 
 
 def mp_psi(row, gamma, alpha=None):

@@ -15,33 +15,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mptestutils import mp_bracketed_root, mp_log_h_logit
 
 from sklearn_focal import FocalPosteriorRecovery, theory
 from sklearn_focal.rate_distortion import exact_distortion
 
 DIGITS = 40
-
-
-def _mp_log_h(t, gamma):
-    """log h(sigmoid(t)) in mpmath, straight from the definition."""
-    g = mpmath.mpf(gamma)
-    v = 1 / (1 + mpmath.exp(-t))
-    log_v = -mpmath.log1p(mpmath.exp(-t))
-    one_minus = 1 / (1 + mpmath.exp(t))  # not 1 - v: v may round to 1
-    log_one_minus = -mpmath.log1p(mpmath.exp(t))
-    return log_v - (g - 1) * log_one_minus - mpmath.log(one_minus - g * v * log_v)
-
-
-def _mp_bracketed_root(function, low, high, tolerance):
-    """The root of an increasing function in [low, high], by bisection."""
-    low, high = mpmath.mpf(low), mpmath.mpf(high)
-    while high - low > tolerance * (1 + abs(low)):
-        middle = (low + high) / 2
-        if function(middle) > 0:
-            high = middle
-        else:
-            low = middle
-    return (low + high) / 2
 
 
 def mp_focal_minimizer(p, gamma):
@@ -52,15 +31,15 @@ def mp_focal_minimizer(p, gamma):
         top = max(active, key=targets.__getitem__)
 
         def solution(t0):
-            log_lam = mpmath.log(targets[top]) - _mp_log_h(t0, gamma)
+            log_lam = mpmath.log(targets[top]) - mp_log_h_logit(t0, gamma)
             q = [mpmath.mpf(0)] * len(p)
             for i in active:
                 level = mpmath.log(targets[i]) - log_lam
                 t = (
                     t0
                     if i == top
-                    else _mp_bracketed_root(
-                        lambda t, level=level: _mp_log_h(t, gamma) - level,
+                    else mp_bracketed_root(
+                        lambda t, level=level: mp_log_h_logit(t, gamma) - level,
                         -800,
                         800,
                         1e-22,
@@ -77,7 +56,7 @@ def mp_focal_minimizer(p, gamma):
 
         # q_top = 1/n: sum(q) <= 1; 1 - q_top = e^-800, below every double
         # (the others sum to at least 1e-324): sum(q) > 1.
-        t0 = _mp_bracketed_root(
+        t0 = mp_bracketed_root(
             excess,
             -mpmath.log(len(active) - 1),
             800,
@@ -240,9 +219,9 @@ def mp_thresholds(gamma):
             power = mpmath.exp((g - 1) * mpmath.log1p(-v))
             return power * (1 - v) - g * power * v * mpmath.log(v) - 1
 
-        y_oc = _mp_bracketed_root(oc, "1e-3", 1 - mpmath.mpf("1e-30"), 1e-20)
+        y_oc = mp_bracketed_root(oc, "1e-3", 1 - mpmath.mpf("1e-30"), 1e-20)
 
-        y_uc = _mp_bracketed_root(lambda y: -phi_minus_one(y), y_oc, 40, 1e-20)
+        y_uc = mp_bracketed_root(lambda y: -phi_minus_one(y), y_oc, 40, 1e-20)
 
         return y_oc / g, y_uc / g
 
