@@ -45,8 +45,8 @@ from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
 
 from sklearn_focal import FocalClassifier
-from sklearn_focal._classifier import _MLP
 from sklearn_focal.losses import BinaryFocalLoss, FocalLoss
+from sklearn_focal.neural_network._plumbing import _MLP
 
 
 def _time_backward(loss_fn, logits, target):

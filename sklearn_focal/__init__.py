@@ -10,17 +10,19 @@ import importlib
 __version__ = "0.1.0.dev0"
 
 _LAZY_ATTRIBUTES = {
-    "FocalClassifier": "sklearn_focal._classifier",
-    "FocalPosteriorRecovery": "sklearn_focal._posterior",
-    "TemperatureScaling": "sklearn_focal._temperature",
-    "FocalRateDistortion": "sklearn_focal._rate_distortion",
+    "FocalClassifier": "sklearn_focal.neural_network",
+    "FocalPosteriorRecovery": "sklearn_focal.calibration",
+    "TemperatureScaling": "sklearn_focal.calibration",
+    "FocalRateDistortion": "sklearn_focal.rate_distortion._estimator",
 }
 _SUBMODULES = {
+    "calibration",
     "cli",
     "datasets",
     "exceptions",
     "losses",
     "metrics",
+    "neural_network",
     "plotting",
     "rate_distortion",
     "theory",

@@ -23,7 +23,7 @@ PROBE = textwrap.dedent(
     """
     from numba import njit
 
-    from sklearn_focal import _numba_cache  # noqa: F401
+    from sklearn_focal.utils import _numba_cache  # noqa: F401
 
 
     @njit(cache=True)
@@ -109,8 +109,9 @@ def test_other_modules_keep_numbas_default_locator(tmp_path):
 def test_compiled_kernels_install_the_locator():
     from numba.core import caching
 
-    from sklearn_focal import _loss_kernels, _numba_cache, _theory_kernels
-    from sklearn_focal.utils import _fastmath
+    from sklearn_focal.losses import _kernels as _loss_kernels
+    from sklearn_focal.theory import _kernels as _theory_kernels
+    from sklearn_focal.utils import _fastmath, _numba_cache
 
     locators = getattr(caching, "CacheImpl", None) or caching._CacheImpl
     assert None not in (_loss_kernels, _theory_kernels, _fastmath)

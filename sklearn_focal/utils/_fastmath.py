@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from sklearn_focal import _numba_cache  # noqa: F401  (caches outside the package)
+from sklearn_focal.utils import _numba_cache  # noqa: F401  (caches outside the package)
 
 __all__ = [
     "POWER_GENERAL",

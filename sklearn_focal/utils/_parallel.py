@@ -3,8 +3,8 @@
 Every compiled kernel of the package comes as a twin pair: a ``parallel=True``
 dispatcher and a serial one with the same body. :func:`dispatch` picks one by
 input size and makes parallel calls safe from several Python threads. The
-theory kernels (:mod:`sklearn_focal._theory_kernels`) and the loss kernels
-(:mod:`sklearn_focal._loss_kernels`) both call it. Importing this module
+theory kernels (:mod:`sklearn_focal.theory._kernels`) and the loss kernels
+(:mod:`sklearn_focal.losses._kernels`) both call it. Importing this module
 imports neither numba nor numpy.
 """
 # SPDX-License-Identifier: BSD-3-Clause

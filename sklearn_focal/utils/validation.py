@@ -458,15 +458,15 @@ def _raise_bad_sum(name, row, sums, tolerance, n_classes):
 
 
 def _kernels():
-    from sklearn_focal import _theory_kernels
+    from sklearn_focal.utils import _parallel, _row_kernels
 
-    return _theory_kernels
+    return _parallel, _row_kernels
 
 
 def _check_rows_fused(rows, name, tolerance):
-    kernels = _kernels()
+    parallel, kernels = _kernels()
     codes = np.empty(rows.shape[0], dtype=np.int8)
-    kernels.dispatch(
+    parallel.dispatch(
         kernels.row_defects,
         kernels.row_defects_serial,
         np.ascontiguousarray(rows),
@@ -494,7 +494,7 @@ def raise_row_defects(codes, rows, name, tolerance):
     """
     if not codes.any():
         return
-    kernels = _kernels()
+    _, kernels = _kernels()
     for code, problem in (
         (kernels.ROW_NOT_FINITE, "contains NaN or inf"),
         (kernels.ROW_NEGATIVE, "contains negative probabilities"),

@@ -1,0 +1,535 @@
+"""Plumbing shared by the probability calibrators of sklearn_focal.
+
+:class:`_BaseProbaPostprocessor` is the base of
+:class:`~sklearn_focal.FocalPosteriorRecovery` and
+:class:`~sklearn_focal.TemperatureScaling`: the two modes (transformer and
+meta-estimator), cross-validated calibration data, metadata routing, and the
+bounded one-parameter search with its flatness rule
+(:func:`_minimize_on_interval`). Input validation lives in
+:mod:`sklearn_focal.utils.validation`.
+"""
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from inspect import signature
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    clone,
+)
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import check_cv
+from sklearn.utils import Bunch, get_tags, indexable
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from sklearn_focal.calibration._unwrap import final_estimator, raw_proba
+from sklearn_focal.exceptions import FlatCalibrationWarning
+from sklearn_focal.utils._compat import (
+    check_feature_names_in as _check_feature_names_in,
+)
+from sklearn_focal.utils._compat import check_method_params as _check_method_params
+from sklearn_focal.utils._compat import routing_enabled as _routing_enabled
+from sklearn_focal.utils._compat import safe_indexing as _safe_indexing
+from sklearn_focal.utils.validation import (
+    as_float64_proba,
+    check_probability_rows,
+    check_sample_weight,
+)
+
+__all__ = []
+
+
+# --------------------------------------------------------------------------
+# Helpers shared by the calibrators
+# --------------------------------------------------------------------------
+
+
+def _validate_rows(estimator, X, *, reset):
+    """validate_data for transformer-mode rows, quiet on huge finite logits.
+
+    scikit-learn's finiteness check first sums X, which overflows (with a
+    RuntimeWarning) for logits near 1e308 before the exact check accepts them.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset)
+
+
+def _column_indices(y, n_classes):
+    """Validate labels of transformer mode: column indices in [0, n_classes)."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got an array of shape {y.shape}.")
+    if y.dtype.kind not in "iub" and not (
+        y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y))
+    ):
+        raise ValueError(
+            "Unknown label type: in transformer mode y must hold the column "
+            "index of each row's "
+            f"class, integers in [0, {n_classes}); got dtype {y.dtype}. Encode "
+            "labels with np.searchsorted(clf.classes_, y)."
+        )
+    y = y.astype(np.intp)
+    bad = (y < 0) | (y >= n_classes)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"y[{row}] = {y[row]} is not a column index of X, which has "
+            f"{n_classes} columns; y must hold integers in [0, {n_classes})."
+        )
+    return y
+
+
+# Two maps whose mean calibration losses differ by less than this, in nats
+# per unit of weight (relative above 1 nat), cannot be told apart by the
+# calibration data: 1e-6 nats per row is a total of 1e-3 nats over 1000 rows.
+_FLAT_TOL = 1e-6
+
+
+def _minimize_on_interval(
+    objective,
+    bounds,
+    *,
+    identity,
+    parameter,
+    owner,
+    identity_text,
+    n_grid=17,
+    xatol=1e-7,
+):
+    """Global-then-local minimization of a 1-D calibration objective.
+
+    A coarse grid finds the basin, bounded Brent refines it. Objectives here
+    are smooth but not guaranteed unimodal over the whole interval.
+
+    The objective is *flat* when the identity map (the parameter value
+    ``identity``) and a bound of the interval other than ``identity`` are
+    both within ``tol = _FLAT_TOL * max(1, |objective(identity)|)`` of the
+    minimum found: the calibration data cannot tell the identity from the
+    most extreme map of the search. This happens when every calibration row
+    is one-hot (the objective is constant), or when every row is correct and
+    nearly one-hot (the loss falls, by next to nothing, towards an infinitely
+    sharp map). Then ``identity`` is returned with a
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`: an extreme map
+    fitted to such data would distort every row that is not one-hot.
+    """
+    grid = np.linspace(bounds[0], bounds[1], n_grid)
+    values = np.array([objective(x) for x in grid])
+    if not np.any(np.isfinite(values)):
+        raise ValueError(
+            "The calibration objective is infinite over the whole search range: "
+            "every calibration row gives probability 0 to its true class."
+        )
+    best = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
+    lo = grid[max(best - 1, 0)]
+    hi = grid[min(best + 1, n_grid - 1)]
+    result = minimize_scalar(
+        objective, bounds=(lo, hi), method="bounded", options={"xatol": xatol}
+    )
+    x, fx = float(result.x), float(result.fun)
+    if not fx <= values[best]:
+        x, fx = float(grid[best]), float(values[best])
+
+    at_identity = objective(identity)
+    tolerance = _FLAT_TOL * max(1.0, abs(at_identity))
+    near = values <= fx + tolerance  # False where infinite
+    reached = [
+        bound
+        for bound, is_near in ((bounds[0], near[0]), (bounds[1], near[-1]))
+        if is_near and bound != identity
+    ]
+    if not (at_identity <= fx + tolerance and reached):
+        return x
+    if near.all():
+        why = (
+            f"it varies by {np.ptp(values):.2g} nats at most over the whole "
+            "search interval (as when every calibration row is one-hot)"
+        )
+    else:
+        why = (
+            f"it is within {tolerance:.0e} nats of its minimum both at the "
+            f"identity map and at the bound {parameter} = {reached[0]:g} of the "
+            "search interval, which the data cannot tell apart (as when every "
+            "calibration row is correct and nearly one-hot)"
+        )
+    warnings.warn(
+        f"{owner}: the calibration objective is flat: {why}. The calibration "
+        f"data cannot fit the map, so the identity map is used ({identity_text}).",
+        FlatCalibrationWarning,
+        stacklevel=8,  # the user's fit, through fit, _fit and _fit_map
+    )
+    return float(identity)
+
+
+def _calibration_rows(scores, y, sample_weight, keep):
+    """The calibration rows that can inform the map: ``keep`` and weight > 0."""
+    scores, y = scores[keep], y[keep]
+    weight = None if sample_weight is None else sample_weight[keep]
+    if y.shape[0] == 0 or (weight is not None and not weight.sum() > 0):
+        raise ValueError(
+            "Every calibration row (with a positive sample_weight) gives its "
+            "true class probability 0, a loss that no map can change; the "
+            "map cannot be fitted."
+        )
+    return scores, y, weight
+
+
+class _BaseProbaPostprocessor(
+    ClassifierMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+):
+    """Shared two-mode machinery: transformer on probabilities, or meta-estimator.
+
+    Subclasses define how scores are read from the estimator (``_scores``),
+    how transformer input is validated (``_check_transformer_input``), whether
+    fitting needs labelled calibration data (``_needs_calibration_data``), how
+    the map is fitted (``_fit_map``) and applied (``_map``).
+    """
+
+    # ---- hooks ------------------------------------------------------------
+
+    def _needs_calibration_data(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _scores(self, estimator, X):
+        return as_float64_proba(raw_proba(estimator, X), "predict_proba output")
+
+    def _check_transformer_input(self, X):
+        check_probability_rows(X, type(self).__name__)
+        return X
+
+    def _fit_map(self, scores, y, sample_weight, estimator):  # pragma: no cover
+        raise NotImplementedError
+
+    def _map(self, scores):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ---- fit --------------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight, fit_params):
+        if self.estimator is None:
+            return self._fit_transformer(X, y, sample_weight, fit_params)
+        return self._fit_meta(X, y, sample_weight, fit_params)
+
+    def _fit_transformer(self, X, y, sample_weight, fit_params):
+        if fit_params:
+            raise TypeError(
+                f"{type(self).__name__} in transformer mode (estimator=None) "
+                f"takes no fit parameters, got {sorted(fit_params)}."
+            )
+        needs_y = self._needs_calibration_data()
+        if y is None and needs_y:
+            raise ValueError(self._missing_y_message())
+        X = _validate_rows(self, X, reset=True)
+        X = self._check_transformer_input(X)
+        if y is None:
+            y_idx = None
+        else:
+            y_idx = _column_indices(y, X.shape[1])
+            if y_idx.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"X has {X.shape[0]} rows but y has {y_idx.shape[0]} entries."
+                )
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        scores = self._transformer_scores(X) if needs_y else None
+        self._fit_map(scores, y_idx, sample_weight, None)
+        return self
+
+    def _transformer_scores(self, X):
+        return as_float64_proba(X, "X")
+
+    def _missing_y_message(self):  # pragma: no cover - overridden
+        return f"{type(self).__name__}.fit needs y in this configuration."
+
+    def _fit_meta(self, X, y, sample_weight, fit_params):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} with an estimator requires y to be "
+                "passed, but the target y is None."
+            )
+        X, y = indexable(X, y)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        weight = None
+        if sample_weight is not None:  # rejected before anything is fitted
+            weight = check_sample_weight(sample_weight, y.shape[0])
+        estimator = self.estimator
+        frozen = isinstance(estimator, FrozenEstimator)
+        routed = self._route_fit_params(estimator, sample_weight, fit_params, frozen)
+        sample_weight = weight
+
+        classes = np.unique(y)
+        needs_calibration = self._needs_calibration_data()
+        if frozen:
+            self.estimator_ = estimator
+        else:
+            calibration_scores = (
+                self._cross_val_scores(X, y, classes, routed)
+                if needs_calibration
+                else None
+            )
+            self.estimator_ = clone(estimator).fit(X, y, **routed.estimator.fit)
+
+        fitted_classes = getattr(self.estimator_, "classes_", None)
+        if fitted_classes is None:
+            name = type(final_estimator(self.estimator_)).__name__
+            raise ValueError(
+                f"The estimator {name} has no classes_ after fitting; a "
+                "classifier is required."
+            )
+        self.classes_ = np.asarray(fitted_classes)
+        for attr in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.estimator_, attr):
+                setattr(self, attr, getattr(self.estimator_, attr))
+
+        if needs_calibration:
+            y_idx = self._encode(y)
+            if frozen:
+                calibration_scores = self._scores(self.estimator_, X)
+            self._fit_map(calibration_scores, y_idx, sample_weight, self.estimator_)
+        else:
+            self._fit_map(None, None, None, self.estimator_)
+        return self
+
+    def _encode(self, y):
+        y = np.asarray(y)
+        index = np.searchsorted(self.classes_, y)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if np.any(unknown):
+            row = int(np.flatnonzero(unknown)[0])
+            raise ValueError(
+                f"y[{row}] = {y[row]!r} is not one of the estimator's classes "
+                f"{self.classes_.tolist()}; a FrozenEstimator must have been "
+                "fitted on the same classes as the calibration data."
+            )
+        return index
+
+    def _route_fit_params(self, estimator, sample_weight, fit_params, frozen):
+        if _routing_enabled():
+            return process_routing(
+                self, "fit", sample_weight=sample_weight, **fit_params
+            )
+        fit_kwargs = dict(fit_params)
+        if sample_weight is not None and not frozen:
+            parameters = signature(estimator.fit).parameters
+            if "sample_weight" in parameters:
+                fit_kwargs["sample_weight"] = sample_weight
+            else:
+                used = (
+                    "the calibration only"
+                    if self._needs_calibration_data()
+                    else "nothing: they are ignored"
+                )
+                warnings.warn(
+                    f"{type(estimator).__name__}.fit does not accept "
+                    f"sample_weight, so sample weights are used for {used}.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return Bunch(estimator=Bunch(fit=fit_kwargs), splitter=Bunch(split={}))
+
+    def _cross_val_scores(self, X, y, classes, routed):
+        """Held-out scores of clones of the estimator, one per CV fold."""
+        cv = check_cv(self.cv, y, classifier=True)
+        n_samples = len(y)
+        scores = None
+        seen = np.zeros(n_samples, dtype=np.intp)
+        for train, test in cv.split(X, y, **routed.splitter.split):
+            fold_params = _check_method_params(
+                X, params=routed.estimator.fit, indices=train
+            )
+            model = clone(self.estimator).fit(
+                _safe_indexing(X, train), _safe_indexing(y, train), **fold_params
+            )
+            fold_classes = np.asarray(getattr(model, "classes_", classes))
+            if fold_classes.shape != classes.shape or np.any(fold_classes != classes):
+                missing = sorted(set(classes.tolist()) - set(fold_classes.tolist()))
+                raise ValueError(
+                    f"Classes {missing} are missing from a training fold of cv="
+                    f"{self.cv!r}; every class needs samples in every training "
+                    "fold. Use fewer folds or a stratified splitter."
+                )
+            fold_scores = self._scores(model, _safe_indexing(X, test))
+            if scores is None:
+                scores = np.empty((n_samples, fold_scores.shape[1]))
+            scores[test] = fold_scores
+            seen[test] += 1
+        if np.any(seen != 1):
+            raise ValueError(
+                f"cv={self.cv!r} must partition the samples: every sample must be "
+                "in exactly one test fold."
+            )
+        return scores
+
+    # ---- inference --------------------------------------------------------
+
+    def _has_estimator(self):
+        if self.estimator is None:
+            raise AttributeError(
+                f"{type(self).__name__} is in transformer mode (estimator=None); "
+                "use transform on probabilities instead."
+            )
+        return True
+
+    def _transform_input(self, X):
+        """Scores from transformer-mode input, checked against the fit."""
+        X = _validate_rows(self, X, reset=False)
+        return self._check_transformer_input(X)
+
+    @available_if(_has_estimator)
+    def predict_proba(self, X):
+        """Calibrated class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples, as accepted by the estimator's ``predict_proba``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The mapped probabilities; columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        return self._map(self._scores(self.estimator_, X))
+
+    @available_if(_has_estimator)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples, as accepted by the estimator's ``predict_proba``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities; columns follow ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    @available_if(_has_estimator)
+    def predict(self, X):
+        """Predict class labels: the estimator's own predictions.
+
+        The maps are strictly increasing in each probability, so the most
+        probable class never changes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples, as accepted by the estimator's ``predict``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    @available_if(_has_estimator)
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on the given data and labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,)
+            True labels for ``X``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights: finite, non-negative and not all zero.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` with respect to ``y``.
+        """
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, len(column_or_1d(y)))
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Transformer mode only: the input column names, which the output
+            keeps (column ``k`` stays class ``k``). Defaults to
+            ``feature_names_in_``, else ``x0, ..., x{K-1}``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Transformer mode: the input names. Meta-estimator mode: one
+            ``proba_<class>`` name per class of ``classes_``.
+        """
+        check_is_fitted(self)
+        if self.estimator is None:
+            return _check_feature_names_in(self, input_features)
+        return np.asarray([f"proba_{c}" for c in self.classes_], dtype=object)
+
+    # ---- routing and tags -------------------------------------------------
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        ``sample_weight`` is consumed by the calibration and, when requested,
+        routed to the inner estimator's ``fit``; CV splitter metadata such as
+        ``groups`` is routed to ``split``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating routing information.
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        if self.estimator is not None:
+            router.add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            router.add(
+                splitter=check_cv(self.cv, classifier=True),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        return router
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.estimator is None:
+            tags.estimator_type = None
+            tags.classifier_tags = None
+            tags.target_tags.required = self._needs_calibration_data()
+            tags.input_tags.positive_only = True
+        else:
+            inner = get_tags(self.estimator)
+            tags.input_tags.sparse = inner.input_tags.sparse
+            tags.input_tags.allow_nan = inner.input_tags.allow_nan
+            tags.input_tags.categorical = inner.input_tags.categorical
+            tags.input_tags.string = inner.input_tags.string
+            tags.input_tags.pairwise = inner.input_tags.pairwise
+        return tags

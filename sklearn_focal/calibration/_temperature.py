@@ -1,0 +1,381 @@
+"""Temperature scaling with the NLL or the focal loss as objective (TS_NLL, TS_FL)."""
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Real
+
+import numpy as np
+from scipy.special import log_softmax
+from sklearn.utils.validation import check_is_fitted
+
+from sklearn_focal.calibration._base import (
+    _BaseProbaPostprocessor,
+    _calibration_rows,
+    _minimize_on_interval,
+)
+from sklearn_focal.calibration._unwrap import focal_gamma, raw_proba
+from sklearn_focal.theory._focal_terms import focal_terms, log1mexp
+from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
+from sklearn_focal.utils._compat import fit_context as _fit_context
+from sklearn_focal.utils.validation import (
+    as_float64_proba,
+    check_gamma,
+    check_probability_rows,
+)
+
+__all__ = ["TemperatureScaling"]
+
+# Search range of log T: T from about 4.5e-5 to 2.2e4, as scikit-learn's.
+_LOG_TEMPERATURE_BOUNDS = (-10.0, 10.0)
+
+
+def _scaled_log_softmax(logits, temperature):
+    """``log softmax(logits / temperature)`` by rows, for any finite logits.
+
+    The row maximum is taken off before dividing, so that ``z / T`` cannot
+    overflow for huge ``z`` and small ``T``; and it is taken off in halves,
+    ``2 * ((z/2 - max/2) / T)``, so that the difference of two finite logits
+    (``-1e308 - 1e308``) cannot overflow either. Halving and doubling are
+    exact, so the result is that of ``(z - max) / T`` wherever that is finite;
+    it is ``-inf`` only where the exact value is below ``-1.8e308``, whose
+    probability is 0.
+    """
+    top = np.max(logits, axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        shifted = ((0.5 * logits - 0.5 * top) / temperature) * 2.0
+    return log_softmax(shifted, axis=1)
+
+
+def _true_class_log_proba(logits, y, temperature):
+    log_proba = _scaled_log_softmax(logits, temperature)
+    return log_proba[np.arange(log_proba.shape[0]), y]
+
+
+class TemperatureScaling(_BaseProbaPostprocessor):
+    """Temperature scaling, with the NLL or the focal loss as objective.
+
+    Temperature scaling (Guo et al., 2017) divides the logits ``z`` of a
+    classifier by one temperature ``T > 0`` fitted on held-out data:
+    ``softmax(z / T)``. It preserves the predicted class. These are the
+    baselines of Charoenphakdee et al. (2021):
+
+    - **TS_NLL** (``objective="nll"``): ``T`` minimizes the negative
+      log-likelihood;
+    - **TS_FL** (``objective="focal"``): ``T`` minimizes the focal loss of
+      order ``gamma``. Its output approximates the focal risk minimizer, so
+      following it with :class:`~sklearn_focal.FocalPosteriorRecovery` of the
+      same order recovers the posterior: the pipeline of the paper's
+      Sec. 6.1.
+
+    Like :class:`~sklearn_focal.FocalPosteriorRecovery` it has two modes:
+
+    - **transformer mode** (``estimator=None``): ``X`` holds probabilities
+      (``input="proba"``, logits are ``log X``) or logits
+      (``input="logits"``); ``fit(X, y)`` fits ``T`` on them and
+      :meth:`transform` returns the scaled probabilities;
+    - **meta-estimator mode**: wraps a classifier in the style of
+      :class:`~sklearn.calibration.CalibratedClassifierCV`. ``T`` is fitted on
+      cross-validated predictions (see ``cv``) and the estimator refitted on
+      all the data, or, for a :class:`~sklearn.frozen.FrozenEstimator`, on
+      the fit data directly. A FocalClassifier is read through its raw softmax
+      output.
+
+    Parameters
+    ----------
+    estimator : estimator instance or None, default=None
+        Classifier with ``fit`` and ``predict_proba`` (or ``decision_function``
+        for ``input="logits"``), fitted as clones in :meth:`fit`, or a fitted
+        one wrapped in :class:`~sklearn.frozen.FrozenEstimator`. ``None``
+        selects transformer mode.
+
+    objective : {"nll", "focal"}, default="nll"
+        Validation objective minimized by the temperature.
+
+    gamma : float, "auto" or None, default=None
+        Order of the focal loss of ``objective="focal"``, which requires it;
+        it must be ``None`` with ``objective="nll"``. ``"auto"`` (meta mode)
+        reads the order the estimator was trained with (its fitted
+        ``gamma_`` first), as :class:`~sklearn_focal.FocalPosteriorRecovery`
+        does.
+
+    cv : int, cross-validation generator, iterable or None, default=None
+        Splitting strategy for the held-out predictions in meta-estimator
+        mode with a non-frozen estimator. ``None`` gives stratified 5-fold
+        cross-validation. The splits must partition the samples.
+
+    input : {"proba", "logits"}, default="proba"
+        What the scores are. ``"proba"``: probabilities, whose logarithms are
+        used as logits (in meta mode, the estimator's probabilities).
+        ``"logits"``: real-valued scores used as they are (in meta mode, the
+        estimator's ``decision_function``; a binary 1-D score ``s`` becomes
+        the logits ``(0, s)``).
+
+    Attributes
+    ----------
+    temperature_ : float
+        The fitted temperature ``T``; ``T > 1`` flattens, ``T < 1`` sharpens.
+
+    gamma_ : float or None
+        The focal order of the objective, ``None`` for ``objective="nll"``.
+
+    estimator_ : estimator instance
+        The fitted estimator. Meta-estimator mode only.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, from the estimator. Meta-estimator mode only.
+
+    n_features_in_ : int
+        Number of input features: the estimator's in meta-estimator mode, the
+        number of classes in transformer mode.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the input features, when they are all strings.
+
+    See Also
+    --------
+    sklearn_focal.FocalPosteriorRecovery : Exact posterior recovery for focal
+        outputs, and a one-parameter calibration map with ``gamma="fit"``.
+    sklearn.calibration.CalibratedClassifierCV : Its ``method="temperature"``
+        is TS_NLL, parametrized by the inverse temperature ``1 / T``.
+
+    Notes
+    -----
+    In transformer mode ``y`` holds the column index of each row's class,
+    integers in ``[0, n_classes)``. Rows whose true class has probability 0
+    (logit ``-inf``) add the same infinite loss at every temperature and are
+    left out of the objective.
+
+    The scaled softmax is computed in log space, with the row maximum taken
+    off before dividing by ``T``, so any finite logits (up to ``1e308``) give
+    finite probabilities.
+
+    ``T`` is searched in ``[e^-10, e^10]``. When the calibration data cannot
+    tell ``T = 1`` from a bound of that interval (the loss at both is within
+    ``1e-6 * max(1, loss(T=1))`` nats per sample of the minimum, as when
+    every calibration row is one-hot, or correct and nearly one-hot),
+    ``temperature_`` is 1 and a
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning` is raised.
+
+    ``sample_weight`` must be finite, non-negative and not all zero;
+    otherwise a ``ValueError`` is raised before anything is fitted.
+
+    References
+    ----------
+    .. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
+       Modern Neural Networks", ICML 2017.
+    .. [2] N. Charoenphakdee, J. Vongkulbhisal, N. Chairatanakul and
+       M. Sugiyama, "On Focal Loss for Class-Posterior Probability Estimation:
+       A Theoretical Perspective", CVPR 2021.
+
+    Examples
+    --------
+    Transformer mode, on over-confident probabilities:
+
+    >>> import numpy as np
+    >>> from sklearn_focal import TemperatureScaling
+    >>> proba = np.array([[0.98, 0.01, 0.01], [0.01, 0.98, 0.01],
+    ...                   [0.98, 0.01, 0.01], [0.01, 0.01, 0.98]])
+    >>> y = np.array([0, 1, 2, 2])  # the third row is wrong
+    >>> ts = TemperatureScaling().fit(proba, y)
+    >>> bool(ts.temperature_ > 1)
+    True
+    >>> ts.transform(proba).argmax(axis=1)
+    array([0, 1, 0, 2])
+
+    Meta-estimator mode, on a model fitted beforehand:
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=1000).fit(X[::2], y[::2])
+    >>> ts = TemperatureScaling(FrozenEstimator(clf)).fit(X[1::2], y[1::2])
+    >>> ts.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [
+            HasMethods(["fit", "predict_proba"]),
+            HasMethods(["fit", "decision_function"]),
+            None,
+        ],
+        "objective": [StrOptions({"nll", "focal"})],
+        "gamma": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"}), None],
+        "cv": ["cv_object"],
+        "input": [StrOptions({"proba", "logits"})],
+    }
+
+    def __init__(
+        self, estimator=None, *, objective="nll", gamma=None, cv=None, input="proba"
+    ):
+        self.estimator = estimator
+        self.objective = objective
+        self.gamma = gamma
+        self.cv = cv
+        self.input = input
+
+    @_fit_context(
+        # TemperatureScaling.estimator is not validated yet
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the temperature (and, in meta mode, the estimator).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data in meta-estimator mode; probabilities or logits of
+            shape (n_samples, n_classes) in transformer mode.
+
+        y : array-like of shape (n_samples,)
+            Target labels. In transformer mode, the column index of each
+            row's class.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights of the calibration objective. In meta-estimator
+            mode they are also passed to the estimator's ``fit`` when it
+            accepts them (or, with metadata routing enabled, requests them).
+
+        **fit_params : dict
+            Meta-estimator mode: parameters passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if not isinstance(self.gamma, str | None):
+            # The one gamma rule: sklearn's Interval(Real) lets a bool through.
+            check_gamma(self.gamma)
+        if self.objective == "focal" and self.gamma is None:
+            raise ValueError(
+                "TemperatureScaling(objective='focal') needs gamma, the order of "
+                "the focal loss used as objective."
+            )
+        if self.objective == "nll" and self.gamma is not None:
+            raise ValueError(
+                f"gamma={self.gamma!r} is only used with objective='focal'; "
+                "objective='nll' takes gamma=None."
+            )
+        if self.estimator is None and self.gamma == "auto":
+            raise ValueError(
+                "TemperatureScaling(gamma='auto') reads gamma from the wrapped "
+                "model, but in transformer mode (estimator=None) there is none. "
+                "Pass the focal-loss order, e.g. gamma=2.0."
+            )
+        if self.estimator is not None:
+            method = "predict_proba" if self.input == "proba" else "decision_function"
+            if not hasattr(self.estimator, method):
+                raise ValueError(
+                    f"TemperatureScaling(input={self.input!r}) reads the "
+                    f"estimator's {method}, which "
+                    f"{type(self.estimator).__name__} does not have."
+                )
+        return self._fit(X, y, sample_weight, fit_params)
+
+    # ---- hooks ------------------------------------------------------------
+
+    def _needs_calibration_data(self):
+        return True
+
+    def _missing_y_message(self):
+        return (
+            "TemperatureScaling requires y to be passed, but the target y is "
+            "None: the temperature is fitted on labelled data."
+        )
+
+    def _check_transformer_input(self, X):
+        if self.input == "proba":
+            check_probability_rows(X, type(self).__name__)
+        elif X.shape[1] < 2:
+            raise ValueError(
+                f"X has {X.shape[1]} feature(s), but TemperatureScaling needs "
+                "one logit column per class, at least 2."
+            )
+        return X
+
+    def _transformer_scores(self, X):
+        if self.input == "logits":
+            return np.asarray(X, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            return np.log(as_float64_proba(X, "X"))
+
+    def _scores(self, estimator, X):
+        if self.input == "logits":
+            scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+            if scores.ndim == 1 or scores.shape[1] == 1:
+                scores = scores.reshape(-1, 1)
+                scores = np.hstack([np.zeros_like(scores), scores])
+            if not np.all(np.isfinite(scores)):
+                raise ValueError("decision_function returned NaN or inf.")
+            return scores
+        proba = as_float64_proba(raw_proba(estimator, X), "predict_proba output")
+        with np.errstate(divide="ignore"):
+            return np.log(proba)
+
+    def _fit_map(self, logits, y, sample_weight, estimator):
+        if self.objective == "nll":
+            self.gamma_ = None
+        elif isinstance(self.gamma, str):  # "auto"
+            self.gamma_ = focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
+        else:
+            self.gamma_ = check_gamma(self.gamma)
+        self.temperature_ = self._fit_temperature(logits, y, sample_weight)
+
+    def _fit_temperature(self, logits, y, sample_weight):
+        # A true-class logit of -inf (probability 0) stays -inf at every T.
+        keep = np.isfinite(logits[np.arange(len(y)), y])
+        logits, y, weight = _calibration_rows(logits, y, sample_weight, keep)
+        gamma = self.gamma_
+
+        def objective(log_temperature):
+            log_p = _true_class_log_proba(logits, y, np.exp(log_temperature))
+            if not gamma:
+                losses = -log_p
+            else:
+                # (1 - p)^gamma from log(1 - p): exact as p -> 1.
+                losses = focal_terms(
+                    None, gamma, log_q=log_p, log_complement=log1mexp(log_p)
+                )
+            return float(np.average(losses, weights=weight))
+
+        log_temperature = _minimize_on_interval(
+            objective,
+            _LOG_TEMPERATURE_BOUNDS,
+            identity=0.0,
+            parameter="log T",
+            owner=f"TemperatureScaling(objective={self.objective!r})",
+            identity_text="temperature_ = 1",
+        )
+        return float(np.exp(log_temperature))
+
+    def _map(self, logits):
+        return np.exp(_scaled_log_softmax(logits, self.temperature_))
+
+    # ---- transformer API --------------------------------------------------
+
+    def transform(self, X):
+        """Scale the logits by the fitted temperature.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Transformer mode: probabilities or logits of shape (n_samples,
+            n_classes), per ``input``. Meta-estimator mode: samples, as
+            accepted by the estimator; the result is :meth:`predict_proba`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_classes)
+            ``softmax(logits / temperature_)``; rows sum to 1.
+        """
+        if self.estimator is not None:
+            return self.predict_proba(X)
+        check_is_fitted(self)
+        return self._map(self._transformer_scores(self._transform_input(X)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.estimator is None and self.input == "logits":
+            tags.input_tags.positive_only = False
+        return tags
