@@ -80,7 +80,15 @@ def _out_of_bounds(target, n_classes, row) -> IndexError:
 
 def _check_sample_weight(sample_weight, n_samples: int) -> Tensor:
     """Per-sample weights as a 1-D floating tensor of ``n_samples`` finite,
-    non-negative entries (values checked on the CPU only: no device sync)."""
+    non-negative entries (values checked on the CPU only: no device sync).
+
+    This is the batch-level twin of
+    :func:`sklearn_focal.utils.validation.check_sample_weight`, the estimators'
+    rule, with one deliberate difference: a batch whose weights are all zero
+    is allowed (a minibatch may carry no weight; ``'mean'`` then gives 0, as
+    ``CrossEntropyLoss`` does when every target is ignored), whereas a whole
+    training set of zero weights is refused by the estimators.
+    """
     if isinstance(sample_weight, Tensor):
         tensor = sample_weight
     else:

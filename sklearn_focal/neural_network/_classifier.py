@@ -28,7 +28,6 @@ from torch.utils.data import Dataset as TorchDataset
 
 from sklearn_focal import theory
 from sklearn_focal.losses import FocalLoss
-from sklearn_focal.losses._common import _check_sample_weight
 from sklearn_focal.neural_network._plumbing import (
     _INPUT,
     _MLP,
@@ -398,11 +397,10 @@ class FocalClassifier(NeuralNetClassifier):
                     "sample_weight needs a FocalLoss criterion (criterion="
                     f"{getattr(self.criterion, '__name__', self.criterion)!r})."
                 )
-            # The package's one rule (no bools or strings, not all zero), then
-            # the tensor the loss takes.
+            # The package's one rule (no bools or strings, not all zero); each
+            # batch's slice is checked again by the loss, as a tensor.
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
-            weights = _check_sample_weight(sample_weight, X.shape[0])
-            X = {_INPUT: X, _SAMPLE_WEIGHT: weights.numpy()}
+            X = {_INPUT: X, _SAMPLE_WEIGHT: sample_weight}
         with self._device_context(), self._rng_context():
             if reset:
                 self._criterion_alpha = self._resolve_alpha(y_encoded)

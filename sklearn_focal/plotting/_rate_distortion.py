@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sklearn_focal.plotting._common import _check_matplotlib
 from sklearn_focal.utils.validation import check_gamma_array
 
 __all__ = ["RateDistortionDisplay"]
@@ -28,17 +29,6 @@ _CURVES = {
         {"linestyle": ":", "color": "gray"},
     ),
 }
-
-
-def _check_matplotlib(caller_name):
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            f"{caller_name} requires matplotlib. Install it with "
-            '`pip install "sklearn-focal[plot]"` or `pip install matplotlib`.'
-        ) from exc
-    return plt
 
 
 class RateDistortionDisplay:
