@@ -46,6 +46,7 @@ from sklearn_focal.utils._compat import (
 from sklearn_focal.utils._compat import check_method_params as _check_method_params
 from sklearn_focal.utils._compat import routing_enabled as _routing_enabled
 from sklearn_focal.utils._compat import safe_indexing as _safe_indexing
+from sklearn_focal.utils._dask import is_dask_array
 from sklearn_focal.utils.validation import (
     as_float64_proba,
     check_probability_rows,
@@ -221,6 +222,14 @@ class _BaseProbaPostprocessor(
     # ---- fit --------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight, fit_params):
+        if any(is_dask_array(a) for a in (X, y, sample_weight)):
+            raise TypeError(
+                f"{type(self).__name__}.fit does not take dask arrays: its "
+                "one-parameter objective is fitted in memory. Fit on a sample "
+                "that fits in memory (e.g. X[:100_000].compute() with its "
+                "labels), then call transform on the dask array, which runs "
+                "chunk by chunk."
+            )
         if self.estimator is None:
             return self._fit_transformer(X, y, sample_weight, fit_params)
         return self._fit_meta(X, y, sample_weight, fit_params)

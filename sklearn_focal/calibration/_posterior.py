@@ -15,6 +15,7 @@ from sklearn_focal.calibration._base import (
 from sklearn_focal.calibration._unwrap import focal_alpha, focal_gamma
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
+from sklearn_focal.utils._dask import is_dask_array, map_row_blocks
 from sklearn_focal.utils.validation import as_float64_proba, check_alpha, check_gamma
 
 __all__ = ["FocalPosteriorRecovery"]
@@ -340,11 +341,20 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_classes)
-            The mapped probabilities; rows sum to 1.
+            The mapped probabilities; rows sum to 1. In transformer mode a
+            dask array ``X`` (chunked along rows) gives a lazy dask array
+            with the same row chunks; a bad row raises when computed, naming
+            its global row.
         """
         check_is_fitted(self)
         if self.estimator is not None:
             return self.predict_proba(X)
+        if is_dask_array(X):  # lazily, chunk by chunk, same row chunks
+            dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+            return map_row_blocks(self._transform_rows, X, dtype=dtype, name="X")
+        return self._transform_rows(X)
+
+    def _transform_rows(self, X):
         return self._map(self._transform_input(X))
 
     def inverse_transform(self, X):

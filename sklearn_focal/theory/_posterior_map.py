@@ -8,6 +8,7 @@ from sklearn_focal.theory._focal_terms import (
     h_values,
     phi_values,
 )
+from sklearn_focal.utils._dask import is_dask_array, map_row_blocks
 from sklearn_focal.utils.validation import (
     check_alpha,
     check_distribution,
@@ -129,7 +130,10 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
     Returns
     -------
     ndarray of the same shape and float dtype as ``q``
-        Recovered posteriors; rows sum to 1.
+        Recovered posteriors; rows sum to 1. A dask array ``q`` (2-D,
+        chunked along rows) gives a lazy dask array with the same row chunks,
+        computed chunk by chunk; a bad row raises when computed, naming its
+        global row.
 
     See Also
     --------
@@ -146,6 +150,9 @@ def psi(q: ArrayLike, gamma: float, *, alpha: ArrayLike | None = None) -> NDArra
     (array([0.7945, 0.1617, 0.0438]), 0)
     """
     gamma = check_gamma(gamma)
+    if is_dask_array(q):  # lazily, chunk by chunk; errors name global rows
+        check_alpha(alpha, q.shape[-1])
+        return map_row_blocks(psi, q, gamma, alpha=alpha, dtype=q.dtype, name="q")
     # For gamma > 0 the kernel validates the values in its own pass.
     rows, one_row = check_distribution(q, "q", check_values=gamma == 0)
     weights = check_alpha(alpha, rows.shape[1])
@@ -256,7 +263,8 @@ def focal_minimizer(
     Returns
     -------
     q : ndarray of the same shape and float dtype as ``p``
-        The minimizers; rows sum to 1.
+        The minimizers; rows sum to 1. A dask array ``p`` gives a lazy dask
+        array with its row chunks.
     lam : ndarray of shape (n_samples,) or float
         Only when ``return_lambda=True``.
 
@@ -272,6 +280,8 @@ def focal_minimizer(
     True
     """
     gamma = check_gamma(gamma)
+    if is_dask_array(p):
+        return _dask_focal_minimizer(p, gamma, alpha, return_lambda)
     rows, one_row = check_distribution(p, "p")
     weights = check_alpha(alpha, rows.shape[1])
     x = np.asarray(rows, dtype=np.float64)  # no copy for float64 input
@@ -280,3 +290,28 @@ def focal_minimizer(
     if return_lambda:
         return q, (float(lam[0]) if one_row else lam)
     return q
+
+
+def _minimizer_with_lambda(p, gamma, alpha):
+    """One chunk of the dask path: ``[q | lambda]`` in float64."""
+    q, lam = focal_minimizer(p, gamma, alpha=alpha, return_lambda=True)
+    return np.column_stack([q.astype(np.float64), lam])
+
+
+def _dask_focal_minimizer(p, gamma, alpha, return_lambda):
+    check_alpha(alpha, p.shape[-1])
+    if not return_lambda:
+        return map_row_blocks(
+            focal_minimizer, p, gamma, alpha=alpha, dtype=p.dtype, name="p"
+        )
+    n_classes = p.shape[1]
+    packed = map_row_blocks(
+        _minimizer_with_lambda,
+        p,
+        gamma,
+        alpha,
+        dtype=np.float64,
+        n_columns=n_classes + 1,
+        name="p",
+    )
+    return packed[:, :n_classes].astype(p.dtype), packed[:, n_classes]
