@@ -17,6 +17,7 @@ References
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
+from sklearn_focal.theory._binary_map import binary_focal_minimizer, binary_psi
 from sklearn_focal.theory._focal_entropy import (
     focal_entropy,
     focal_loss,
@@ -39,6 +40,8 @@ __all__ = [
     "FocalRegime",
     "FocalRegimes",
     "ThresholdRegion",
+    "binary_focal_minimizer",
+    "binary_psi",
     "confidence_regime",
     "focal_entropy",
     "focal_loss",

@@ -35,19 +35,23 @@ __all__ = [
     "as_float64_proba",
     "check_alpha",
     "check_base",
+    "check_bits",
     "check_class_priors",
     "check_distribution",
     "check_gamma",
     "check_gamma_array",
     "check_integer",
     "check_integer_array",
+    "check_label_weights",
     "check_pmf",
     "check_probability_rows",
+    "check_sample_aligned",
     "check_sample_weight",
     "check_unit_interval",
     "check_y_prob",
     "float_array",
     "log_base",
+    "raise_outside_unit_interval",
     "raise_row_defects",
     "row_sum_tolerance",
 ]
@@ -780,3 +784,203 @@ def check_sample_weight(sample_weight, n_samples):
     if not np.isfinite(total):
         raise ValueError("sample_weight sums to infinity (overflow); rescale it")
     return weight
+
+
+# --------------------------------------------------------------------------
+# Elementwise probabilities and per-label weights (sigmoid outputs)
+# --------------------------------------------------------------------------
+
+
+def _index_text(array, flat):
+    index = np.unravel_index(flat, array.shape)
+    return str(tuple(int(i) for i in index)) if array.ndim != 1 else str(int(flat))
+
+
+def raise_outside_unit_interval(array, name):
+    """Raise for the first entry of ``array`` that is NaN, inf or outside [0, 1].
+
+    Called after a compiled pass has found such an entry; names the argument,
+    the value and its index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.utils.validation import raise_outside_unit_interval
+    >>> raise_outside_unit_interval(np.array([[0.5, 0.2], [1.5, 0.1]]), "p")
+    Traceback (most recent call last):
+    ...
+    ValueError: p must hold finite values in [0, 1]; first bad value 1.5 at index (1, 0)
+    """
+    flat = np.asarray(array).ravel()
+    with np.errstate(invalid="ignore"):
+        bad = ~((flat >= 0) & (flat <= 1))
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    raise ValueError(
+        f"{name} must hold finite values in [0, 1]; first bad value "
+        f"{float(flat[first])!r} at index {_index_text(np.asarray(array), first)}"
+    )
+
+
+def check_label_weights(value, name, n_labels, *, unit_interval=False):
+    """A scalar or per-label weight of the sigmoid focal loss, as float64.
+
+    ``alpha`` (``unit_interval=True``) must lie in the open interval (0, 1);
+    ``pos_weight`` must be finite and > 0. An array holds one value per label
+    (the last axis of the outputs, ``n_labels`` entries; ``None`` when the
+    outputs have no label axis).
+
+    Returns
+    -------
+    None, float or ndarray of shape (n_labels,)
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import check_label_weights
+    >>> check_label_weights(0.25, "alpha", 3, unit_interval=True)
+    0.25
+    >>> check_label_weights([1.0, 2.0], "pos_weight", 2)
+    array([1., 2.])
+    """
+    if value is None:
+        return None
+    entries = np.asarray(value, dtype=object).ravel().tolist()
+    if np.asarray(value).dtype.kind == "b" or any(
+        isinstance(entry, bool | np.bool_) for entry in entries
+    ):
+        raise TypeError(f"{name} must hold real numbers, not bools: {value!r}.")
+    weights = float_array(value, name).astype(np.float64, copy=False)
+    if weights.ndim > 1:
+        raise ValueError(
+            f"{name} must be a scalar or a 1-D array with one value per label, "
+            f"got shape {weights.shape}"
+        )
+    if weights.ndim == 1 and (n_labels is None or weights.shape[0] != n_labels):
+        expected = "no label axis" if n_labels is None else f"{n_labels} labels"
+        raise ValueError(
+            f"{name} has {weights.shape[0]} entries but the outputs have {expected} "
+            "(the last axis)"
+        )
+    with np.errstate(invalid="ignore"):
+        if unit_interval:
+            bad = ~((weights > 0) & (weights < 1))
+            rule = "in the open interval (0, 1) (use None for no weighting)"
+        else:
+            bad = ~((weights > 0) & np.isfinite(weights))
+            rule = "finite and > 0"
+    if bad.any():
+        first = int(np.flatnonzero(bad.ravel())[0])
+        where = "" if weights.ndim == 0 else f" at index {first}"
+        raise ValueError(
+            f"{name} must be {rule}; got {float(weights.ravel()[first])!r}{where}"
+        )
+    return float(weights) if weights.ndim == 0 else weights
+
+
+# --------------------------------------------------------------------------
+# Sample-aligned arrays: bits, per-row values
+# --------------------------------------------------------------------------
+
+
+def check_bits(y, n_samples, name="y"):
+    """1-bit measurements as a float64 array of 0.0 and 1.0.
+
+    ``y`` must be 1-D with ``n_samples`` entries, each a bool or a number
+    equal to 0 or 1 (strings are a ``TypeError``; any other value, NaN
+    included, a ``ValueError`` naming its first row).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The bits.
+    n_samples : int
+        The number of rows they must cover.
+    name : str, default="y"
+        Parameter name, for the messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The bits as float64.
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import check_bits
+    >>> check_bits([True, False, 1], 3)
+    array([1., 0., 1.])
+    >>> check_bits([0, 1, 2], 3)
+    Traceback (most recent call last):
+        ...
+    ValueError: y must hold bits (0/1 or bool); row 2 is 2.0
+    """
+    array = np.asarray(y)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold bits (0/1 or bool), got dtype {array.dtype}")
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1 or array.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} must have shape ({n_samples},), got an array of shape "
+            f"{array.shape}"
+        )
+    bits = array.astype(np.float64)
+    bad = (bits != 0) & (bits != 1)
+    if bad.any():
+        row = _first_bad_row(bad)
+        raise ValueError(
+            f"{name} must hold bits (0/1 or bool); row {row} is {float(bits[row])}"
+        )
+    return bits
+
+
+def check_sample_aligned(values, name, n_samples):
+    """A finite scalar or one finite value per row, as float64 of ``n_samples``.
+
+    The rule of per-row fit parameters such as thresholds and offsets: a
+    scalar is broadcast; an array must be 1-D with ``n_samples`` entries;
+    every value finite (the message names the first bad row). ``None`` is a
+    ``ValueError`` (the value is required).
+
+    Parameters
+    ----------
+    values : float or array-like of shape (n_samples,)
+        The values.
+    name : str
+        Parameter name, for the messages.
+    n_samples : int
+        The number of rows.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        A new float64 array.
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import check_sample_aligned
+    >>> check_sample_aligned(0.5, "threshold", 2)
+    array([0.5, 0.5])
+    >>> check_sample_aligned([1.0, float("nan")], "threshold", 2)
+    Traceback (most recent call last):
+        ...
+    ValueError: threshold must be finite; row 1 is nan
+    """
+    if values is None:
+        raise ValueError(f"{name} is required (a scalar or one value per row)")
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if array.ndim == 0:
+        array = np.full(n_samples, float(array))
+    elif array.ndim != 1 or array.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} must be a scalar or have shape ({n_samples},), got an array "
+            f"of shape {array.shape}"
+        )
+    array = array.astype(np.float64)  # a copy
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row = _first_bad_row(bad)
+        raise ValueError(f"{name} must be finite; row {row} is {float(array[row])}")
+    return array
