@@ -17,10 +17,14 @@ form                              used by              why this form
                                   ``theory.h``         of positive factors: no
                                                        cancellation, no overflow
 :func:`phi_direct`                ``focal_regimes``    scalar, for the root of
-                                  (lower crossing)     ``phi(t) = lambda`` below the
+                                  (peak value)         ``phi(t) = lambda`` below the
                                                        peak
-:func:`phi_of_one_minus`          ``focal_regimes``    ``phi(1 - u)`` from ``u``:
-                                  (upper crossing)     exact a few ulps below 1
+:func:`phi_of_one_minus`          scalar reference     ``phi(1 - u)`` from ``u``:
+                                                       exact a few ulps below 1
+``_phi_below_peak``,              ``focal_regimes``    compiled forms of the two
+``_phi_above_peak``               (both crossings)     above with their slopes, in
+                                                       ``_theory_kernels``: Newton
+                                                       for every distinct lambda
 :func:`phi_minus_one_over_gamma`  ``tau_uc``           ``(phi - 1) / gamma`` by
                                   (gamma < 1)          ``exprel``: continuous at 0
 :func:`log_phi_scaled`            ``tau_uc``           ``log phi`` in ``y = gamma v``:

@@ -2,7 +2,9 @@
 
 Psi^gamma of probability rows (:func:`psi_rows`, which checks each row in
 the same pass with the codes of :mod:`sklearn_focal.utils._row_kernels`) and
-the focal-risk minimizer (:func:`focal_minimizer_rows`). The kernels work on
+the focal-risk minimizer (:func:`focal_minimizer_rows`), and the crossings
+of ``phi(t) = lambda`` for many levels at once (:func:`phi_level_crossings`,
+for ``focal_regimes``). The row kernels work on
 C-contiguous float64 arrays of shape (n, K) and are parallel over rows; each
 comes as a parallel and a ``_serial`` twin, and callers pick one with
 :func:`sklearn_focal.utils._parallel.dispatch`. Inputs are validated by the
@@ -39,6 +41,8 @@ __all__ = [
     "focal_minimizer_rows",
     "focal_minimizer_rows_serial",
     "inverse_table",
+    "phi_level_crossings",
+    "phi_level_crossings_serial",
     "power_mode",
     "psi_rows",
     "psi_rows_serial",
@@ -764,3 +768,150 @@ def _write_row(target, t, q_last, step, steps, q_row):
         total += q_row[i]
     for i in range(k):
         q_row[i] /= total
+
+
+# --------------------------------------------------------------------------
+# Crossings of phi(t) = lambda (focal_regimes)
+# --------------------------------------------------------------------------
+
+# Levels per chunk of the crossing kernel: consecutive (sorted) levels start
+# Newton's method from the previous crossing.
+_CROSSING_CHUNK = 256
+_CROSSING_MAX_STEPS = 400
+_EPS = np.finfo(np.float64).eps
+
+
+@njit(cache=True, inline="always")
+def _phi_below_peak(v, gamma, level):
+    """phi(v) - level and d phi / dv, ``0 < v < 1``, the form of ``phi_direct``."""
+    log_one_minus = math.log1p(-v)
+    log_v = math.log(v)
+    value = (
+        math.exp(gamma * log_one_minus)
+        - gamma * math.exp((gamma - 1.0) * log_one_minus) * v * log_v
+        - level
+    )
+    slope = (
+        gamma
+        * math.exp((gamma - 2.0) * log_one_minus)
+        * (-2.0 * (1.0 - v) - (1.0 - gamma * v) * log_v)
+    )
+    return value, slope
+
+
+@njit(cache=True, inline="always")
+def _phi_above_peak(u, gamma, level):
+    """phi(1 - u) - level and its slope in u, the form of ``phi_of_one_minus``."""
+    log_u = math.log(u)
+    log_v = math.log1p(-u)
+    value = (
+        math.exp(gamma * log_u)
+        - gamma * math.exp((gamma - 1.0) * log_u) * (1.0 - u) * log_v
+        - level
+    )
+    slope = (
+        gamma
+        * math.exp((gamma - 2.0) * log_u)
+        * (2.0 * u + (1.0 - gamma + gamma * u) * log_v)
+    )
+    return value, slope
+
+
+@njit(cache=True, inline="always")
+def _increasing_root(above_peak, gamma, level, low, high, start):
+    """Root of an increasing ``f`` on ``[low, high]`` (0 < low), to the last bits.
+
+    Newton's method kept inside the bracket; a step that leaves it is replaced
+    by bisection, geometric while the bracket spans more than a factor 2 (the
+    roots span hundreds of orders of magnitude). Once a Newton step is below
+    2 ulps, a probe 2-4 ulps past the iterate closes the bracket: the result
+    is the end of a bracket of at most 4 ulps (the end where ``|f|`` is
+    smaller) across which ``f`` changes sign. ``low`` is returned when
+    ``f(low) >= 0``, ``high`` when ``f(high) <= 0``.
+    """
+    if above_peak:
+        f_low = _phi_above_peak(low, gamma, level)[0]
+        f_high = _phi_above_peak(high, gamma, level)[0]
+    else:
+        f_low = _phi_below_peak(low, gamma, level)[0]
+        f_high = _phi_below_peak(high, gamma, level)[0]
+    if f_low >= 0.0:
+        return low
+    if f_high <= 0.0:
+        return high
+    x = start if low < start < high else math.sqrt(low) * math.sqrt(high)
+    for _ in range(_CROSSING_MAX_STEPS):
+        if above_peak:
+            value, slope = _phi_above_peak(x, gamma, level)
+        else:
+            value, slope = _phi_below_peak(x, gamma, level)
+        if value == 0.0:
+            return x
+        if value < 0.0:
+            low, f_low = x, value
+        else:
+            high, f_high = x, value
+        if high - low <= 4.0 * _EPS * low:
+            return low if -f_low <= f_high else high
+        candidate = x - value / slope
+        if abs(candidate - x) <= 2.0 * _EPS * x:
+            # Converged from one side: probe the other.
+            probe = 2.0 * _EPS * x
+            candidate = x + probe if value < 0.0 else x - probe
+        if not (low < candidate < high):  # also NaN: bisect
+            if high > 2.0 * low:
+                candidate = math.sqrt(low) * math.sqrt(high)
+            else:
+                candidate = low + 0.5 * (high - low)
+        x = candidate
+    return x
+
+
+@njit(cache=True, inline="always")
+def _phi_level_crossings(levels, gamma, peak, phi_peak, out_low, out_high):
+    """``(t_low, t_high)`` with ``phi(t) = level`` for sorted positive ``levels``.
+
+    ``t_high`` is solved for ``u = 1 - t``, exact within a few ulps of 1;
+    ``t_low = 0`` for ``level <= 1``; both are ``peak`` for
+    ``level >= phi_peak``. Chunks of consecutive levels run in parallel, each
+    level starting from the previous level's crossings.
+    """
+    n = levels.shape[0]
+    smallest_gap = 1.0 - np.nextafter(1.0, 0.0)  # 1 - the double below 1
+    f_gap = _phi_above_peak(smallest_gap, gamma, 0.0)[0]
+    n_chunks = (n + _CROSSING_CHUNK - 1) // _CROSSING_CHUNK
+    for chunk in prange(n_chunks):
+        u_start = np.nan
+        v_start = np.nan
+        for j in range(chunk * _CROSSING_CHUNK, min(n, (chunk + 1) * _CROSSING_CHUNK)):
+            level = levels[j]
+            if level >= phi_peak:
+                out_low[j] = peak
+                out_high[j] = peak
+                continue
+            if f_gap >= level:
+                out_high[j] = 1.0 - smallest_gap
+            else:
+                u = _increasing_root(
+                    True, gamma, level, smallest_gap, 1.0 - peak, u_start
+                )
+                u_start = u
+                out_high[j] = 1.0 - u
+            if level <= 1.0:
+                out_low[j] = 0.0
+            else:
+                v = _increasing_root(False, gamma, level, 1e-300, peak, v_start)
+                v_start = v
+                out_low[j] = v
+
+
+@njit(cache=True, parallel=True)
+def phi_level_crossings(levels, gamma, peak, phi_peak, out_low, out_high):
+    """:func:`_phi_level_crossings`, parallel over chunks of levels."""
+    _phi_level_crossings(levels, gamma, peak, phi_peak, out_low, out_high)
+
+
+@njit(cache=True, error_model="numpy")
+def phi_level_crossings_serial(levels, gamma, peak, phi_peak, out_low, out_high):
+    """:func:`_phi_level_crossings` on one thread."""
+    _phi_level_crossings(levels, gamma, peak, phi_peak, out_low, out_high)

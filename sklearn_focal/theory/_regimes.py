@@ -6,14 +6,10 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import brentq
 
-from sklearn_focal.theory._focal_terms import (
-    phi_direct,
-    phi_of_one_minus,
-)
+from sklearn_focal.theory._focal_terms import phi_direct
 from sklearn_focal.theory._posterior_map import _solve_focal_minimizer
-from sklearn_focal.theory._thresholds import _ROOT_OPTIONS, _solve_tau_oc
+from sklearn_focal.theory._thresholds import _solve_tau_oc
 from sklearn_focal.utils.validation import (
     check_distribution,
     check_gamma,
@@ -54,27 +50,43 @@ class FocalRegimes(NamedTuple):
     thresholds: NDArray
 
 
-def _phi_level_thresholds(lam, gamma, peak):
-    """Solutions t of phi(t) = lam on either side of the peak of phi."""
-    phi_peak = phi_direct(peak, gamma)
-    if lam >= phi_peak:
-        return peak, peak
-    # The upper crossing is solved for u = 1 - t, whose relative precision
-    # resolves t to its last bit even within a few ulps of 1.
-    smallest_gap = np.finfo(float).epsneg  # 1 - smallest_gap: the double below 1
-    if phi_of_one_minus(smallest_gap, gamma) >= lam:
-        high = 1.0 - smallest_gap  # the crossing lies closer to 1 than that
-    else:
-        gap = brentq(
-            lambda u: phi_of_one_minus(u, gamma) - lam,
-            smallest_gap,
-            1.0 - peak,
-            **_ROOT_OPTIONS,
-        )
-        high = 1.0 - gap
-    if lam <= 1:
-        return 0.0, high
-    low = brentq(lambda v: phi_direct(v, gamma) - lam, 1e-300, peak, **_ROOT_OPTIONS)
+def _phi_level_thresholds(levels, gamma, peak):
+    """Solutions t of phi(t) = level on either side of the peak of phi.
+
+    Parameters
+    ----------
+    levels : ndarray of float64
+        Distinct positive levels, sorted increasingly (as ``np.unique``
+        returns them).
+    gamma : float
+        Focusing parameter, ``gamma > 0``.
+    peak : float
+        ``tau_oc(gamma)``, where phi peaks.
+
+    Returns
+    -------
+    low, high : ndarray of float64
+        ``t_low`` (0 where ``level <= 1``) and ``t_high``, both ``peak`` where
+        ``level >= max phi``. ``t_high`` is solved for ``u = 1 - t``, whose
+        relative precision resolves t to its last bit even within a few ulps
+        of 1. One compiled pass, parallel over chunks of levels.
+    """
+    from sklearn_focal.theory import _kernels as _theory_kernels
+
+    levels = np.ascontiguousarray(levels, dtype=np.float64)
+    low = np.empty_like(levels)
+    high = np.empty_like(levels)
+    _theory_kernels.dispatch(
+        _theory_kernels.phi_level_crossings,
+        _theory_kernels.phi_level_crossings_serial,
+        levels,
+        float(gamma),
+        float(peak),
+        float(phi_direct(peak, gamma)),
+        low,
+        high,
+        size=levels.size * 64,  # each level costs a few dozen transcendentals
+    )
     return low, high
 
 
@@ -115,18 +127,22 @@ def focal_regimes(p: ArrayLike, gamma: float) -> FocalRegimes:
     thresholds = np.zeros((x.shape[0], 2))
     thresholds[:, 1] = 1.0
     if gamma > 0:
-        peak = _solve_tau_oc(gamma)
-        for level in np.unique(lam):  # one root solve per distinct lambda
-            if level <= 0:
-                continue
-            low, high = _phi_level_thresholds(level, gamma, peak)
-            thresholds[lam == level] = (low, high)
+        # One root solve per distinct positive lambda, all in one compiled
+        # pass; rows find theirs through the inverse index (linear in rows).
+        positive = lam > 0
+        levels, inverse = np.unique(lam[positive], return_inverse=True)
+        low, high = _phi_level_thresholds(levels, gamma, _solve_tau_oc(gamma))
+        thresholds[positive, 0] = low[inverse]
+        thresholds[positive, 1] = high[inverse]
+    # Codes by boolean arithmetic, in a few passes over the array:
+    # AMPLIFIED = 1, SUPPRESSED = -1, OVER_SUPPRESSED = -1 - 1.
     relative = q - x
-    tolerance = 8 * np.finfo(np.float64).eps * np.maximum(q, x)
-    regime = np.zeros(x.shape, dtype=np.int8)
-    regime[relative > tolerance] = FocalRegime.AMPLIFIED
-    below = relative < -tolerance
-    over = below & (q <= thresholds[:, :1])
-    regime[below & ~over] = FocalRegime.SUPPRESSED
-    regime[over] = FocalRegime.OVER_SUPPRESSED
-    return FocalRegimes(regime, q.astype(rows.dtype), lam, thresholds)
+    tolerance = np.maximum(q, x)
+    tolerance *= 8 * np.finfo(np.float64).eps
+    regime = (relative > tolerance).view(np.int8)
+    np.negative(tolerance, out=tolerance)
+    below = relative < tolerance
+    regime -= below.view(np.int8)
+    below &= q <= thresholds[:, :1]  # over-suppressed
+    regime -= below.view(np.int8)
+    return FocalRegimes(regime, q.astype(rows.dtype, copy=False), lam, thresholds)
