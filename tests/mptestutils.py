@@ -403,8 +403,13 @@ def mp_thresholds(gamma):
 
 
 def mp_softmax(row, temperature=1):
-    """``softmax(row / temperature)`` of the given doubles, as ``mpf``."""
-    scaled = [mpmath.mpf(float(v)) / mpmath.mpf(temperature) for v in row]
+    """``softmax(row / temperature)`` of the given doubles (or ``mpf``, used
+    at full precision), as ``mpf``."""
+    scaled = [
+        (v if isinstance(v, mpmath.mpf) else mpmath.mpf(float(v)))
+        / mpmath.mpf(temperature)
+        for v in row
+    ]
     top = max(scaled)
     terms = [mpmath.exp(v - top) for v in scaled]
     total = mpmath.fsum(terms)

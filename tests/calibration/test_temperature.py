@@ -6,6 +6,7 @@ import pytest
 import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mptestutils import mp_softmax
 from scipy.optimize import minimize_scalar
 from scipy.special import softmax
 from sklearn.calibration import CalibratedClassifierCV
@@ -352,11 +353,7 @@ def underconfident_logits():
 def _mpmath_softmax(row, temperature):
     """softmax(row / temperature) in 60-digit arithmetic, from the exact floats."""
     with mpmath.workdps(60):
-        scaled = [mpmath.mpf(float(v)) / mpmath.mpf(float(temperature)) for v in row]
-        top = max(scaled)
-        terms = [mpmath.exp(v - top) for v in scaled]
-        total = mpmath.fsum(terms)
-        return [float(t / total) for t in terms]
+        return [float(t) for t in mp_softmax(row, float(temperature))]
 
 
 _HUGE = np.finfo(np.float64).max

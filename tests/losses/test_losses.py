@@ -3,6 +3,7 @@
 import mpmath
 import numpy as np
 import pytest
+from mptestutils import mp_softmax
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
@@ -39,17 +40,9 @@ def _sixty_digits():
 # --------------------------------------------------------------------------- #
 # independent high-precision references
 # --------------------------------------------------------------------------- #
-def _mp_softmax(row):
-    row = [v if isinstance(v, mpmath.mpf) else mpmath.mpf(float(v)) for v in row]
-    top = max(row)
-    exps = [mpmath.exp(v - top) for v in row]
-    total = mpmath.fsum(exps)
-    return [e / total for e in exps]
-
-
 def _mp_focal_row(row, target_probs, gamma, weights=None):
     """-sum_j w_j y_j (1 - p_j)^gamma log p_j in 60-digit arithmetic."""
-    p = _mp_softmax(row)
+    p = mp_softmax(row)
     gamma = mpmath.mpf(gamma)
     total = mpmath.mpf(0)
     for j, (pj, yj) in enumerate(zip(p, target_probs, strict=True)):

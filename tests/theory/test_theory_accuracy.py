@@ -12,7 +12,7 @@ import functools
 import mpmath
 import numpy as np
 import pytest
-from mptestutils import mp_h, mp_phi
+from mptestutils import mp_h, mp_phi, mp_psi
 from sklearn.metrics import log_loss
 
 from sklearn_focal.theory import (
@@ -45,16 +45,6 @@ GAMMAS = (0.0, 0.01, 0.5, 1.0, 2.0, 5.0, 20.0, 50.0)
 # --------------------------------------------------------------------------
 # mpmath references, straight from the definitions
 # --------------------------------------------------------------------------
-
-
-def mp_psi(row, gamma, alpha=None):
-    """Eq. 12 (with weights 1/alpha); rows with an entry 1 are fixed points."""
-    weights = [1] * len(row) if alpha is None else list(alpha)
-    if gamma > 0 and any(float(v) == 1.0 for v in row):
-        return [mpmath.mpf(1) if float(v) == 1.0 else mpmath.mpf(0) for v in row]
-    values = [mp_h(v, gamma) / mpmath.mpf(a) for v, a in zip(row, weights, strict=True)]
-    total = mpmath.fsum(values)
-    return [value / total for value in values]
 
 
 def _mp_log_h_and_slope(t, gamma):
