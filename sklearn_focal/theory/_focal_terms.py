@@ -43,6 +43,13 @@ form                              used by              why this form
 ``inverse_table``                 ``focal_minimizer``  compiled form, in
                                                        ``_theory_kernels``: a table
                                                        of ``h^{-1}``, Newton's start
+``_binary_psi_rows``              ``binary_psi``       compiled, in ``_binary_kernels``:
+                                                       ``h(q) / h(1 - q)`` by the
+                                                       Psi kernel's linear form at
+                                                       ``q`` and ``1 - q``
+``_log_h_logit`` (twice)          ``binary_focal_      compiled: ``log h(q) -
+                                  minimizer``          log h(1 - q)`` and its slope
+                                                       in the logit, for Newton
 ================================  ===================  ==============================
 
 The focal terms themselves have compiled forms too, with gradients: the loss
