@@ -13,13 +13,16 @@ _LAZY_ATTRIBUTES = {
     "FocalClassifier": "sklearn_focal.neural_network",
     "FocalPosteriorRecovery": "sklearn_focal.calibration",
     "TemperatureScaling": "sklearn_focal.calibration",
+    "FocalTemperatureScaling": "sklearn_focal.calibration",
     "FocalRateDistortion": "sklearn_focal.rate_distortion._estimator",
+    "OneBitGLM": "sklearn_focal.linear_model",
 }
 _SUBMODULES = {
     "calibration",
     "cli",
     "datasets",
     "exceptions",
+    "linear_model",
     "losses",
     "metrics",
     "neural_network",

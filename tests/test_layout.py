@@ -23,6 +23,7 @@ LAYERS = {
     "rate_distortion": 2,
     "calibration": 2,
     "neural_network": 2,
+    "linear_model": 2,
     "plotting": 3,
     "cli": 4,
     "__init__": 5,
@@ -33,6 +34,7 @@ TOP_LEVEL = {
     "FocalPosteriorRecovery": "calibration",
     "TemperatureScaling": "calibration",
     "FocalRateDistortion": "rate_distortion",
+    "OneBitGLM": "linear_model",
 }
 #: top-level constants any module may read
 CONSTANTS = {"__version__"}

@@ -1,0 +1,478 @@
+"""Fisher information of 1-bit measurements, efficiency and threshold design.
+
+Proposition 1 of Shah, Cardone, Rush and Dytso (2025): the bits carry
+``J_n = sum_i p_i (1 - p_i) V_i' d_i d_i' V_i``, one rank-one term per sample,
+against ``I_n = sum_i V_i' Cov(T(X_i)) V_i`` for the uncensored measurements;
+``I_n - J_n`` is positive semidefinite. This module evaluates both for given
+parameters, design and thresholds, the per-sample efficiency ``J / I``, and
+the threshold that maximizes the information of the next measurement.
+"""
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.utils.validation import check_array
+
+from sklearn_focal.linear_model._families import (
+    gaussian_info_weight,
+    poisson_info_weight,
+    poisson_k,
+)
+from sklearn_focal.utils.validation import (
+    check_sample_aligned,
+    check_sample_weight,
+)
+
+__all__ = [
+    "efficiency",
+    "fisher_information",
+    "fisher_information_uncensored",
+    "optimal_threshold",
+]
+
+_FAMILIES = ("gaussian", "poisson")
+_COORDINATES = ("variance", "scale")
+
+
+def _check_choice(value, name, options):
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+    return value
+
+
+def _check_scale(scale):
+    if isinstance(scale, bool) or not np.isscalar(scale):
+        raise TypeError(f"scale must be a real number > 0, got {scale!r}")
+    scale = float(scale)
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be finite and > 0, got {scale!r}")
+    return scale
+
+
+# --------------------------------------------------------------------------
+# J and I from a design matrix with its intercept column (shared with fit)
+# --------------------------------------------------------------------------
+
+
+def gaussian_informations(design, z, scale, weight, coordinates="scale"):
+    """``(J, I)`` of the Gaussian model for a design with its intercept column.
+
+    The parameters are the columns of ``design`` (the mean coefficients) then
+    the variance (``coordinates="variance"``) or the standard deviation
+    (``"scale"``). ``J = sum w r(z) g g'`` with ``g = (v / sigma, z c)``,
+    ``c = 1 / (2 sigma**2)`` for the variance and ``1 / sigma`` for sigma;
+    ``I = diag(V'WV / sigma**2, sum(w) / (2 sigma**4) or 2 sum(w) / sigma**2)``.
+    """
+    n_columns = design.shape[1]
+    factor = 1.0 / (2.0 * scale**2) if coordinates == "variance" else 1.0 / scale
+    gradient = np.empty((design.shape[0], n_columns + 1))
+    gradient[:, :n_columns] = design / scale
+    gradient[:, n_columns] = z * factor
+    weighted = gradient * (weight * gaussian_info_weight(z))[:, None]
+    J = gradient.T @ weighted
+    I = np.zeros_like(J)
+    I[:n_columns, :n_columns] = design.T @ (design * weight[:, None]) / scale**2
+    I[n_columns, n_columns] = weight.sum() * (
+        1.0 / (2.0 * scale**4) if coordinates == "variance" else 2.0 / scale**2
+    )
+    return 0.5 * (J + J.T), I
+
+
+def poisson_informations(design, k, lam, weight):
+    """``(J, I)`` of the Poisson model (log link) in the coefficients."""
+    J = design.T @ (design * (weight * poisson_info_weight(k, lam))[:, None])
+    I = design.T @ (design * (weight * lam)[:, None])
+    return 0.5 * (J + J.T), I
+
+
+# --------------------------------------------------------------------------
+# Public design functions
+# --------------------------------------------------------------------------
+
+
+def _design_inputs(
+    X, coef, intercept, threshold, family, scale, offset, sample_weight, fit_intercept
+):
+    family = _check_choice(family, "family", _FAMILIES)
+    X = check_array(X, dtype=np.float64, ensure_min_samples=1)
+    n_samples, n_features = X.shape
+    coef = np.asarray(coef, dtype=np.float64).reshape(-1)
+    if coef.shape[0] != n_features:
+        raise ValueError(
+            f"coef has {coef.shape[0]} entries, X has {n_features} features"
+        )
+    if not np.all(np.isfinite(coef)):
+        raise ValueError("coef must be finite")
+    intercept = float(intercept)
+    if not math.isfinite(intercept):
+        raise ValueError(f"intercept must be finite, got {intercept}")
+    threshold = check_sample_aligned(threshold, "threshold", n_samples)
+    offset = (
+        np.zeros(n_samples)
+        if offset is None
+        else check_sample_aligned(offset, "offset", n_samples)
+    )
+    weight = check_sample_weight(sample_weight, n_samples)
+    design = np.hstack([X, np.ones((n_samples, 1))]) if fit_intercept else X
+    eta = X @ coef + intercept + offset
+    return family, design, eta, threshold, weight
+
+
+def fisher_information(
+    X,
+    coef,
+    intercept=0.0,
+    *,
+    threshold,
+    family="gaussian",
+    scale=1.0,
+    offset=None,
+    sample_weight=None,
+    fit_intercept=True,
+    coordinates="variance",
+) -> np.ndarray:
+    """Fisher information ``J_n`` of 1-bit measurements (Proposition 1).
+
+    Row ``i`` of ``X`` is measured once, as the bit
+    ``B_i = 1{X_i >= threshold_i}``. The parameters, in this order, are
+    ``coef``, the intercept (when ``fit_intercept``) and, for the Gaussian
+    family, the variance ``sigma**2`` (``coordinates="variance"``, the paper's)
+    or ``sigma`` (``"scale"``, the coordinates of
+    :attr:`OneBitGLM.fisher_information_ <sklearn_focal.linear_model.OneBitGLM>`).
+
+    - Gaussian: ``J = sum_i w_i r(z_i) g_i g_i'`` with
+      ``z_i = (tau_i - mu_i) / sigma``,
+      ``r(z) = phi(z)**2 / (Phi(z) (1 - Phi(z)))`` and
+      ``g_i = (x_i / sigma, 1 / sigma, z_i / (2 sigma**2))``.
+    - Poisson (log link): ``J = sum_i w_i lambda_i**2 pmf(k_i)**2 /
+      (F(k_i) (1 - F(k_i))) x_i x_i'`` with ``k_i = ceil(tau_i) - 1``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The design.
+    coef : array-like of shape (n_features,)
+        Coefficients of the mean (Gaussian) or of ``log lambda`` (Poisson).
+    intercept : float, default=0.0
+        The intercept.
+    threshold : float or array-like of shape (n_samples,)
+        The thresholds ``tau_i``.
+    family : {"gaussian", "poisson"}, default="gaussian"
+        The latent distribution.
+    scale : float, default=1.0
+        ``sigma > 0`` (Gaussian only).
+    offset : array-like of shape (n_samples,), default=None
+        Known part of the linear predictor.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Multiplicity of each row.
+    fit_intercept : bool, default=True
+        Whether the intercept is a parameter (a row and column of ``J``).
+    coordinates : {"variance", "scale"}, default="variance"
+        Last Gaussian coordinate: ``sigma**2`` or ``sigma``.
+
+    Returns
+    -------
+    ndarray of shape (n_parameters, n_parameters)
+        ``J_n``.
+
+    See Also
+    --------
+    fisher_information_uncensored : ``I_n``, the information of the latent data.
+    efficiency : the per-sample ratio ``J / I``.
+
+    Examples
+    --------
+    The issue's example: ``alpha = sigma**2 = 1`` and thresholds 0 and 2.
+
+    >>> import numpy as np
+    >>> from sklearn_focal.linear_model import fisher_information
+    >>> J = fisher_information(np.zeros((2, 1)), [0.0], 1.0, threshold=[0.0, 2.0])
+    >>> np.round(J[1:, 1:], 6)  # (alpha, sigma**2)
+    array([[0.877258, 0.      ],
+           [0.      , 0.219314]])
+    """
+    return _informations(
+        X,
+        coef,
+        intercept,
+        threshold,
+        family,
+        scale,
+        offset,
+        sample_weight,
+        fit_intercept,
+        coordinates,
+    )[0]
+
+
+def fisher_information_uncensored(
+    X,
+    coef,
+    intercept=0.0,
+    *,
+    threshold=None,
+    family="gaussian",
+    scale=1.0,
+    offset=None,
+    sample_weight=None,
+    fit_intercept=True,
+    coordinates="variance",
+) -> np.ndarray:
+    """Fisher information ``I_n`` of the latent measurements themselves.
+
+    Gaussian: ``I = diag(V'WV / sigma**2, sum(w) / (2 sigma**4))`` in
+    ``(coef, intercept, sigma**2)`` (``2 sum(w) / sigma**2`` for ``sigma``);
+    Poisson: ``I = sum_i w_i lambda_i x_i x_i'``. The thresholds do not enter;
+    the parameters are those of :func:`fisher_information`.
+
+    Parameters
+    ----------
+    X, coef, intercept, threshold, family, scale, offset, sample_weight, \
+fit_intercept, coordinates
+        As in :func:`fisher_information` (``threshold`` is ignored).
+
+    Returns
+    -------
+    ndarray of shape (n_parameters, n_parameters)
+        ``I_n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.linear_model import fisher_information_uncensored
+    >>> fisher_information_uncensored(np.zeros((2, 1)), [0.0], 1.0)[1:, 1:]
+    array([[2., 0.],
+           [0., 1.]])
+    """
+    if threshold is None:
+        threshold = 1.0
+    return _informations(
+        X,
+        coef,
+        intercept,
+        threshold,
+        family,
+        scale,
+        offset,
+        sample_weight,
+        fit_intercept,
+        coordinates,
+    )[1]
+
+
+def _informations(
+    X,
+    coef,
+    intercept,
+    threshold,
+    family,
+    scale,
+    offset,
+    sample_weight,
+    fit_intercept,
+    coordinates,
+):
+    family, design, eta, threshold, weight = _design_inputs(
+        X,
+        coef,
+        intercept,
+        threshold,
+        family,
+        scale,
+        offset,
+        sample_weight,
+        fit_intercept,
+    )
+    coordinates = _check_choice(coordinates, "coordinates", _COORDINATES)
+    if family == "gaussian":
+        scale = _check_scale(scale)
+        return gaussian_informations(
+            design, (threshold - eta) / scale, scale, weight, coordinates
+        )
+    _check_poisson_threshold(threshold)
+    return poisson_informations(design, poisson_k(threshold), np.exp(eta), weight)
+
+
+def _check_poisson_threshold(threshold):
+    bad = threshold <= 0
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            "Poisson thresholds must be > 0: a count is always >= 0, so a bit "
+            f"against threshold <= 0 is always 1 and carries no information; "
+            f"row {row} is {threshold[row]}"
+        )
+
+
+def efficiency(threshold, mean, scale=1.0, *, family="gaussian", parameter="mean"):
+    """Per-sample efficiency ``J / I`` of one bit about one parameter.
+
+    The fraction of the Fisher information of one latent measurement that
+    survives the 1-bit quantization, the other parameters being known.
+
+    - Gaussian, ``parameter="mean"``: ``r(z)`` with ``z = (tau - mean) /
+      scale``; its maximum is ``2 / pi`` at ``z = 0``.
+    - Gaussian, ``parameter="scale"``: ``r(z) z**2 / 2`` (the same for
+      ``sigma`` and ``sigma**2``); it vanishes at ``z = 0``.
+    - Poisson (``mean`` is ``lambda``; ``scale`` is ignored): ``lambda
+      pmf(k)**2 / (F(k) (1 - F(k)))``; at ``tau = 1`` it is
+      ``lambda / (e**lambda - 1)``.
+
+    Parameters
+    ----------
+    threshold : float or array-like
+        Thresholds ``tau``.
+    mean : float or array-like
+        Latent mean (``mu`` or ``lambda > 0``), broadcast against ``threshold``.
+    scale : float, default=1.0
+        ``sigma`` (Gaussian).
+    family : {"gaussian", "poisson"}, default="gaussian"
+        The latent distribution.
+    parameter : {"mean", "scale"}, default="mean"
+        The parameter of interest (``"scale"``: Gaussian only).
+
+    Returns
+    -------
+    ndarray
+        ``J / I``, in [0, 1], with the broadcast shape of the inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.linear_model import efficiency
+    >>> bool(np.isclose(efficiency(0.0, 0.0), 2 / np.pi))
+    True
+    >>> bool(np.isclose(efficiency(1.0, 1.0, family="poisson"), 1 / (np.e - 1)))
+    True
+    """
+    family = _check_choice(family, "family", _FAMILIES)
+    parameter = _check_choice(parameter, "parameter", ("mean", "scale"))
+    tau = np.asarray(threshold, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    if not (np.all(np.isfinite(tau)) and np.all(np.isfinite(mean))):
+        raise ValueError("threshold and mean must be finite")
+    if family == "gaussian":
+        scale = _check_scale(scale)
+        z = (tau - mean) / scale
+        r = gaussian_info_weight(z)
+        return r if parameter == "mean" else r * z * z / 2.0
+    if parameter != "mean":
+        raise ValueError("parameter='scale' applies to the Gaussian family only")
+    if np.any(mean <= 0):
+        raise ValueError("the Poisson mean must be > 0")
+    _check_poisson_threshold(np.atleast_1d(tau).ravel())
+    lam = mean
+    return poisson_info_weight(poisson_k(tau), lam) / lam
+
+
+def optimal_threshold(
+    mean,
+    scale=1.0,
+    *,
+    family="gaussian",
+    criterion="mean",
+    current_information=None,
+) -> float:
+    """The threshold of the next 1-bit measurement that carries most information.
+
+    For a latent measurement with the given mean (for a regression, the
+    predicted mean of the next row, ``OneBitGLM.predict``) and scale:
+
+    - ``criterion="mean"``: maximizes the information about the mean.
+      Gaussian: ``tau = mean`` (efficiency ``2 / pi``). Poisson: the integer
+      ``tau = k + 1`` maximizing ``lambda**2 pmf(k)**2 / (F(k)(1 - F(k)))``.
+    - ``criterion="scale"`` (Gaussian): maximizes the information about
+      ``sigma``, ``r(z) z**2``; of the two symmetric optima
+      ``mean +- 1.5750 sigma`` the upper one is returned.
+    - ``criterion="determinant"`` (Gaussian): D-optimal sequential design,
+      maximizes ``det(current_information + J(tau))`` over ``tau``, where
+      ``current_information`` is the 2 x 2 information about
+      ``(mean, sigma**2)`` gathered so far (one bit has rank-one information,
+      so the determinant needs it).
+
+    Parameters
+    ----------
+    mean : float
+        Latent mean (``lambda > 0`` for the Poisson family).
+    scale : float, default=1.0
+        ``sigma`` (Gaussian).
+    family : {"gaussian", "poisson"}, default="gaussian"
+        The latent distribution.
+    criterion : {"mean", "scale", "determinant"}, default="mean"
+        What to maximize.
+    current_information : array-like of shape (2, 2), default=None
+        Information about ``(mean, sigma**2)`` so far, positive definite;
+        required by ``"determinant"``.
+
+    Returns
+    -------
+    float
+        The threshold.
+
+    Examples
+    --------
+    >>> from sklearn_focal.linear_model import optimal_threshold
+    >>> optimal_threshold(2.0, 1.0)
+    2.0
+    >>> round(optimal_threshold(0.0, 1.0, criterion="scale"), 3)
+    1.575
+    >>> optimal_threshold(1.0, family="poisson")  # k = 1 beats k = 0 at lambda = 1
+    2.0
+    """
+    family = _check_choice(family, "family", _FAMILIES)
+    criterion = _check_choice(criterion, "criterion", ("mean", "scale", "determinant"))
+    mean = float(mean)
+    if not math.isfinite(mean):
+        raise ValueError(f"mean must be finite, got {mean}")
+    if family == "poisson":
+        if criterion != "mean":
+            raise ValueError("the Poisson family has one parameter: criterion='mean'")
+        if mean <= 0:
+            raise ValueError(f"the Poisson mean must be > 0, got {mean}")
+        # The information is unimodal in k around lambda; scan well past it.
+        k = np.arange(0.0, math.ceil(mean + 12.0 * math.sqrt(mean) + 12.0))
+        return float(k[np.argmax(poisson_info_weight(k, mean))] + 1.0)
+    scale = _check_scale(scale)
+    if criterion == "mean":
+        return mean
+    if criterion == "scale":
+        # maximize log(r(z) z^2) on z > 0 (the function is even in z)
+        res = minimize_scalar(
+            lambda z: -(np.log(gaussian_info_weight(z)) + 2.0 * np.log(z)),
+            bounds=(0.1, 6.0),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
+        return mean + scale * float(res.x)
+    if current_information is None:
+        raise ValueError(
+            "criterion='determinant' needs current_information, the 2 x 2 "
+            "information about (mean, sigma**2) so far: one bit alone has "
+            "rank-one information and determinant 0"
+        )
+    J0 = np.asarray(current_information, dtype=np.float64)
+    if J0.shape != (2, 2) or not np.all(np.isfinite(J0)):
+        raise ValueError("current_information must be a finite 2 x 2 matrix")
+    try:
+        np.linalg.cholesky(0.5 * (J0 + J0.T))
+    except np.linalg.LinAlgError:
+        raise ValueError("current_information must be positive definite") from None
+    inverse = np.linalg.inv(J0)
+
+    def gain(z):  # det(J0 + r g g') / det(J0) - 1 = r g' J0^-1 g
+        g = np.stack([np.ones_like(z) / scale, z / (2.0 * scale**2)])
+        return gaussian_info_weight(z) * np.einsum("in,ij,jn->n", g, inverse, g)
+
+    grid = np.linspace(-8.0, 8.0, 1601)
+    start = grid[np.argmax(gain(grid))]
+    res = minimize_scalar(
+        lambda z: -gain(np.atleast_1d(z))[0],
+        bounds=(start - 0.01, start + 0.01),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    return mean + scale * float(res.x)
