@@ -15,6 +15,7 @@ from sklearn_focal.utils._compat import (
     StrOptions,
     validate_params,
 )
+from sklearn_focal.utils._dask import is_dask_array
 from sklearn_focal.utils.validation import (
     check_integer,
 )
@@ -26,6 +27,11 @@ _MAX_N_BINS = 2**53
 #: arrays are dense (80 MB each at the limit). The calibration errors keep
 #: only the occupied bins and have no such limit.
 _MAX_DENSE_BINS = 10**7
+
+
+def any_dask(*arrays):
+    """Whether any of ``arrays`` is a dask array (dask is not imported)."""
+    return any(is_dask_array(a) for a in arrays)
 
 
 def _n_bins(n_bins, n_samples):
@@ -331,9 +337,17 @@ def expected_calibration_error(
     Notes
     -----
     Bins are ``[e_b, e_{b+1})``, the last one closed, so scores of exactly 0
-    and 1 are counted; empty bins do not contribute. The ECE is a biased
-    estimator whose value depends on the binning: use it to report, and a
-    proper score (log loss) to select models (see :func:`calibration_scorers`).
+    and 1 are counted; empty bins do not contribute.
+
+    Dask arrays (``y_prob`` chunked along rows, ``y_true`` and
+    ``sample_weight`` dask or numpy) are reduced chunk by chunk without
+    gathering the rows: one pass for uniform bins; quantile bins take their
+    exact global quantiles in eight more passes (a radix selection), equal
+    to numpy's without weights. ``return_ci`` is not available there.
+
+    The ECE is a biased estimator whose value depends on the binning: use it
+    to report, and a proper score (log loss) to select models (see
+    :func:`calibration_scorers`).
 
     References
     ----------
@@ -358,6 +372,20 @@ def expected_calibration_error(
     >>> bool(ci.low <= ci.high)
     True
     """
+    if any_dask(y_true, y_prob, sample_weight):  # one blockwise reduction
+        from sklearn_focal.metrics import _dask
+
+        _dask._refuse_ci(return_ci, "expected_calibration_error")
+        return _dask.dask_calibration_error(
+            y_true,
+            y_prob,
+            n_bins=n_bins,
+            strategy=strategy,
+            norm=norm,
+            kind=kind,
+            labels=labels,
+            sample_weight=sample_weight,
+        )
     y_index, probs, weight, _ = _validate_classification(
         y_true, y_prob, labels, sample_weight
     )

@@ -7,7 +7,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import rel_entr
 
-from sklearn_focal.metrics._calibration_error import _with_ci
+from sklearn_focal.metrics._calibration_error import _with_ci, any_dask
 from sklearn_focal.metrics._common import _CI_PARAMS, _validate_classification
 from sklearn_focal.utils._compat import (
     Interval,
@@ -83,6 +83,13 @@ def posterior_kl_divergence(
     >>> posterior_kl_divergence([0.2, 0.7], [0.2, 0.7])
     0.0
     """
+    if any_dask(p_true, y_prob, sample_weight):  # one blockwise reduction
+        from sklearn_focal.metrics import _dask
+
+        _dask._refuse_ci(return_ci, "posterior_kl_divergence")
+        return _dask.dask_kl_divergence(
+            p_true, y_prob, sample_weight=sample_weight, base=base
+        )
     eta = check_y_prob(p_true, "p_true")
     q = check_y_prob(y_prob, "y_prob")
     if eta.shape != q.shape:
@@ -169,6 +176,13 @@ def multiclass_brier_score(
     >>> round(multiclass_brier_score([0, 2], y_prob, labels=[0, 1, 2]), 4)
     0.25
     """
+    if any_dask(y_true, y_prob, sample_weight):  # one blockwise reduction
+        from sklearn_focal.metrics import _dask
+
+        _dask._refuse_ci(return_ci, "multiclass_brier_score")
+        return _dask.dask_brier_score(
+            y_true, y_prob, labels=labels, sample_weight=sample_weight
+        )
     y_index, probs, weight, _ = _validate_classification(
         y_true, y_prob, labels, sample_weight
     )
