@@ -13,7 +13,7 @@ import torch
 from sklearn import get_config
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
@@ -27,7 +27,8 @@ from torch.utils.data import (
 from torch.utils.data import Dataset as TorchDataset
 
 from sklearn_focal import theory
-from sklearn_focal.losses import FocalLoss
+from sklearn_focal.losses import BinaryFocalLoss, FocalLoss
+from sklearn_focal.losses import binary_focal_loss_with_logits as _binary_focal
 from sklearn_focal.neural_network._plumbing import (
     _INPUT,
     _MLP,
@@ -51,6 +52,7 @@ from sklearn_focal.utils._compat import (
 from sklearn_focal.utils.validation import (
     check_gamma,
     check_integer_array,
+    check_label_weights,
     check_sample_weight,
 )
 
@@ -79,6 +81,10 @@ _OWN_CRITERION_PARAMS = MappingProxyType(
         "label_smoothing": "label_smoothing",
     }
 )
+# BinaryFocalLoss arguments that FocalClassifier sets for multi-label y.
+_OWN_BINARY_CRITERION_PARAMS = MappingProxyType(
+    {"gamma": "gamma", "alpha": "alpha", "pos_weight": "pos_weight"}
+)
 
 
 def _same_alpha_param(a, b):
@@ -87,6 +93,25 @@ def _same_alpha_param(a, b):
         return isinstance(a, str | None) and isinstance(b, str | None) and a == b
     a, b = np.asarray(a), np.asarray(b)
     return a.shape == b.shape and bool(np.all(a == b))
+
+
+def _is_multilabel(y):
+    """Whether ``y`` is a multi-label indicator matrix (scikit-learn's rule:
+    2-D, more than one column, values 0 and 1)."""
+    shape = getattr(y, "shape", None)
+    if shape is None:
+        if not isinstance(y, list | tuple):
+            return False
+        try:
+            shape = np.shape(y)
+        except ValueError:  # ragged: left to validate_data's messages
+            return False
+    if len(shape) != 2 or shape[1] < 2:
+        return False
+    try:
+        return type_of_target(y) == "multilabel-indicator"
+    except ValueError:  # left to validate_data's messages
+        return False
 
 
 def _same_alpha_values(a, b):
@@ -132,6 +157,10 @@ class FocalClassifier(NeuralNetClassifier):
         ``n_samples / (n_classes * np.bincount(y))`` of the ``y`` given to
         :meth:`fit` (the first :meth:`partial_fit`). Weights must be
         positive. ``criterion__alpha`` and ``criterion__weight`` are refused.
+        For multi-label y: None or a float in (0, 1), the weight of the
+        positive term of the sigmoid focal loss (``1 - alpha`` for negatives;
+        torchvision's and mmdet's ``alpha=0.25``, torchvision's ``alpha=-1``
+        and fvcore's default are None).
     label_smoothing : float, default=0.0
         Label smoothing of the targets, in ``[0, 1)``.
     posterior : {'recovered', 'raw'}, default='recovered'
@@ -145,6 +174,11 @@ class FocalClassifier(NeuralNetClassifier):
         Seeds the weight initialization, the shuffling and dropout. Training
         runs inside :func:`torch.random.fork_rng`, so torch's global random
         state is left untouched. An int gives identical results on the CPU.
+    pos_weight : None, float or array-like of shape (n_labels,), default=None
+        For multi-label y only: extra weight ``w > 0`` of the positive term of
+        each label, as ``pos_weight`` of :class:`torch.nn.BCEWithLogitsLoss`
+        (the positive term is weighted ``alpha * w``). :meth:`predict_proba`
+        recovers with it.
     **kwargs : dict
         skorch's parameters (see :class:`skorch.NeuralNetClassifier`), passed
         through; FocalClassifier changes the defaults of these:
@@ -262,7 +296,13 @@ class FocalClassifier(NeuralNetClassifier):
 
     _parameter_constraints: dict = {
         "gamma": [Interval(Real, 0, None, closed="left")],
-        "alpha": [None, StrOptions({"balanced"}), "array-like"],
+        "alpha": [
+            None,
+            StrOptions({"balanced"}),
+            "array-like",
+            Interval(Real, 0, 1, closed="neither"),
+        ],
+        "pos_weight": [None, Interval(Real, 0, None, closed="neither"), "array-like"],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "posterior": [StrOptions({"recovered", "raw"})],
         "hidden_layer_sizes": ["array-like"],
@@ -287,6 +327,11 @@ class FocalClassifier(NeuralNetClassifier):
     # the ``alpha`` parameter they were resolved from (set at fit).
     _criterion_alpha = None
     _alpha_param = None
+    # Multi-label (indicator) y: set at fit, with the dtype predict returns
+    # and the resolved per-label pos_weight given to the criterion.
+    _multilabel = False
+    _y_dtype = None
+    _criterion_pos_weight = None
 
     def __init__(
         self,
@@ -299,6 +344,7 @@ class FocalClassifier(NeuralNetClassifier):
         hidden_layer_sizes=(100,),
         dropout=0.0,
         random_state=None,
+        pos_weight=None,
         **kwargs,
     ):
         # skorch's own parameters pass through, with FocalClassifier's
@@ -311,6 +357,7 @@ class FocalClassifier(NeuralNetClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.random_state = random_state
+        self.pos_weight = pos_weight
         # skorch's __init__ also sets three fitted attributes; scikit-learn's
         # __init__ only stores parameters, so they fall back to the class-level
         # defaults above. (The one place that edits the instance's __dict__.)
@@ -334,8 +381,11 @@ class FocalClassifier(NeuralNetClassifier):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data (dense; float64 is cast to float32).
-        y : array-like of shape (n_samples,)
-            Class labels of any type.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels of any type, or a multi-label indicator matrix (0/1,
+            bool, or sparse; at least 2 columns), which trains with
+            :class:`~sklearn_focal.losses.BinaryFocalLoss` (``gamma``,
+            ``alpha``, ``pos_weight``) instead of FocalLoss.
         **fit_params : dict
             ``sample_weight`` (array-like of shape (n_samples,), non-negative)
             weights the samples in the focal loss: the loss of a batch is
@@ -404,6 +454,7 @@ class FocalClassifier(NeuralNetClassifier):
         with self._device_context(), self._rng_context():
             if reset:
                 self._criterion_alpha = self._resolve_alpha(y_encoded)
+                self._criterion_pos_weight = self._resolve_pos_weight()
                 super().initialize()  # skorch's, not this class's initialize()
             else:
                 self._update_criterion(y_encoded)
@@ -426,11 +477,26 @@ class FocalClassifier(NeuralNetClassifier):
         if not _same_alpha_param(self.alpha, self._alpha_param):
             alpha = self._resolve_alpha(y_encoded)
         criterion = self.criterion_
-        if (
-            float(self.gamma) != criterion.gamma
-            or float(self.label_smoothing) != criterion.label_smoothing
-            or not _same_alpha_values(alpha, self._criterion_alpha)
-        ):
+        if self._multilabel:
+            pos_weight = self._resolve_pos_weight()
+            changed = (
+                float(self.gamma) != criterion.gamma
+                or alpha != self._criterion_alpha
+                or not _same_alpha_values(
+                    None if pos_weight is None else np.atleast_1d(pos_weight),
+                    None
+                    if self._criterion_pos_weight is None
+                    else np.atleast_1d(self._criterion_pos_weight),
+                )
+            )
+            self._criterion_pos_weight = pos_weight
+        else:
+            changed = (
+                float(self.gamma) != criterion.gamma
+                or float(self.label_smoothing) != criterion.label_smoothing
+                or not _same_alpha_values(alpha, self._criterion_alpha)
+            )
+        if changed:
             self._criterion_alpha = alpha
             if self.verbose:
                 print(
@@ -447,7 +513,22 @@ class FocalClassifier(NeuralNetClassifier):
     def _set_trained_parameters(self):
         """``gamma_`` and ``alpha_``: the focal parameters of the criterion."""
         criterion = self.criterion_
-        if isinstance(criterion, FocalLoss):
+        if self._multilabel and isinstance(
+            criterion, BinaryFocalLoss | nn.BCEWithLogitsLoss
+        ):
+            # BCEWithLogitsLoss is the sigmoid focal loss at gamma = 0.
+            focal = isinstance(criterion, BinaryFocalLoss)
+            self.gamma_ = float(criterion.gamma) if focal else 0.0
+            self.alpha_ = criterion.alpha if focal else None
+            weight = criterion.pos_weight
+            self.pos_weight_ = (
+                None
+                if weight is None
+                else weight.detach().to("cpu", torch.float64).numpy().reshape(-1)
+            )
+            if self.pos_weight_ is not None and self.pos_weight_.size == 1:
+                self.pos_weight_ = float(self.pos_weight_[0])
+        elif isinstance(criterion, FocalLoss):
             self.gamma_ = float(criterion.gamma)
             self.alpha_ = (
                 None
@@ -464,11 +545,18 @@ class FocalClassifier(NeuralNetClassifier):
                 else weight.detach().to("cpu", torch.float64).numpy()
             )
         else:  # unknown loss: no recovery map
-            for name in ("gamma_", "alpha_"):
+            for name in ("gamma_", "alpha_", "pos_weight_"):
                 if hasattr(self, name):
                     delattr(self, name)
 
     def _prepare_fit_data(self, X, y, *, reset, classes=None):
+        multilabel = _is_multilabel(y)
+        if not reset and multilabel != self._multilabel:
+            kind = "multi-label indicator" if self._multilabel else "1-D label"
+            raise ValueError(
+                f"This FocalClassifier was fitted on {kind} y; partial_fit and "
+                "warm starts must keep that kind of y (refit instead)."
+            )
         X, y = validate_data(
             self,
             X,
@@ -476,8 +564,13 @@ class FocalClassifier(NeuralNetClassifier):
             reset=reset,
             dtype=[np.float32, np.float64],
             ensure_min_samples=1,
+            multi_output=multilabel,
         )
         check_classification_targets(y)
+        if multilabel:
+            return self._prepare_multilabel(X, y, reset=reset)
+        if reset:
+            self._multilabel = False
         if reset:
             if classes is None:
                 classes = self.classes
@@ -499,14 +592,51 @@ class FocalClassifier(NeuralNetClassifier):
             )
         return _as_float32(X), y_encoded.astype(np.int64)
 
+    def _prepare_multilabel(self, X, y, *, reset):
+        """Indicator ``y`` (n, L) as float32 targets; ``classes_`` = 0..L-1."""
+        if hasattr(y, "toarray"):  # sparse indicator
+            y = y.toarray()
+        y = np.asarray(y)
+        if reset:
+            self._multilabel = True
+            self._y_dtype = y.dtype
+            self._classes_ = np.arange(y.shape[1])
+        elif y.shape[1] != self._classes_.size:
+            raise ValueError(
+                f"y has {y.shape[1]} labels but this FocalClassifier was fitted "
+                f"with {self._classes_.size}."
+            )
+        return _as_float32(X), y.astype(np.float32)
+
+    def _resolve_pos_weight(self):
+        """``pos_weight`` for multi-label y: None, a float or one per label."""
+        if self.pos_weight is not None and not self._multilabel:
+            raise ValueError(
+                "pos_weight weighs the positives of the sigmoid (multi-label) "
+                "focal loss; for 1-D y use alpha (per-class weights)."
+            )
+        if self.pos_weight is None:
+            return None
+        return check_label_weights(self.pos_weight, "pos_weight", self._classes_.size)
+
     def _resolve_alpha(self, y_encoded):
-        """The per-class weights ``alpha`` stands for (None for None)."""
+        """The per-class weights ``alpha`` stands for (None for None); for
+        multi-label y the weight of positives, a float in (0, 1), or None."""
         n_classes = self._classes_.size
         self._alpha_param = (
             self.alpha if isinstance(self.alpha, str | None) else np.array(self.alpha)
         )
         if self.alpha is None:
             return None
+        if self._multilabel:
+            if isinstance(self.alpha, str) or np.ndim(self.alpha) != 0:
+                raise ValueError(
+                    "For multi-label y, alpha is the weight of the positives of "
+                    "the sigmoid focal loss (torchvision's convention): None or a "
+                    f"float in (0, 1), got {self.alpha!r}; per-label weights go "
+                    "in pos_weight."
+                )
+            return check_label_weights(self.alpha, "alpha", None, unit_interval=True)
         if isinstance(self.alpha, str):  # 'balanced'
             present = np.unique(y_encoded)
             weights = np.ones(n_classes)
@@ -516,9 +646,10 @@ class FocalClassifier(NeuralNetClassifier):
             return weights
         alpha = np.asarray(self.alpha, dtype=np.float64)
         if alpha.shape != (n_classes,):
+            scalar = " (a float alpha is for multi-label y)" if alpha.ndim == 0 else ""
             raise ValueError(
                 f"alpha must have one weight per class, shape ({n_classes},); got "
-                f"shape {alpha.shape}."
+                f"shape {alpha.shape}{scalar}."
             )
         if not (np.all(np.isfinite(alpha)) and np.all(alpha > 0)):
             raise ValueError(f"alpha must be finite and positive, got {alpha!r}.")
@@ -739,6 +870,8 @@ class FocalClassifier(NeuralNetClassifier):
         FocalLoss; ``criterion__gamma`` and the like are refused."""
         if not self._has_focal_criterion():
             return super().initialize_criterion()
+        if self._multilabel:
+            return self._initialize_binary_criterion()
         kwargs = self.get_params_for("criterion")
         clash = sorted(_OWN_CRITERION_PARAMS.keys() & kwargs.keys())
         if clash:
@@ -755,6 +888,34 @@ class FocalClassifier(NeuralNetClassifier):
             if alpha is None
             else torch.as_tensor(alpha, dtype=torch.float32),
             label_smoothing=float(self.label_smoothing),
+            **kwargs,
+        )
+        return self
+
+    def _initialize_binary_criterion(self):
+        """Multi-label y: BinaryFocalLoss with ``gamma``, ``alpha`` (the weight
+        of positives) and ``pos_weight``."""
+        kwargs = self.get_params_for("criterion")
+        clash = sorted(_OWN_BINARY_CRITERION_PARAMS.keys() & kwargs.keys())
+        if clash:
+            own = _OWN_BINARY_CRITERION_PARAMS[clash[0]]
+            raise ValueError(
+                f"criterion__{clash[0]} is set by FocalClassifier from its own "
+                f"{own!r} parameter, which predict_proba also uses to recover the "
+                f"probabilities; set {own}=... instead."
+            )
+        if float(self.label_smoothing) != 0.0:
+            raise ValueError(
+                "label_smoothing applies to the softmax focal loss; for "
+                f"multi-label y it must be 0, got {self.label_smoothing!r}."
+            )
+        pos_weight = self._criterion_pos_weight
+        self.criterion_ = BinaryFocalLoss(
+            gamma=float(self.gamma),
+            alpha=self._criterion_alpha,
+            pos_weight=None
+            if pos_weight is None
+            else torch.as_tensor(pos_weight, dtype=torch.float32),
             **kwargs,
         )
         return self
@@ -826,6 +987,20 @@ class FocalClassifier(NeuralNetClassifier):
         if self.criterion_.reduction == "mean" and not bool((sample_weight > 0).any()):
             return y_pred[:0].sum()  # zero, with a zero gradient
         y_true = to_tensor(y_true, device=self.device)
+        if self._multilabel:
+            # Each row's mean over its labels, weighted: sum_i w_i l_i / sum_i w_i.
+            criterion = self.criterion_
+            losses = _binary_focal(
+                y_pred,
+                y_true,
+                gamma=criterion.gamma,
+                alpha=criterion.alpha,
+                reduction="none",
+                pos_weight=criterion.pos_weight,
+            ).mean(dim=1)
+            weights = sample_weight.to(losses.dtype)
+            total = (weights * losses).sum()
+            return total if criterion.reduction == "sum" else total / weights.sum()
         return self.criterion_(y_pred, y_true, sample_weight=sample_weight)
 
     def train_step_single(self, batch, **fit_params):
@@ -903,9 +1078,9 @@ class FocalClassifier(NeuralNetClassifier):
 
         Returns
         -------
-        q : ndarray of shape (n_samples, n_classes)
+        q : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
             Raw softmax probabilities (float64), columns ordered as
-            ``classes_``.
+            ``classes_``; for multi-label y the per-label sigmoid outputs.
         """
         check_is_fitted(self)
         if not isinstance(X, TorchDataset):  # skorch's callbacks pass datasets
@@ -919,7 +1094,7 @@ class FocalClassifier(NeuralNetClassifier):
         logits = logits.detach().to("cpu", torch.float64)
         nonlinearity = self.predict_nonlinearity
         if _is_auto(nonlinearity):
-            nonlinearity = _softmax
+            nonlinearity = torch.sigmoid if self._multilabel else _softmax
         elif nonlinearity is None:  # skorch's convention: the module's output
             nonlinearity = _identity
         elif not callable(nonlinearity):
@@ -959,9 +1134,13 @@ class FocalClassifier(NeuralNetClassifier):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
             The recovered posterior when ``posterior='recovered'``, else the
-            raw softmax output; columns ordered as ``classes_``.
+            raw softmax output; columns ordered as ``classes_``. For
+            multi-label y, the per-label probabilities
+            ``binary_psi(q, gamma_, alpha=alpha_, pos_weight=pos_weight_)``
+            (:func:`sklearn_focal.theory.binary_psi`), or the raw sigmoid
+            outputs.
         """
         q = self.predict_raw_proba(X)
         if self.posterior == "raw":
@@ -970,7 +1149,15 @@ class FocalClassifier(NeuralNetClassifier):
             raise ValueError(
                 "posterior='recovered' needs the focal parameters the network was "
                 f"trained with, and criterion={self.criterion!r} is neither a "
-                "FocalLoss nor a CrossEntropyLoss; use posterior='raw'."
+                "FocalLoss nor a CrossEntropyLoss (BinaryFocalLoss nor "
+                "BCEWithLogitsLoss for multi-label y); use posterior='raw'."
+            )
+        return self._recover(q)
+
+    def _recover(self, q):
+        if self._multilabel:
+            return theory.binary_psi(
+                q, self.gamma_, alpha=self.alpha_, pos_weight=self.pos_weight_
             )
         return theory.psi(q, self.gamma_, alpha=self.alpha_)
 
@@ -979,7 +1166,10 @@ class FocalClassifier(NeuralNetClassifier):
 
         Without ``alpha`` this is also the arg-max of ``predict_proba``
         (Prop. 12); with ``alpha`` it is the arg-max of
-        ``alpha_ * predict_proba``.
+        ``alpha_ * predict_proba``. For multi-label y, the indicator matrix of
+        the recovered per-label probabilities above 0.5 (the Bayes decision
+        of each label, whatever ``posterior`` says), in the dtype of the
+        training ``y``.
 
         Parameters
         ----------
@@ -988,10 +1178,14 @@ class FocalClassifier(NeuralNetClassifier):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``, or the indicator matrix.
         """
         q = self.predict_raw_proba(X)
+        if self._multilabel:
+            # The Bayes decision of each label: recovered probability > 0.5.
+            proba = self._recover(q) if hasattr(self, "gamma_") else q
+            return (proba > 0.5).astype(self._y_dtype)
         return self.classes_[np.argmax(q, axis=1)]
 
     def __sklearn_tags__(self):
@@ -999,4 +1193,5 @@ class FocalClassifier(NeuralNetClassifier):
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
+        tags.classifier_tags.multi_label = True
         return tags
