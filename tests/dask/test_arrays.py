@@ -1,0 +1,283 @@
+"""Posterior recovery and metrics on dask arrays equal the numpy path (issue #15)."""
+
+import time
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+import dask  # noqa: E402
+
+from sklearn_focal import FocalPosteriorRecovery, TemperatureScaling  # noqa: E402
+from sklearn_focal.metrics import (  # noqa: E402
+    classwise_calibration_error,
+    expected_calibration_error,
+    maximum_calibration_error,
+    multiclass_brier_score,
+    posterior_kl_divergence,
+)
+from sklearn_focal.metrics._dask import _quantile_edges  # noqa: E402
+from sklearn_focal.theory import focal_minimizer, psi  # noqa: E402
+
+CHUNK = 700  # rows per chunk: several chunks, the last one short
+
+
+@pytest.fixture(autouse=True)
+def _synchronous():
+    with dask.config.set(scheduler="synchronous"):
+        yield
+
+
+def _data(n=3000, n_classes=4, seed=0):
+    """Probabilities, labels drawn from a tempered version of them (so that
+    the calibration gaps change sign across bins), weights, true posteriors."""
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet(np.full(n_classes, 0.6), size=n)
+    tempered = proba**0.7
+    tempered /= tempered.sum(axis=1, keepdims=True)
+    y = (rng.random((n, 1)) > np.cumsum(tempered, axis=1)).sum(axis=1)
+    weight = rng.integers(0, 5, size=n).astype(np.float64)
+    eta = rng.dirichlet(np.ones(n_classes), size=n)
+    return proba, y, weight, eta
+
+
+def _dask(array, columns=None):
+    chunks = (CHUNK,) if array.ndim == 1 else (CHUNK, columns or array.shape[1])
+    return da.from_array(array, chunks=chunks)
+
+
+# --------------------------------------------------------------------------
+# Row maps
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("alpha", [None, [1.0, 2.0, 0.5, 1.5]])
+def test_psi_and_focal_minimizer_equal_numpy_and_keep_chunks(dtype, alpha):
+    proba = _data()[0].astype(dtype)
+    lazy = _dask(proba, columns=2)  # columns split too: gathered per row
+    out = psi(lazy, 2.0, alpha=alpha)
+    assert out.chunks[0] == lazy.chunks[0]
+    assert out.dtype == dtype
+    # the compiled kernels may round the last bit differently by chunk length
+    tol = {"rtol": 1e-12 if dtype == np.float64 else 1e-6, "atol": 0}
+    np.testing.assert_allclose(out.compute(), psi(proba, 2.0, alpha=alpha), **tol)
+    q, lam = focal_minimizer(lazy, 1.5, alpha=alpha, return_lambda=True)
+    q_ref, lam_ref = focal_minimizer(proba, 1.5, alpha=alpha, return_lambda=True)
+    assert q.chunks[0] == lazy.chunks[0]
+    np.testing.assert_allclose(q.compute(), q_ref, **tol)
+    np.testing.assert_allclose(lam.compute(), lam_ref, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(
+        focal_minimizer(lazy, 1.5, alpha=alpha).compute(), q_ref, **tol
+    )
+
+
+@pytest.mark.parametrize("gamma", [2.0, -1.0])
+def test_recovery_transform_equals_numpy(gamma):
+    proba = _data()[0]
+    model = FocalPosteriorRecovery(gamma=gamma).fit(proba[:5])
+    out = model.transform(_dask(proba))
+    assert out.chunks[0] == _dask(proba).chunks[0]
+    np.testing.assert_allclose(
+        out.compute(), model.transform(proba), rtol=1e-12, atol=0
+    )
+
+
+BAD_ROW = 2 * CHUNK + 37  # in the third chunk
+
+
+def _message(call, *args):
+    with pytest.raises(ValueError) as info:
+        result = call(*args)
+        getattr(result, "compute", lambda: None)()
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    "defect, problem",
+    [(np.nan, "NaN or inf"), (-0.25, "negative"), (0.9, "must sum to 1")],
+)
+def test_bad_row_in_third_chunk_is_named_by_global_index(defect, problem):
+    """Each function's message on the dask array is its numpy message."""
+    proba, y, _, _ = _data()
+    proba[BAD_ROW, 1] = defect
+    lazy = _dask(proba)
+    recovery = FocalPosteriorRecovery(gamma=2.0).fit(proba[:5])
+    calls = {
+        "psi": lambda x, y: psi(x, 2.0),
+        "focal_minimizer": lambda x, y: focal_minimizer(x, 2.0),
+        "transform": lambda x, y: recovery.transform(x),
+        "ece": lambda x, y: expected_calibration_error(y, x),
+        "brier": lambda x, y: multiclass_brier_score(y, x),
+        "kl": lambda x, y: posterior_kl_divergence(x, x),
+    }
+    for name, call in calls.items():
+        expected = _message(call, proba, y)
+        got = _message(call, lazy, _dask(y))
+        assert got == expected, name
+    assert f"row {BAD_ROW}" in _message(lambda: psi(lazy, 2.0))
+    assert problem in _message(lambda: psi(lazy, 2.0))
+
+
+def test_calibrators_refuse_dask_arrays_in_fit():
+    proba, y, _, _ = _data()
+    for model in (FocalPosteriorRecovery(gamma="fit"), TemperatureScaling()):
+        with pytest.raises(TypeError, match="Fit on a sample"):
+            model.fit(_dask(proba), y)
+
+
+# --------------------------------------------------------------------------
+# Metrics
+# --------------------------------------------------------------------------
+
+CASES = [
+    {},
+    {"norm": "l2"},
+    {"kind": "classwise"},
+    {"n_bins": 25, "sample_weight": True},
+    {"strategy": "quantile"},
+    {"strategy": "quantile", "kind": "classwise", "n_bins": 7},
+    {"strategy": "quantile", "sample_weight": True},
+    {"n_bins": "auto"},
+    {"n_bins": 5000},  # more bins than rows in a chunk
+]
+
+
+@pytest.mark.parametrize(
+    "metric", [expected_calibration_error, maximum_calibration_error]
+)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_calibration_errors_equal_numpy(metric, case):
+    proba, y, weight, _ = _data()
+    case = dict(case)
+    if metric is maximum_calibration_error:
+        case.pop("norm", None)
+    with_weight = case.pop("sample_weight", False)
+    expected = metric(y, proba, sample_weight=weight if with_weight else None, **case)
+    got = metric(
+        _dask(y),
+        _dask(proba),
+        sample_weight=_dask(weight) if with_weight else None,
+        **case,
+    )
+    assert abs(got - expected) <= 1e-12, (got, expected)
+
+
+def test_classwise_error_and_numpy_labels_with_dask_probabilities():
+    proba, y, _, _ = _data()
+    labels = np.array(["a", "b", "c", "d"])
+    expected = classwise_calibration_error(labels[y], proba, strategy="quantile")
+    # y_true stays numpy; labels given: no pass over y for its classes
+    got = classwise_calibration_error(
+        labels[y], _dask(proba), strategy="quantile", labels=labels
+    )
+    assert abs(got - expected) <= 1e-12
+
+
+def test_binary_positive_class_column():
+    proba, y, _, _ = _data(n_classes=2)
+    expected = expected_calibration_error(y, proba[:, 1], kind="binary", n_bins=8)
+    got = expected_calibration_error(
+        _dask(y), _dask(proba[:, 1]), kind="binary", n_bins=8
+    )
+    assert abs(got - expected) <= 1e-12
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 3000])
+def test_exact_quantile_edges_equal_numpy_quantile(n_rows):
+    proba, y, _, _ = _data()
+    proba, y = proba[:n_rows], y[:n_rows]
+    # ties and exact zeros and ones among the scores
+    proba[: n_rows // 3] = proba[0]
+    n_bins = 9
+    edges, _ = _quantile_edges(
+        (_dask(y), _dask(proba), None),
+        np.arange(4),
+        "classwise",
+        4,
+        n_rows,
+        n_bins,
+        False,
+    )
+    levels = np.arange(1, n_bins) * (1.0 / n_bins)  # the numpy path's levels
+    for c in range(4):
+        np.testing.assert_array_equal(edges[c], np.quantile(proba[:, c], levels))
+
+
+def test_brier_and_kl_equal_numpy():
+    proba, y, weight, eta = _data()
+    expected = multiclass_brier_score(y, proba, sample_weight=weight)
+    got = multiclass_brier_score(_dask(y), _dask(proba), sample_weight=_dask(weight))
+    assert abs(got - expected) <= 1e-12
+    expected = posterior_kl_divergence(eta, proba, sample_weight=weight, base=2)
+    got = posterior_kl_divergence(
+        _dask(eta), _dask(proba), sample_weight=weight, base=2
+    )
+    assert abs(got - expected) <= 1e-12
+
+
+def test_a_chunk_of_zero_weight_is_fine_but_all_zero_is_refused():
+    proba, y, weight, _ = _data()
+    weight[:CHUNK] = 0.0  # the whole first chunk
+    expected = multiclass_brier_score(y, proba, sample_weight=weight)
+    got = multiclass_brier_score(_dask(y), _dask(proba), sample_weight=_dask(weight))
+    assert abs(got - expected) <= 1e-12
+    with pytest.raises(ValueError, match="sample_weight sums to zero"):
+        expected_calibration_error(_dask(y), _dask(proba), sample_weight=0 * weight)
+    weight[2 * CHUNK + 3] = -1.0
+    with pytest.raises(ValueError, match=f"row {2 * CHUNK + 3} is -1.0"):
+        posterior_kl_divergence(proba, _dask(proba), sample_weight=_dask(weight))
+
+
+def test_bootstrap_interval_is_refused_on_dask():
+    proba, y, _, _ = _data()
+    with pytest.raises(ValueError, match="return_ci=True"):
+        expected_calibration_error(_dask(y), _dask(proba), return_ci=True)
+
+
+# --------------------------------------------------------------------------
+# The never-materializing pipeline
+# --------------------------------------------------------------------------
+
+#: rows of the pipeline test (the issue's 2e7 x 10)
+PIPELINE_ROWS = 20_000_000
+PIPELINE_CHUNK = 500_000
+
+
+def _generated(n_rows, chunk, n_classes=10, seed=0):
+    """float32 probability rows and labels, generated chunk by chunk on workers."""
+    rng = da.random.default_rng(seed)
+    logits = rng.standard_normal((n_rows, n_classes), chunks=(chunk, n_classes))
+    proba = da.exp(3.0 * logits.astype(np.float32))
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    y = rng.integers(0, n_classes, size=n_rows, chunks=chunk)
+    return proba, y
+
+
+@pytest.mark.slow
+def test_pipeline_never_materializes_on_a_memory_limited_cluster():
+    distributed = pytest.importorskip("distributed")
+    proba, y = _generated(PIPELINE_ROWS, PIPELINE_CHUNK)
+    size = proba.nbytes  # 800 MB of float32 rows
+    limit = 400 * 2**20  # per worker: half the array, a third with psi's output
+    start = time.monotonic()
+    with dask.config.set(scheduler=None):
+        with (
+            distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=limit,
+                dashboard_address=None,
+                silence_logs=50,
+            ) as cluster,
+            distributed.Client(cluster, timeout=60),
+        ):
+            ece = expected_calibration_error(y, psi(proba, 2.0), labels=np.arange(10))
+    elapsed = time.monotonic() - start
+    assert limit < size / 2
+    assert 0.0 <= ece <= 1.0
+    # labels are independent of the scores: accuracy is 1/10, the mean
+    # top-label confidence after psi is far above it
+    assert ece > 0.5
+    assert elapsed < 300, elapsed
