@@ -13,7 +13,7 @@ import torch
 from sklearn import get_config
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring
@@ -54,6 +54,7 @@ from sklearn_focal.utils.validation import (
     check_integer_array,
     check_label_weights,
     check_sample_weight,
+    is_multilabel_indicator,
 )
 
 __all__ = ["FocalClassifier"]
@@ -93,25 +94,6 @@ def _same_alpha_param(a, b):
         return isinstance(a, str | None) and isinstance(b, str | None) and a == b
     a, b = np.asarray(a), np.asarray(b)
     return a.shape == b.shape and bool(np.all(a == b))
-
-
-def _is_multilabel(y):
-    """Whether ``y`` is a multi-label indicator matrix (scikit-learn's rule:
-    2-D, more than one column, values 0 and 1)."""
-    shape = getattr(y, "shape", None)
-    if shape is None:
-        if not isinstance(y, list | tuple):
-            return False
-        try:
-            shape = np.shape(y)
-        except ValueError:  # ragged: left to validate_data's messages
-            return False
-    if len(shape) != 2 or shape[1] < 2:
-        return False
-    try:
-        return type_of_target(y) == "multilabel-indicator"
-    except ValueError:  # left to validate_data's messages
-        return False
 
 
 def _same_alpha_values(a, b):
@@ -550,7 +532,7 @@ class FocalClassifier(NeuralNetClassifier):
                     delattr(self, name)
 
     def _prepare_fit_data(self, X, y, *, reset, classes=None):
-        multilabel = _is_multilabel(y)
+        multilabel = is_multilabel_indicator(y)
         if not reset and multilabel != self._multilabel:
             kind = "multi-label indicator" if self._multilabel else "1-D label"
             raise ValueError(

@@ -40,6 +40,7 @@ __all__ = [
     "check_distribution",
     "check_gamma",
     "check_gamma_array",
+    "check_indicator",
     "check_integer",
     "check_integer_array",
     "check_label_weights",
@@ -50,6 +51,7 @@ __all__ = [
     "check_unit_interval",
     "check_y_prob",
     "float_array",
+    "is_multilabel_indicator",
     "log_base",
     "raise_outside_unit_interval",
     "raise_row_defects",
@@ -984,3 +986,68 @@ def check_sample_aligned(values, name, n_samples):
         row = _first_bad_row(bad)
         raise ValueError(f"{name} must be finite; row {row} is {float(array[row])}")
     return array
+
+
+def is_multilabel_indicator(y):
+    """Whether ``y`` is a multi-label indicator matrix, by scikit-learn's rule.
+
+    2-D with at least 2 columns of 0/1 values (dense or sparse); a column
+    vector is not (scikit-learn ravels it, with a warning).
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import is_multilabel_indicator
+    >>> is_multilabel_indicator([[0, 1], [1, 1]]), is_multilabel_indicator([0, 1])
+    (True, False)
+    """
+    shape = getattr(y, "shape", None)
+    if shape is None:
+        if not isinstance(y, list | tuple):
+            return False
+        try:
+            shape = np.shape(y)
+        except ValueError:  # ragged: left to the caller's validation
+            return False
+    if len(shape) != 2 or shape[1] < 2:
+        return False
+    from sklearn.utils.multiclass import type_of_target
+
+    try:
+        return type_of_target(y) == "multilabel-indicator"
+    except ValueError:
+        return False
+
+
+def check_indicator(y, n_samples, n_labels=None, name="y"):
+    """A multi-label indicator matrix as an int8 array of 0 and 1.
+
+    Dense or sparse, shape ``(n_samples, n_labels)``; any other value (NaN
+    included) is a ``ValueError`` naming its first row and column.
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import check_indicator
+    >>> check_indicator([[0, 1], [1, 0]], 2, 2)
+    array([[0, 1],
+           [1, 0]], dtype=int8)
+    """
+    if hasattr(y, "toarray"):
+        y = y.toarray()
+    array = np.asarray(y)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold 0/1 indicators, got dtype {array.dtype}")
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D indicator matrix (n_samples, n_labels), got "
+            f"shape {array.shape}"
+        )
+    expected = (n_samples, array.shape[1] if n_labels is None else n_labels)
+    if array.shape != expected:
+        raise ValueError(f"{name} has shape {array.shape}, expected {expected}")
+    bad = ~((array == 0) | (array == 1))
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must hold 0 or 1; {name}[{row}, {column}] = {array[row, column]!r}"
+        )
+    return array.astype(np.int8)
