@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_focal import (
     FocalPosteriorRecovery,
     FocalRateDistortion,
+    FocalTemperatureScaling,
     OneBitGLM,
     TemperatureScaling,
 )
@@ -197,6 +198,10 @@ ESTIMATORS = [
     TemperatureScaling(LinearSVC(), input="logits", cv=2),
     TemperatureScaling(),
     TemperatureScaling(input="logits"),
+    FocalTemperatureScaling(LogisticRegression(), cv=2),
+    FocalTemperatureScaling(LinearSVC(), input="logits", cv=2),
+    FocalTemperatureScaling(),
+    FocalTemperatureScaling(input="logits"),
     FocalRateDistortion(),
     OneBitMeasured(),
     OneBitMeasured(family="poisson"),
