@@ -73,7 +73,8 @@ def gaussian_bit_terms(eta, bits):
     For ``l = B log Phi(eta) + (1 - B) log Phi(-eta)`` and ``t = q eta`` with
     ``q = 2B - 1``: ``l = log Phi(t)``, ``dl/deta = q m(t)`` and
     ``-d2l/deta2 = m(t) (m(t) + t) > 0`` with the inverse Mills ratio
-    ``m(t) = phi(t) / Phi(t)``, computed in log space.
+    ``m(t) = phi(t) / Phi(t)``, computed in log space (and ``m(t) + t`` by
+    a continued fraction for ``t < -3``, where it cancels).
 
     Returns
     -------
@@ -92,7 +93,28 @@ def gaussian_bit_terms(eta, bits):
     t = q * eta
     log_cdf = log_ndtr(t)
     mills = np.exp(_log_norm_pdf(t) - log_cdf)
-    return log_cdf, q * mills, mills * (mills + t)
+    excess = mills + t
+    tail = t < _MILLS_TAIL
+    if tail.any():
+        excess[tail] = _mills_excess(-t[tail])
+    return log_cdf, q * mills, mills * excess
+
+
+# Below this t, m(t) + t cancels (m(t) ~ -t); its continued fraction is used.
+_MILLS_TAIL = -3.0
+
+
+def _mills_excess(x):
+    """``m(-x) - x`` for ``x >= 3``, without cancellation.
+
+    The Mills ratio ``R(x) = (1 - Phi(x)) / phi(x) = 1 / (x + c)`` with
+    ``c = 1 / (x + 2 / (x + 3 / (x + ...)))``, so ``m(-x) - x = 1 / R - x =
+    c``; 60 terms give full precision for ``x >= 3``.
+    """
+    acc = np.zeros_like(x)
+    for n in range(60, 1, -1):
+        acc = n / (x + acc)
+    return 1.0 / (x + acc)
 
 
 def gaussian_info_weight(z):

@@ -98,7 +98,7 @@ def _design_inputs(
     X, coef, intercept, threshold, family, scale, offset, sample_weight, fit_intercept
 ):
     family = _check_choice(family, "family", _FAMILIES)
-    X = check_array(X, dtype=np.float64, ensure_min_samples=1)
+    X = check_array(X, dtype=np.float64, ensure_min_features=0)
     n_samples, n_features = X.shape
     coef = np.asarray(coef, dtype=np.float64).reshape(-1)
     if coef.shape[0] != n_features:

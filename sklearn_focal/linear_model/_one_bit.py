@@ -37,6 +37,8 @@ __all__ = ["IllConditionedFisherWarning", "OneBitGLM"]
 #: ``fisher_information_`` scaled to unit diagonal with a larger condition
 #: number gives an :class:`IllConditionedFisherWarning`.
 ILL_CONDITIONED = 1e10
+# A bit fitted with probability above 1 - 1e-6 prompts the separation check.
+_SEPARATION_LOGLIK = -1e-6
 
 
 class IllConditionedFisherWarning(UserWarning):
@@ -291,15 +293,20 @@ class OneBitGLM(BaseEstimator):
             "(collinear columns of X, or thresholds affine in X)"
         )
 
-    def _newton(self, terms, design, theta):
+    def _newton(self, terms, design, weight, theta):
         """Damped Newton ascent of ``sum w l(design @ theta)``.
 
-        ``terms(eta)`` returns the weighted per-row log-likelihood, score and
-        curvature. Returns ``(theta, loglik, n_iter, status)`` where status is
-        ``"converged"``, ``"max_iter"`` or ``"singular"``.
+        ``terms(eta)`` returns the per-row log-likelihood (unweighted; the
+        total is weighted by ``weight``) and the weighted score and
+        curvature. Returns ``(theta, loglik, ll_rows, n_iter, status)`` where
+        status is ``"converged"``, ``"max_iter"`` or ``"singular"``.
         """
-        ll_rows, score, curv = terms(design @ theta)
-        loglik = ll_rows.sum()
+        # A trial step may overflow exp (lambda = inf); the line search
+        # rejects any non-finite log-likelihood, so the warnings are noise.
+        quiet = dict(over="ignore", invalid="ignore", divide="ignore")
+        with np.errstate(**quiet):
+            ll_rows, score, curv = terms(design @ theta)
+        loglik = weight @ ll_rows
         for n_iter in range(1, self.max_iter + 1):
             gradient = design.T @ score
             hessian = design.T @ (design * curv[:, None])
@@ -307,14 +314,15 @@ class OneBitGLM(BaseEstimator):
                 factor = np.linalg.cholesky(0.5 * (hessian + hessian.T))
                 step = np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
             except np.linalg.LinAlgError:
-                return theta, loglik, n_iter, "singular"
+                return theta, loglik, ll_rows, n_iter, "singular"
             if not np.all(np.isfinite(step)):
-                return theta, loglik, n_iter, "singular"
+                return theta, loglik, ll_rows, n_iter, "singular"
             t = 1.0
             for _ in range(60):
                 candidate = theta + t * step
-                new = terms(design @ candidate)
-                new_ll = new[0].sum()
+                with np.errstate(**quiet):
+                    new = terms(design @ candidate)
+                new_ll = weight @ new[0]
                 # accept an ascent; rounding near the optimum: within 1e-13
                 if np.isfinite(new_ll) and new_ll >= loglik - 1e-13 * max(
                     1, abs(loglik)
@@ -322,17 +330,27 @@ class OneBitGLM(BaseEstimator):
                     break
                 t *= 0.5
             else:
-                return theta, loglik, n_iter, "singular"
+                return theta, loglik, ll_rows, n_iter, "singular"
             theta = candidate
             ll_rows, score, curv = new
             loglik = new_ll
             size = np.max(np.abs(t * step))
             if size <= self.tol * max(1.0, np.max(np.abs(theta))):
-                return theta, loglik, n_iter, "converged"
-        return theta, loglik, self.max_iter, "max_iter"
+                return theta, loglik, ll_rows, n_iter, "converged"
+        return theta, loglik, ll_rows, self.max_iter, "max_iter"
 
-    def _diagnose_failure(self, status, design, bits, used, n_iter):
-        direction = _separating_direction(design[used], bits[used])
+    def _check_existence(self, status, design, bits, used, ll_rows, n_iter):
+        """Refuse separated data; report a Newton failure.
+
+        Along a separating direction every bit's probability tends to 1, so
+        Newton can also stop "converged" where the gradient is lost to
+        rounding. The linear program runs when Newton fails or when some bit
+        of positive weight is fitted with probability above ``1 - 1e-6``.
+        """
+        suspicious = np.any(ll_rows[used] > _SEPARATION_LOGLIK)
+        if status == "converged" and not suspicious:
+            return
+        direction = _separating_direction(design[used], bits[used], ll_rows[used])
         if direction is not None:
             raise ValueError(
                 "no finite maximum likelihood estimate exists: the bits are "
@@ -341,6 +359,8 @@ class OneBitGLM(BaseEstimator):
                 "bit above some level of the linear predictor is 1 and every bit "
                 "below is 0); the likelihood's supremum is at infinity"
             )
+        if status == "converged":
+            return
         if status == "max_iter":
             raise RuntimeError(
                 f"OneBitGLM did not converge in max_iter={self.max_iter} Newton "
@@ -360,12 +380,13 @@ class OneBitGLM(BaseEstimator):
 
         def terms(eta):
             ll, score, curv = gaussian_bit_terms(eta, bits)
-            return ll * weight, score * weight, curv * weight
+            return ll, score * weight, curv * weight
 
         start = np.zeros(columns.shape[1])
-        theta, loglik, n_iter, status = self._newton(terms, columns, start)
-        if status != "converged":
-            self._diagnose_failure(status, columns, bits, used, n_iter)
+        theta, loglik, ll_rows, n_iter, status = self._newton(
+            terms, columns, weight, start
+        )
+        self._check_existence(status, columns, bits, used, ll_rows, n_iter)
         inv_scale = theta[-1]
         if not inv_scale > 0:
             raise ValueError(
@@ -393,15 +414,16 @@ class OneBitGLM(BaseEstimator):
             ll, score, curv = poisson_bit_terms(eta + offset, k, bits)
             # The curvature is >= 0 (the log-likelihood is concave); clipping a
             # rounding error below 0 only shapes the step, not the optimum.
-            return ll * weight, score * weight, np.maximum(curv, 0.0) * weight
+            return ll, score * weight, np.maximum(curv, 0.0) * weight
 
         start = np.zeros(design.shape[1])
         if self.fit_intercept:
             # lambda near the thresholds makes each bit about a coin flip
             start[-1] = np.median((np.log(tau) - offset)[used])
-        theta, loglik, n_iter, status = self._newton(terms, design, start)
-        if status != "converged":
-            self._diagnose_failure(status, design, bits, used, n_iter)
+        theta, loglik, ll_rows, n_iter, status = self._newton(
+            terms, design, weight, start
+        )
+        self._check_existence(status, design, bits, used, ll_rows, n_iter)
         self._store(theta, loglik, n_iter, None)
         lam = np.exp(design @ theta + offset)
         self.fisher_information_, self.fisher_information_uncensored_ = (
@@ -561,26 +583,43 @@ class OneBitGLM(BaseEstimator):
         return tags
 
 
-def _separating_direction(design, bits):
+def _separating_direction(design, bits, ll_rows):
     """A direction ``d != 0`` with ``q_i v_i' d >= 0`` for all rows, or None.
 
     ``q_i = 2 B_i - 1``. Such a direction exists exactly when no finite
     maximum likelihood estimate exists for a full-rank design (Albert and
     Anderson, 1984): moving along it no bit's likelihood falls and some rise.
     Found by the linear program ``max sum_i q_i v_i' d`` subject to
-    ``q_i v_i' d >= 0`` and ``|d_j| <= 1``, on columns scaled to max 1.
+    ``q_i v_i' d >= 0`` and ``|d_j| <= 1``, on columns scaled to max 1, by
+    constraint generation: solved first on the 1000 bits the fit finds least
+    likely (``ll_rows``), whose overlap already proves that an estimate
+    exists; a direction found there is checked against every row and the
+    violated rows are added until it holds everywhere or no direction is left.
     """
     signed = design * (2.0 * bits - 1.0)[:, None]
     norms = np.max(np.abs(signed), axis=0)
     norms[norms == 0] = 1.0
     signed = signed / norms
-    result = linprog(
-        -signed.sum(axis=0),
-        A_ub=-signed,
-        b_ub=np.zeros(signed.shape[0]),
-        bounds=[(-1.0, 1.0)] * signed.shape[1],
-        method="highs",
-    )
-    if result.status == 0 and -result.fun > 1e-7:
-        return result.x / norms
-    return None
+    subset = np.argsort(ll_rows, kind="stable")[:_LP_BLOCK]
+    bounds = [(-1.0, 1.0)] * signed.shape[1]
+    while True:
+        rows = signed[subset]
+        result = linprog(
+            -rows.sum(axis=0),
+            A_ub=-rows,
+            b_ub=np.zeros(rows.shape[0]),
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status != 0 or -result.fun <= 1e-7:
+            return None
+        margins = signed @ result.x
+        violated = np.flatnonzero(margins < -1e-6)
+        if violated.size == 0:
+            return result.x / norms
+        worst = violated[np.argsort(margins[violated], kind="stable")[:_LP_BLOCK]]
+        subset = np.union1d(subset, worst)
+
+
+#: rows per block of the separation linear program
+_LP_BLOCK = 1000
