@@ -222,7 +222,8 @@ def exact_distortion(
 
 
 #: Cell-cost evaluations of the local search go in blocks of at most this
-#: many pmf entries (2 MB of float64), so memory stays O(k**2), not O(k**3).
+#: many pmf entries (2 MB of float64): with the (n_cells, k) cell rows and the
+#: (k, n_cells) cost caches, memory stays O(n_cells k), never O(k**2).
 _COST_BLOCK = 2**18
 
 
@@ -233,32 +234,41 @@ class _PartitionSearch:
     ``x``'s own cell: the cell itself) and ``cost_without[x]`` the cost of
     ``x``'s cell with ``x`` removed; a move changes two cells, so only the
     entries of those two cells are recomputed. Candidate cells are scored in
-    blocks of at most ``_COST_BLOCK`` entries.
+    blocks of at most ``_COST_BLOCK`` entries, and nothing of size ``k**2`` is
+    ever built (no identity matrix, no list of all swaps).
     """
 
     def __init__(self, ps, labels, n_cells, gamma):
         self.ps, self.gamma, self.k = ps, gamma, ps.size
         self.cells = np.arange(n_cells)
-        self.eye = np.eye(self.k, dtype=bool)
-        self.p_diag = np.where(self.eye, ps[None, :], 0.0)
         self.labels = labels.copy()
         self.rows = self._rows()
         self.cost = _cell_costs(self.rows, gamma)
         self.cost_with = self._costs_with(self.cells)
-        self.cost_without = _cell_costs(
-            np.where(self.eye, 0.0, self.rows[self.labels]), gamma
-        )
+        self.cost_without = self._costs_without(np.arange(self.k))
 
     def _costs_with(self, cells):
         """Cost of each cell of ``cells`` with each symbol added, (k, len(cells))."""
         out = np.empty((self.k, cells.size))
         step = max(1, _COST_BLOCK // (self.k * cells.size))
         for start in range(0, self.k, step):
-            block = slice(start, start + step)
-            added = self.rows[None, cells, :] + self.p_diag[block, None, :]
-            out[block] = _cell_costs(added.reshape(-1, self.k), self.gamma).reshape(
+            xs = np.arange(start, min(start + step, self.k))
+            added = np.repeat(self.rows[None, cells, :], xs.size, axis=0)
+            added[np.arange(xs.size), :, xs] += self.ps[xs, None]
+            out[xs] = _cell_costs(added.reshape(-1, self.k), self.gamma).reshape(
                 -1, cells.size
             )
+        return out
+
+    def _costs_without(self, xs):
+        """Cost of the cell of each symbol of ``xs`` with that symbol removed."""
+        out = np.empty(xs.size)
+        step = max(1, _COST_BLOCK // self.k)
+        for start in range(0, xs.size, step):
+            block = xs[start : start + step]
+            removed = self.rows[self.labels[block]]
+            removed[np.arange(block.size), block] = 0.0
+            out[start : start + step] = _cell_costs(removed, self.gamma)
         return out
 
     def _rows(self):
@@ -280,16 +290,46 @@ class _PartitionSearch:
         delta[np.arange(self.k), lab] = np.inf
         return delta
 
+    def _swap_blocks(self, step):
+        """Pairs ``x < y`` of different cells, row-major, in blocks of ``step``.
+
+        The order and the blocks of ``np.nonzero(np.triu(different, 1))``,
+        generated a few rows at a time: memory O(step + k), not O(k**2).
+        """
+        lab, k = self.labels, self.k
+        rows_per_chunk = max(1, step // k)
+        pending_x, pending_y, n_pending = [], [], 0
+        for start in range(0, k, rows_per_chunk):
+            xs = np.arange(start, min(start + rows_per_chunk, k))
+            later = np.arange(k)[None, :] > xs[:, None]
+            cx, ys = np.nonzero(later & (lab[xs, None] != lab[None, :]))
+            pending_x.append(xs[cx])
+            pending_y.append(ys)
+            n_pending += ys.size
+            if n_pending >= step:
+                all_xs, all_ys = np.concatenate(pending_x), np.concatenate(pending_y)
+                n_full = all_xs.size // step * step
+                for first in range(0, n_full, step):
+                    yield all_xs[first : first + step], all_ys[first : first + step]
+                pending_x, pending_y = [all_xs[n_full:]], [all_ys[n_full:]]
+                n_pending = all_xs.size - n_full
+        if n_pending:
+            yield np.concatenate(pending_x), np.concatenate(pending_y)
+
     def best_swap(self):
         lab = self.labels
-        all_xs, all_ys = np.nonzero(np.triu(lab[:, None] != lab[None, :], 1))
         best, pair = np.inf, None
         step = max(1, _COST_BLOCK // (2 * self.k))
-        for start in range(0, all_xs.size, step):
-            xs, ys = all_xs[start : start + step], all_ys[start : start + step]
+        for xs, ys in self._swap_blocks(step):
             la, lb = lab[xs], lab[ys]
-            new_a = np.where(self.eye[xs], 0.0, self.rows[la]) + self.p_diag[ys]
-            new_b = np.where(self.eye[ys], 0.0, self.rows[lb]) + self.p_diag[xs]
+            index = np.arange(xs.size)
+            # Cell a loses x and gains y; cell b loses y and gains x.
+            new_a = self.rows[la]
+            new_a[index, xs] = 0.0
+            new_a[index, ys] = self.ps[ys]
+            new_b = self.rows[lb]
+            new_b[index, ys] = 0.0
+            new_b[index, xs] = self.ps[xs]
             new_cost = _cell_costs(np.concatenate([new_a, new_b]), self.gamma)
             delta = (
                 new_cost[: xs.size]
@@ -312,10 +352,7 @@ class _PartitionSearch:
         self.cost[touched] = _cell_costs(self.rows[touched], self.gamma)
         self.cost_with[:, touched] = self._costs_with(touched)
         members = np.flatnonzero(np.isin(self.labels, touched))
-        self.cost_without[members] = _cell_costs(
-            np.where(self.eye[members], 0.0, self.rows[self.labels[members]]),
-            self.gamma,
-        )
+        self.cost_without[members] = self._costs_without(members)
 
     def descend(self, max_iter, swaps):
         """Best-improvement moves, then swaps when no move helps."""
@@ -501,6 +538,10 @@ def optimized_code(
         n_restarts = 10 if k <= 32 else 0
     ps = p[support]
     labels = _greedy_cells(f[support], m)
+    if max_iter == 0:  # the code (26) with optimal decoders: no search
+        return _finish_code(
+            p, support, labels, m, g, ln_base, n_iter=0, optimal=False, method="greedy"
+        )
     labels, n_iter, best = _improve(ps, labels, m, g, max_iter, swaps, 14)
     rng = np.random.default_rng(random_state)
     n_kick = max(2, k // 8)

@@ -62,6 +62,8 @@ def test_rd_binomial_and_plot(tmp_path, capsys):
         (["rd", "--pmf=-0.5,1.5"], "nonnegative"),
         (["rd", "--binomial", "100"], "N,P"),
         (["rd", "--binomial", "100,1.5"], "0 < P < 1"),
+        (["rd", "--binomial", "1001,0.5"], "at most 1000"),
+        (["rd", "--binomial", "10000000000,0.5"], "at most 1000"),
         (["rd", "--pmf", "0.5,0.5", "--codewords", "0"], ">= 1"),
         (["rd", "--pmf", "0.5,0.5", "--gamma", "-1"], ">= 0"),
         (["rd"], "required"),
