@@ -239,16 +239,17 @@ def test_bootstrap_interval_is_refused_on_dask():
 # The never-materializing pipeline
 # --------------------------------------------------------------------------
 
-#: rows of the pipeline test (the issue's 2e7 x 10)
+#: rows of the pipeline test (the issue's 2e7 x 10; about 65 s on a shared,
+#: loaded 2-core machine, most of it generating and checking the rows)
 PIPELINE_ROWS = 20_000_000
-PIPELINE_CHUNK = 500_000
+PIPELINE_CHUNK = 100_000
 
 
-def _generated(n_rows, chunk, n_classes=10, seed=0):
-    """float32 probability rows and labels, generated chunk by chunk on workers."""
+def _generated(n_rows, chunk, n_classes=10, seed=0, dtype=np.float64):
+    """Probability rows and labels, generated chunk by chunk on the workers."""
     rng = da.random.default_rng(seed)
     logits = rng.standard_normal((n_rows, n_classes), chunks=(chunk, n_classes))
-    proba = da.exp(3.0 * logits.astype(np.float32))
+    proba = da.exp(3.0 * logits.astype(dtype))
     proba = proba / proba.sum(axis=1, keepdims=True)
     y = rng.integers(0, n_classes, size=n_rows, chunks=chunk)
     return proba, y
@@ -258,10 +259,19 @@ def _generated(n_rows, chunk, n_classes=10, seed=0):
 def test_pipeline_never_materializes_on_a_memory_limited_cluster():
     distributed = pytest.importorskip("distributed")
     proba, y = _generated(PIPELINE_ROWS, PIPELINE_CHUNK)
-    size = proba.nbytes  # 800 MB of float32 rows
-    limit = 400 * 2**20  # per worker: half the array, a third with psi's output
+    size = proba.nbytes  # 1.6 GB of float64 rows, as much again for psi's
+    limit = 500 * 2**20  # per worker, both together below the array's size
+    assert 2 * limit < size
     start = time.monotonic()
-    with dask.config.set(scheduler=None):
+    # one numba thread per single-threaded worker process
+    environ = {
+        "MALLOC_TRIM_THRESHOLD_": 65536,
+        "OMP_NUM_THREADS": 1,
+        "NUMBA_NUM_THREADS": 1,
+    }
+    with dask.config.set(
+        {"scheduler": None, "distributed.nanny.pre-spawn-environ": environ}
+    ):
         with (
             distributed.LocalCluster(
                 n_workers=2,
@@ -275,9 +285,7 @@ def test_pipeline_never_materializes_on_a_memory_limited_cluster():
         ):
             ece = expected_calibration_error(y, psi(proba, 2.0), labels=np.arange(10))
     elapsed = time.monotonic() - start
-    assert limit < size / 2
-    assert 0.0 <= ece <= 1.0
-    # labels are independent of the scores: accuracy is 1/10, the mean
+    # labels independent of the scores: accuracy about 1/10, while the mean
     # top-label confidence after psi is far above it
-    assert ece > 0.5
+    assert 0.5 < ece <= 1.0
     assert elapsed < 300, elapsed
