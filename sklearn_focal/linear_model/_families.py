@@ -226,13 +226,20 @@ def poisson_log_probs(k, lam):
     """
     k = np.asarray(k, dtype=np.float64)
     lam = np.asarray(lam, dtype=np.float64)
-    k, lam = np.broadcast_arrays(k, lam)
+    shape = np.broadcast_shapes(k.shape, lam.shape)
+    k, lam = (np.array(v, ndmin=1) for v in np.broadcast_arrays(k, lam))
     a = k + 1.0
-    upper = gammaincc(a, lam)  # P(X <= k)
-    lower = gammainc(a, lam)  # P(X > k)
+    # One special function per row: the smaller probability is computed, the
+    # other is its complement (no cancellation above 1/2).
+    upper = np.array(gammaincc(a, lam), ndmin=1)  # P(X <= k)
+    lower = 1.0 - upper  # P(X > k), accurate where upper <= 1/2
+    big = upper > 0.5
+    if big.any():
+        lower[big] = gammainc(a[big], lam[big])
+        upper[big] = 1.0 - lower[big]
     with np.errstate(divide="ignore"):
-        log_one = np.where(upper < 0.5, np.log1p(-upper), np.log(lower))
-        log_zero = np.where(lower < 0.5, np.log1p(-lower), np.log(upper))
+        log_one = np.where(big, np.log(lower), np.log1p(-upper))
+        log_zero = np.where(big, np.log1p(-lower), np.log(upper))
     small = lower < _TINY
     if small.any():
         log_one = log_one.copy()
@@ -241,7 +248,7 @@ def poisson_log_probs(k, lam):
     if small.any():
         log_zero = log_zero.copy()
         log_zero[small] = _log_upper_cf(a[small], lam[small])
-    return log_one, log_zero
+    return log_one.reshape(shape), log_zero.reshape(shape)
 
 
 def poisson_bit_terms(eta, k, bits):

@@ -37,8 +37,12 @@ __all__ = ["IllConditionedFisherWarning", "OneBitGLM"]
 #: ``fisher_information_`` scaled to unit diagonal with a larger condition
 #: number gives an :class:`IllConditionedFisherWarning`.
 ILL_CONDITIONED = 1e10
-# A bit fitted with probability above 1 - 1e-6 prompts the separation check.
-_SEPARATION_LOGLIK = -1e-6
+# A bit fitted with probability above 1 - 1e-9 prompts the separation check.
+# Along a separating direction Newton's steps do not shrink (about 1 / t for
+# the probit) until the separated rows' gradient and curvature are lost to
+# rounding against the other rows' (relative size eps * n), which needs
+# probabilities within about 1e-15 of 1; 1e-9 leaves a wide margin.
+_SEPARATION_LOGLIK = -1e-9
 
 
 class IllConditionedFisherWarning(UserWarning):
@@ -143,13 +147,16 @@ class OneBitGLM(BaseEstimator):
     Poisson, ``[X, 1]`` of deficient column rank, for example a constant
     threshold with an intercept); Poisson thresholds ``<= 0`` (the bit is
     always 1); no finite maximum likelihood estimate: all bits equal, or
-    separation. Separation (a direction along which every bit's likelihood
-    does not decrease) is detected by a linear program, run when Newton's
-    iterates fail to converge within ``max_iter`` or its Hessian becomes
-    singular; without separation that failure is a ``RuntimeError`` (did not
-    converge). For the Gaussian family the probit maximum must also have
-    ``1 / sigma > 0``; otherwise the likelihood's supremum is at
-    ``sigma = inf`` and a ``ValueError`` says so.
+    separation. Separation (a direction along which no bit's likelihood
+    decreases and some increase) is detected by a linear program (Albert and
+    Anderson's condition), run when Newton's iterates fail to converge within
+    ``max_iter``, when its Hessian becomes singular, or when it stops with
+    some bit fitted with probability above ``1 - 1e-9`` (along a separating
+    direction the fitted probabilities tend to 1, and Newton can stop where
+    their gradient is lost to rounding); a failure without separation is a
+    ``RuntimeError`` (did not converge). For the Gaussian family the probit
+    maximum must also have ``1 / sigma > 0``; otherwise the likelihood's
+    supremum is at ``sigma = inf`` and a ``ValueError`` says so.
 
     References
     ----------
@@ -345,7 +352,7 @@ class OneBitGLM(BaseEstimator):
         Along a separating direction every bit's probability tends to 1, so
         Newton can also stop "converged" where the gradient is lost to
         rounding. The linear program runs when Newton fails or when some bit
-        of positive weight is fitted with probability above ``1 - 1e-6``.
+        of positive weight is fitted with probability above ``1 - 1e-9``.
         """
         suspicious = np.any(ll_rows[used] > _SEPARATION_LOGLIK)
         if status == "converged" and not suspicious:
