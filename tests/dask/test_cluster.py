@@ -211,3 +211,28 @@ def test_constructing_and_pickling_creates_no_cuda_context():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_cluster_commands_of_the_user_guide_exist():
+    """The scaling-out page's `dask scheduler` / `dask worker` options exist,
+    and the removed `dask-scheduler` / `dask-worker` scripts are gone."""
+    from importlib.metadata import entry_points, version
+
+    def help_text(command):
+        result = subprocess.run(
+            [sys.executable, "-m", "dask", command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    worker = help_text("worker")
+    for option in ("--nthreads", "--nworkers", "--memory-limit"):
+        assert option in worker
+    assert "--port" in help_text("scheduler")
+    scripts = {e.name for e in entry_points(group="console_scripts")}
+    major_minor = tuple(int(part) for part in version("distributed").split(".")[:2])
+    if major_minor >= (2026, 6):
+        assert not scripts & {"dask-scheduler", "dask-worker"}
