@@ -9,7 +9,7 @@ True
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
-__all__ = ["FlatCalibrationWarning"]
+__all__ = ["FlatCalibrationWarning", "PosteriorRecoveryWarning"]
 
 
 class FlatCalibrationWarning(UserWarning):
@@ -22,4 +22,18 @@ class FlatCalibrationWarning(UserWarning):
     the best map found (for example, when every calibration row is one-hot).
     They then fit ``gamma_ = 0`` and ``temperature_ = 1`` instead of an extreme
     map that the data cannot support.
+    """
+
+
+class PosteriorRecoveryWarning(UserWarning):
+    """Psi at the training order makes the calibration data's fit worse.
+
+    Raised by :class:`~sklearn_focal.FocalPosteriorRecovery` with
+    ``gamma="auto"`` around a :class:`~sklearn.frozen.FrozenEstimator` when
+    the map raises the negative log-likelihood of the data it is fitted on
+    (the calibration data) above that of the model's raw output. Psi is exact
+    at the focal-risk minimizer; a network that over-fits its training data
+    is over-confident instead, and Psi, which sharpens, makes that worse. Fit
+    the map on the calibration data instead: ``gamma="fit"`` or
+    :class:`~sklearn_focal.FocalTemperatureScaling`.
     """

@@ -12,6 +12,7 @@ from sklearn_focal.calibration._base import (
     _calibration_rows,
     _minimize_on_interval,
 )
+from sklearn_focal.calibration._guard import warn_if_recovery_hurts
 from sklearn_focal.calibration._unwrap import focal_alpha, focal_gamma
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
@@ -87,7 +88,13 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
           FocalClassifier's is the order of its criterion), else any
           ``gamma`` or skorch ``criterion__gamma`` parameter. An error is
           raised when there is none. In transformer mode there is no model
-          to read it from, so ``"auto"`` raises a ``ValueError``.
+          to read it from, so ``"auto"`` raises a ``ValueError``. Around a
+          :class:`~sklearn.frozen.FrozenEstimator`, the fit data are taken as
+          calibration data: when Psi raises their negative log-likelihood
+          above the raw output's (an over-fitted, over-confident model), a
+          :class:`~sklearn_focal.exceptions.PosteriorRecoveryWarning` names
+          the better choices, ``gamma="fit"`` and
+          :class:`~sklearn_focal.FocalTemperatureScaling`.
         - ``"fit"`` minimizes the negative log-likelihood of the mapped
           probabilities on calibration data over ``gamma`` in ``[-20, 20]``
           (``[0, 20]`` when ``alpha`` is set, where the two branches do not
@@ -280,6 +287,13 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             "gamma from labelled probabilities: pass y, the column index of "
             "each row's class."
         )
+
+    def _fit_meta(self, X, y, sample_weight, fit_params):
+        super()._fit_meta(X, y, sample_weight, fit_params)
+        # gamma="auto" around a FrozenEstimator: X, y are calibration data, and
+        # Psi may be checked on them (warns when it raises their NLL).
+        warn_if_recovery_hurts(self, X, y, sample_weight, stacklevel=5)
+        return self
 
     def _resolve_alpha(self, n_classes, estimator):
         if isinstance(self.alpha, str):  # "auto"
