@@ -49,8 +49,10 @@ from sklearn_focal.utils._compat import safe_indexing as _safe_indexing
 from sklearn_focal.utils._dask import is_dask_array
 from sklearn_focal.utils.validation import (
     as_float64_proba,
+    check_indicator,
     check_probability_rows,
     check_sample_weight,
+    is_multilabel_indicator,
 )
 
 __all__ = []
@@ -177,6 +179,14 @@ def _minimize_on_interval(
     return float(identity)
 
 
+def _n_dims(y):
+    return len(y.shape) if hasattr(y, "shape") else np.ndim(y)
+
+
+def _safe_len(y):
+    return int(y.shape[0]) if hasattr(y, "shape") else len(y)
+
+
 def _calibration_rows(scores, y, sample_weight, keep):
     """The calibration rows that can inform the map: ``keep`` and weight > 0."""
     scores, y = scores[keep], y[keep]
@@ -188,6 +198,65 @@ def _calibration_rows(scores, y, sample_weight, keep):
             "map cannot be fitted."
         )
     return scores, y, weight
+
+
+def _label_proba(estimator, X):
+    """Per-label probabilities (n, L) of a fitted multi-label estimator.
+
+    A multi-label FocalClassifier's raw sigmoid outputs (through
+    :func:`raw_proba`), a ``predict_proba`` of shape (n, L), or scikit-learn's
+    list of L arrays of shape (n, 2) (the probability of 1 is kept).
+    """
+    proba = raw_proba(estimator, X)
+    if isinstance(proba, list):
+        columns = []
+        for j, part in enumerate(proba):
+            part = np.asarray(part)
+            if part.ndim != 2 or part.shape[1] != 2:
+                raise ValueError(
+                    f"predict_proba returned a list whose entry {j} has shape "
+                    f"{part.shape}; each label needs the (n_samples, 2) "
+                    "probabilities of 0 and 1 (was the label constant in training?)."
+                )
+            columns.append(part[:, 1])
+        proba = np.column_stack(columns)
+    return _check_label_proba(proba, "predict_proba output")
+
+
+def _check_label_proba(proba, name):
+    """(n, L) per-label probabilities as float64; values checked in [0, 1]."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2:
+        raise ValueError(
+            f"{name} must have shape (n_samples, n_labels) with the sigmoid link, "
+            f"got shape {proba.shape}."
+        )
+    with np.errstate(invalid="ignore"):
+        bad = ~((proba >= 0) & (proba <= 1))
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must hold per-label probabilities in [0, 1]; entry "
+            f"[{row}, {column}] is {float(proba[row, column])!r}."
+        )
+    return proba
+
+
+def _indicator_losses(losses_positive, losses_negative, Y, weight):
+    """Mean over the finite entries of per-label losses, rows weighted.
+
+    ``losses_positive`` / ``losses_negative``: the loss of each entry if its
+    label is 1 / 0. Entries whose loss is infinite (probability 0 given to
+    the observed value) are the same at every parameter of a map family and
+    are left out.
+    """
+    losses = np.where(Y == 1, losses_positive, losses_negative)
+    finite = np.isfinite(losses)
+    losses = np.where(finite, losses, 0.0)
+    row_weight = np.ones(Y.shape[0]) if weight is None else weight
+    total = float(row_weight @ losses.sum(axis=1))
+    count = float(row_weight @ finite.sum(axis=1))
+    return total / count if count > 0 else np.inf
 
 
 class _BaseProbaPostprocessor(
@@ -230,9 +299,132 @@ class _BaseProbaPostprocessor(
                 "labels), then call transform on the dask array, which runs "
                 "chunk by chunk."
             )
+        self.link_ = self._resolve_link(y)
+        if self.link_ == "sigmoid":
+            if self.estimator is None:
+                return self._fit_sigmoid_transformer(X, y, sample_weight, fit_params)
+            return self._fit_sigmoid_meta(X, y, sample_weight, fit_params)
         if self.estimator is None:
             return self._fit_transformer(X, y, sample_weight, fit_params)
         return self._fit_meta(X, y, sample_weight, fit_params)
+
+    # ---- the sigmoid link: per-label probabilities ------------------------
+
+    def _resolve_link(self, y):
+        """'softmax' or 'sigmoid': ``link``, or for 'auto' the kind of ``y``.
+
+        'auto' is 'sigmoid' when ``y`` is a multi-label indicator matrix (the
+        labels a multi-label estimator is fitted on), else 'softmax'.
+        """
+        link = getattr(self, "link", "softmax")
+        if link == "auto":
+            return "sigmoid" if is_multilabel_indicator(y) else "softmax"
+        if link == "sigmoid" and y is not None and _n_dims(y) != 2:
+            raise ValueError(
+                f"{type(self).__name__}(link='sigmoid') takes a multi-label "
+                "indicator y of shape (n_samples, n_labels), got y with "
+                f"{_n_dims(y)} dimension(s)."
+            )
+        return link
+
+    def _sigmoid_scores(self, estimator, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sigmoid_transformer_scores(self, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fit_sigmoid_map(self, scores, Y, sample_weight, estimator):  # pragma: no cover
+        raise NotImplementedError
+
+    def _sigmoid_map(self, scores):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fit_sigmoid_transformer(self, X, y, sample_weight, fit_params):
+        if fit_params:
+            raise TypeError(
+                f"{type(self).__name__} in transformer mode (estimator=None) "
+                f"takes no fit parameters, got {sorted(fit_params)}."
+            )
+        needs_y = self._needs_calibration_data()
+        if y is None and needs_y:
+            raise ValueError(self._missing_y_message())
+        X = _validate_rows(self, X, reset=True)
+        scores = self._sigmoid_transformer_scores(X)
+        Y = None if y is None else check_indicator(y, X.shape[0], X.shape[1])
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        self._fit_sigmoid_map(scores if needs_y else None, Y, sample_weight, None)
+        return self
+
+    def _fit_sigmoid_meta(self, X, y, sample_weight, fit_params):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} with an estimator requires y to be "
+                "passed, but the target y is None."
+            )
+        X, y = indexable(X, y)
+        Y = check_indicator(y, np.shape(y)[0])
+        weight = None
+        if sample_weight is not None:  # rejected before anything is fitted
+            weight = check_sample_weight(sample_weight, Y.shape[0])
+        estimator = self.estimator
+        frozen = isinstance(estimator, FrozenEstimator)
+        routed = self._route_fit_params(estimator, sample_weight, fit_params, frozen)
+        needs_calibration = self._needs_calibration_data()
+        scores = None
+        if frozen:
+            self.estimator_ = estimator
+        else:
+            if needs_calibration:
+                scores = self._sigmoid_cross_val_scores(X, y, routed)
+            self.estimator_ = clone(estimator).fit(X, y, **routed.estimator.fit)
+        self.classes_ = np.arange(Y.shape[1])
+        self._y_dtype = np.asarray(
+            y[:1].toarray() if hasattr(y, "toarray") else y
+        ).dtype
+        for attr in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.estimator_, attr):
+                setattr(self, attr, getattr(self.estimator_, attr))
+        if needs_calibration and frozen:
+            scores = self._sigmoid_scores(self.estimator_, X)
+        if scores is not None and scores.shape[1] != Y.shape[1]:
+            raise ValueError(
+                f"The estimator gives {scores.shape[1]} label scores but y has "
+                f"{Y.shape[1]} labels."
+            )
+        self._fit_sigmoid_map(
+            scores, Y if needs_calibration else None, weight, self.estimator_
+        )
+        return self
+
+    def _sigmoid_cross_val_scores(self, X, y, routed):
+        """Held-out per-label scores of clones of the estimator (plain K-fold:
+        scikit-learn does not stratify multi-label y)."""
+        cv = check_cv(self.cv, y, classifier=True)
+        n_samples = _safe_len(y)
+        scores = None
+        seen = np.zeros(n_samples, dtype=np.intp)
+        for train, test in cv.split(X, y, **routed.splitter.split):
+            fold_params = _check_method_params(
+                X, params=routed.estimator.fit, indices=train
+            )
+            model = clone(self.estimator).fit(
+                _safe_indexing(X, train), _safe_indexing(y, train), **fold_params
+            )
+            fold_scores = self._sigmoid_scores(model, _safe_indexing(X, test))
+            if scores is None:
+                scores = np.empty((n_samples, fold_scores.shape[1]))
+            scores[test] = fold_scores
+            seen[test] += 1
+        if np.any(seen != 1):
+            raise ValueError(
+                f"cv={self.cv!r} must partition the samples: every sample must be "
+                "in exactly one test fold."
+            )
+        return scores
+
+    def _link(self):
+        return getattr(self, "link_", "softmax")
 
     def _fit_transformer(self, X, y, sample_weight, fit_params):
         if fit_params:
@@ -416,6 +608,8 @@ class _BaseProbaPostprocessor(
             The mapped probabilities; columns follow ``classes_``.
         """
         check_is_fitted(self)
+        if self._link() == "sigmoid":
+            return self._sigmoid_map(self._sigmoid_scores(self.estimator_, X))
         return self._map(self._scores(self.estimator_, X))
 
     @available_if(_has_estimator)
@@ -453,6 +647,9 @@ class _BaseProbaPostprocessor(
             Predicted labels.
         """
         check_is_fitted(self)
+        if self._link() == "sigmoid":
+            # Each label's decision from its mapped probability.
+            return (self.predict_proba(X) > 0.5).astype(self._y_dtype)
         return self.estimator_.predict(X)
 
     @available_if(_has_estimator)
@@ -476,7 +673,10 @@ class _BaseProbaPostprocessor(
             Mean accuracy of ``self.predict(X)`` with respect to ``y``.
         """
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(column_or_1d(y)))
+            n_samples = _safe_len(y) if self._link() == "sigmoid" else None
+            if n_samples is None:
+                n_samples = len(column_or_1d(y))
+            sample_weight = check_sample_weight(sample_weight, n_samples)
         return super().score(X, y, sample_weight=sample_weight)
 
     def get_feature_names_out(self, input_features=None):

@@ -10,14 +10,28 @@ from sklearn_focal import theory
 from sklearn_focal.calibration._base import (
     _BaseProbaPostprocessor,
     _calibration_rows,
+    _check_label_proba,
+    _indicator_losses,
+    _label_proba,
     _minimize_on_interval,
+    _validate_rows,
 )
 from sklearn_focal.calibration._guard import warn_if_recovery_hurts
-from sklearn_focal.calibration._unwrap import focal_alpha, focal_gamma
+from sklearn_focal.calibration._unwrap import (
+    final_estimator,
+    focal_alpha,
+    focal_gamma,
+    is_focal_classifier,
+)
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
 from sklearn_focal.utils._dask import is_dask_array, map_row_blocks
-from sklearn_focal.utils.validation import as_float64_proba, check_alpha, check_gamma
+from sklearn_focal.utils.validation import (
+    as_float64_proba,
+    check_alpha,
+    check_gamma,
+    check_label_weights,
+)
 
 __all__ = ["FocalPosteriorRecovery"]
 
@@ -31,6 +45,24 @@ def _signed_map(proba, gamma, alpha):
     if gamma >= 0:
         return theory.psi(proba, gamma, alpha=alpha)
     return theory.focal_minimizer(proba, -gamma, alpha=alpha)
+
+
+def _signed_binary_map(proba, gamma, alpha):
+    """binary_psi of order gamma for gamma >= 0, its inverse of order -gamma."""
+    if gamma >= 0:
+        return theory.binary_psi(proba, gamma, alpha=alpha)
+    return theory.binary_focal_minimizer(proba, -gamma, alpha=alpha)
+
+
+def _per_label_map(proba, gamma, alpha, function):
+    """``function(proba, gamma, alpha)`` with a shared or per-label gamma."""
+    if np.ndim(gamma) == 0:
+        return function(proba, float(gamma), alpha)
+    out = np.empty_like(proba)
+    for j in range(proba.shape[1]):  # one call per label, vectorized over rows
+        label_alpha = alpha if np.ndim(alpha) == 0 else alpha[j]
+        out[:, j] = function(proba[:, j], float(gamma[j]), label_alpha)
+    return out
 
 
 class FocalPosteriorRecovery(_BaseProbaPostprocessor):
@@ -106,27 +138,59 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
           see Notes), ``gamma_`` is 0 and a
           :class:`~sklearn_focal.exceptions.FlatCalibrationWarning` is raised.
 
-    alpha : array-like of shape (n_classes,), "auto" or None, default="auto"
+    alpha : array-like of shape (n_classes,), float, "auto" or None, default="auto"
         Per-class weights of an alpha-balanced focal loss
         :math:`-\\alpha_y (1-q_y)^\\gamma \\log q_y`. ``"auto"`` reads the
         fitted weights ``alpha_`` of a wrapped focal model (a FocalClassifier,
         or any model with a fitted ``gamma_``), else a skorch
         ``criterion__alpha``, and means no weights otherwise, including in
-        transformer mode.
+        transformer mode. With ``link="sigmoid"``: the weight of positives of
+        the sigmoid focal loss, a float in (0, 1) or one per label
+        (torchvision's and mmdet's ``alpha=0.25``; torchvision's
+        ``alpha=-1``, fvcore's default and Keras without class balancing are
+        None); ``"auto"`` reads a multi-label FocalClassifier's ``alpha_``
+        and ``pos_weight_``.
 
     cv : int, cross-validation generator, iterable or None, default=None
         Splitting strategy for the held-out predictions of ``gamma="fit"``
         with a non-frozen estimator; ignored otherwise. ``None`` gives
-        stratified 5-fold cross-validation. The splits must partition the
-        samples.
+        stratified 5-fold cross-validation (plain 5-fold for multi-label y).
+        The splits must partition the samples.
+
+    link : {"auto", "softmax", "sigmoid"}, default="auto"
+        What the probabilities are. ``"softmax"``: rows of class
+        probabilities, mapped by :func:`~sklearn_focal.theory.psi`.
+        ``"sigmoid"``: per-label probabilities of shape (n_samples, n_labels)
+        of a multi-label or detection model trained with the sigmoid focal
+        loss, mapped elementwise by :func:`~sklearn_focal.theory.binary_psi`;
+        ``y`` is then a multi-label indicator matrix, in both modes. In meta
+        mode the estimator's ``predict_proba`` may return (n, L) or
+        scikit-learn's list of L arrays of shape (n, 2); a multi-label
+        FocalClassifier is read through its raw sigmoid outputs. ``"auto"``
+        is ``"sigmoid"`` when ``y`` is a multi-label indicator matrix, else
+        ``"softmax"`` (in transformer mode without ``y``, pass
+        ``link="sigmoid"`` explicitly).
+
+    per_label : bool, default=False
+        With ``link="sigmoid"`` and ``gamma="fit"``: fit one order per label
+        (``gamma_`` of shape (n_labels,)) instead of one shared order.
 
     Attributes
     ----------
-    gamma_ : float
-        The order of the map that is applied; negative values flatten.
+    gamma_ : float or ndarray of shape (n_labels,)
+        The order of the map that is applied; negative values flatten. One
+        per label with ``link="sigmoid"``, ``gamma="fit"`` and
+        ``per_label=True``.
 
     alpha_ : ndarray of shape (n_classes,) or None
-        The per-class weights in use.
+        The per-class weights in use. With the sigmoid link: the weight of
+        positives in (0, 1), a float or one per label (a model's
+        ``pos_weight_`` folded in: the map depends on ``alpha * pos_weight``
+        against ``1 - alpha`` only, which is the single weight
+        ``alpha * w / (alpha * w + 1 - alpha)``), or None.
+
+    link_ : {"softmax", "sigmoid"}
+        The link in use.
 
     estimator_ : estimator instance
         The fitted estimator (the FrozenEstimator itself when one is given).
@@ -221,15 +285,33 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             Interval(Real, None, None, closed="neither"),
             StrOptions({"auto", "fit"}),
         ],
-        "alpha": [StrOptions({"auto"}), "array-like", None],
+        "alpha": [
+            StrOptions({"auto"}),
+            "array-like",
+            Interval(Real, 0, 1, closed="neither"),
+            None,
+        ],
         "cv": ["cv_object"],
+        "link": [StrOptions({"auto", "softmax", "sigmoid"})],
+        "per_label": ["boolean"],
     }
 
-    def __init__(self, estimator=None, *, gamma="auto", alpha="auto", cv=None):
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        gamma="auto",
+        alpha="auto",
+        cv=None,
+        link="auto",
+        per_label=False,
+    ):
         self.estimator = estimator
         self.gamma = gamma
         self.alpha = alpha
         self.cv = cv
+        self.link = link
+        self.per_label = per_label
 
     @_fit_context(
         # FocalPosteriorRecovery.estimator is not validated yet
@@ -340,6 +422,82 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     def _map(self, proba):
         return _signed_map(proba, self.gamma_, self.alpha_)
 
+    # ---- the sigmoid link -------------------------------------------------
+
+    def _sigmoid_scores(self, estimator, X):
+        return _label_proba(estimator, X)
+
+    def _sigmoid_transformer_scores(self, X):
+        return _check_label_proba(X, "X")
+
+    def _resolve_label_alpha(self, n_labels, estimator):
+        """The weight of positives per label (or shared), pos_weight folded in.
+
+        The map depends on ``A / B`` only (``A = alpha * pos_weight``,
+        ``B = 1 - alpha``), so a model's ``alpha_`` and ``pos_weight_`` are
+        one alpha, ``A / (A + B)``.
+        """
+        alpha, pos_weight = self.alpha, None
+        if isinstance(alpha, str):  # "auto": the wrapped focal model's
+            alpha = None
+            if estimator is not None:
+                model = final_estimator(estimator)
+                if is_focal_classifier(model) or hasattr(model, "gamma_"):
+                    alpha = getattr(model, "alpha_", None)
+                    pos_weight = getattr(model, "pos_weight_", None)
+        alpha = check_label_weights(alpha, "alpha", n_labels, unit_interval=True)
+        pos_weight = check_label_weights(pos_weight, "pos_weight", n_labels)
+        if pos_weight is None:
+            return alpha
+        positive = (1.0 if alpha is None else alpha) * pos_weight
+        negative = 1.0 if alpha is None else 1.0 - alpha
+        return positive / (positive + negative)
+
+    def _fit_sigmoid_map(self, proba, Y, sample_weight, estimator):
+        n_labels = len(self.classes_) if estimator is not None else self.n_features_in_
+        self.alpha_ = self._resolve_label_alpha(n_labels, estimator)
+        if isinstance(self.gamma, str) and self.gamma == "auto":
+            self.gamma_ = focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
+        elif isinstance(self.gamma, str):  # "fit"
+            self.gamma_ = self._fit_label_gamma(proba, Y, sample_weight)
+        else:
+            self.gamma_ = check_gamma(self.gamma, signed=True)
+
+    def _fit_label_gamma(self, proba, Y, weight):
+        """gamma minimizing the per-label log-loss, shared or per label."""
+
+        def objective(columns):
+            def nll(gamma):
+                alpha = self.alpha_
+                if np.ndim(alpha) == 1:
+                    alpha = alpha[columns]
+                with np.errstate(divide="ignore"):
+                    mapped = _signed_binary_map(proba[:, columns], gamma, alpha)
+                    return _indicator_losses(
+                        -np.log(mapped), -np.log1p(-mapped), Y[:, columns], weight
+                    )
+
+            return nll
+
+        bounds = _GAMMA_FIT_BOUNDS if self.alpha_ is None else (0.0, 20.0)
+
+        def fit(columns):
+            return _minimize_on_interval(
+                objective(columns),
+                bounds,
+                identity=0.0,
+                parameter="gamma",
+                owner="FocalPosteriorRecovery(gamma='fit', link='sigmoid')",
+                identity_text="gamma_ = 0",
+            )
+
+        if not self.per_label:
+            return fit(slice(None))
+        return np.array([fit([j]) for j in range(proba.shape[1])])
+
+    def _sigmoid_map(self, proba):
+        return _per_label_map(proba, self.gamma_, self.alpha_, _signed_binary_map)
+
     # ---- transformer API --------------------------------------------------
 
     def transform(self, X):
@@ -369,7 +527,15 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         return self._transform_rows(X)
 
     def _transform_rows(self, X):
+        if self._link() == "sigmoid":
+            X = self._transform_sigmoid_input(X)
+            return self._sigmoid_map(X).astype(X.dtype, copy=False)
         return self._map(self._transform_input(X))
+
+    def _transform_sigmoid_input(self, X):
+        X = _validate_rows(self, X, reset=False)
+        _check_label_proba(X, "X")
+        return X
 
     def inverse_transform(self, X):
         """Map posteriors to the output of a focal-trained model.
@@ -390,6 +556,14 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             The probability rows that :meth:`transform` maps to ``X``.
         """
         check_is_fitted(self)
+        if self._link() == "sigmoid":
+            if self.estimator is None:
+                X = self._transform_sigmoid_input(X)
+            else:
+                X = _check_label_proba(X, "X")
+            return _per_label_map(
+                np.asarray(X), -np.asarray(self.gamma_), self.alpha_, _signed_binary_map
+            )
         if self.estimator is None:
             X = self._transform_input(X)
         else:
@@ -428,6 +602,11 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             recovered probability).
         """
         check_is_fitted(self)
+        if self._link() == "sigmoid":
+            raise ValueError(
+                "confidence_regime describes softmax rows (Thm. 8 of "
+                "Charoenphakdee et al.); it is not defined for link='sigmoid'."
+            )
         if self.estimator is None:
             proba = self._transform_input(X)
         else:

@@ -4,13 +4,17 @@
 from numbers import Real
 
 import numpy as np
-from scipy.special import log_softmax
+from scipy.special import expit, log_softmax
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_focal.calibration._base import (
     _BaseProbaPostprocessor,
     _calibration_rows,
+    _check_label_proba,
+    _indicator_losses,
+    _label_proba,
     _minimize_on_interval,
+    _validate_rows,
 )
 from sklearn_focal.calibration._unwrap import focal_gamma, raw_proba
 from sklearn_focal.theory._focal_terms import focal_terms, log1mexp
@@ -43,6 +47,12 @@ def _scaled_log_softmax(logits, temperature):
     with np.errstate(over="ignore"):
         shifted = ((0.5 * logits - 0.5 * top) / temperature) * 2.0
     return log_softmax(shifted, axis=1)
+
+
+def _label_logits(proba):
+    """``log(p / (1 - p))`` of per-label probabilities (+-inf at 1 and 0)."""
+    with np.errstate(divide="ignore"):
+        return np.log(proba) - np.log1p(-proba)
 
 
 def _true_class_log_proba(logits, y, temperature):
@@ -109,10 +119,28 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         estimator's ``decision_function``; a binary 1-D score ``s`` becomes
         the logits ``(0, s)``).
 
+    link : {"auto", "softmax", "sigmoid"}, default="auto"
+        ``"softmax"``: ``softmax(z / T)`` over the classes. ``"sigmoid"``:
+        per-label scores of a multi-label or detection model, each mapped by
+        ``sigmoid(z / T)`` (probabilities are read as their logits
+        ``log(p / (1 - p))``); ``y`` is a multi-label indicator matrix and
+        the objective the mean per-label log-loss (or binary focal loss). In
+        meta mode ``predict_proba`` may return (n, L) or a list of L (n, 2)
+        arrays. ``"auto"`` is ``"sigmoid"`` when ``y`` is a multi-label
+        indicator matrix, else ``"softmax"``.
+
+    per_label : bool, default=False
+        With ``link="sigmoid"``: one temperature per label
+        (``temperature_`` of shape (n_labels,)) instead of a shared one.
+
     Attributes
     ----------
-    temperature_ : float
+    temperature_ : float or ndarray of shape (n_labels,)
         The fitted temperature ``T``; ``T > 1`` flattens, ``T < 1`` sharpens.
+        One per label with ``link="sigmoid"`` and ``per_label=True``.
+
+    link_ : {"softmax", "sigmoid"}
+        The link in use.
 
     gamma_ : float or None
         The focal order of the objective, ``None`` for ``objective="nll"``.
@@ -203,16 +231,28 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         "gamma": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"}), None],
         "cv": ["cv_object"],
         "input": [StrOptions({"proba", "logits"})],
+        "link": [StrOptions({"auto", "softmax", "sigmoid"})],
+        "per_label": ["boolean"],
     }
 
     def __init__(
-        self, estimator=None, *, objective="nll", gamma=None, cv=None, input="proba"
+        self,
+        estimator=None,
+        *,
+        objective="nll",
+        gamma=None,
+        cv=None,
+        input="proba",
+        link="auto",
+        per_label=False,
     ):
         self.estimator = estimator
         self.objective = objective
         self.gamma = gamma
         self.cv = cv
         self.input = input
+        self.link = link
+        self.per_label = per_label
 
     @_fit_context(
         # TemperatureScaling.estimator is not validated yet
@@ -352,6 +392,75 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     def _map(self, logits):
         return np.exp(_scaled_log_softmax(logits, self.temperature_))
 
+    # ---- the sigmoid link -------------------------------------------------
+
+    def _sigmoid_scores(self, estimator, X):
+        if self.input == "logits":
+            scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+            if scores.ndim != 2:
+                raise ValueError(
+                    "decision_function must return (n_samples, n_labels) scores "
+                    f"with link='sigmoid', got shape {scores.shape}."
+                )
+            if not np.all(np.isfinite(scores)):
+                raise ValueError("decision_function returned NaN or inf.")
+            return scores
+        return _label_logits(_label_proba(estimator, X))
+
+    def _sigmoid_transformer_scores(self, X):
+        if self.input == "logits":
+            return np.asarray(X, dtype=np.float64)
+        return _label_logits(_check_label_proba(X, "X"))
+
+    def _fit_sigmoid_map(self, logits, Y, sample_weight, estimator):
+        if self.objective == "nll":
+            self.gamma_ = None
+        elif isinstance(self.gamma, str):  # "auto"
+            self.gamma_ = focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
+        else:
+            self.gamma_ = check_gamma(self.gamma)
+        gamma = self.gamma_
+
+        def objective(columns):
+            def loss(log_temperature):
+                z = logits[:, columns] / np.exp(log_temperature)
+                log_p = -np.logaddexp(0.0, -z)
+                log_not_p = -np.logaddexp(0.0, z)
+                if not gamma:
+                    positive, negative = -log_p, -log_not_p
+                else:
+                    positive = focal_terms(
+                        None, gamma, log_q=log_p, log_complement=log_not_p
+                    )
+                    negative = focal_terms(
+                        None, gamma, log_q=log_not_p, log_complement=log_p
+                    )
+                return _indicator_losses(
+                    positive, negative, Y[:, columns], sample_weight
+                )
+
+            return loss
+
+        def fit(columns):
+            log_temperature = _minimize_on_interval(
+                objective(columns),
+                _LOG_TEMPERATURE_BOUNDS,
+                identity=0.0,
+                parameter="log T",
+                owner=f"TemperatureScaling(objective={self.objective!r}, "
+                "link='sigmoid')",
+                identity_text="temperature_ = 1",
+            )
+            return float(np.exp(log_temperature))
+
+        if self.per_label:
+            self.temperature_ = np.array([fit([j]) for j in range(logits.shape[1])])
+        else:
+            self.temperature_ = fit(slice(None))
+
+    def _sigmoid_map(self, logits):
+        return expit(logits / self.temperature_)
+
     # ---- transformer API --------------------------------------------------
 
     def transform(self, X):
@@ -372,6 +481,9 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         if self.estimator is not None:
             return self.predict_proba(X)
         check_is_fitted(self)
+        if self._link() == "sigmoid":
+            X = _validate_rows(self, X, reset=False)
+            return self._sigmoid_map(self._sigmoid_transformer_scores(X))
         return self._map(self._transformer_scores(self._transform_input(X)))
 
     def __sklearn_tags__(self):

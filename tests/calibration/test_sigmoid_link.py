@@ -1,0 +1,260 @@
+"""FocalPosteriorRecovery and TemperatureScaling with link='sigmoid'.
+
+Per-label probabilities (n, L) of multi-label and detection models with a
+multi-label indicator y. The references are written here: the objectives as
+direct numpy transcriptions minimized by scipy, and data drawn from known
+per-label posteriors.
+"""
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize_scalar
+from scipy.special import expit, xlogy
+from sklearn.datasets import make_multilabel_classification
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.neighbors import KNeighborsClassifier
+
+from sklearn_focal import FocalClassifier, FocalPosteriorRecovery, TemperatureScaling
+from sklearn_focal.theory import binary_focal_minimizer, binary_psi
+
+
+def _known_posteriors(n=4000, n_labels=3, seed=0):
+    rng = np.random.default_rng(seed)
+    eta = expit(rng.normal(-1.0, 1.5, size=(n, n_labels)))
+    Y = (rng.uniform(size=eta.shape) < eta).astype(np.int64)
+    return eta, Y
+
+
+def _log_loss(p, Y):
+    """Mean per-entry log-loss, transcribed."""
+    return float(np.mean(-xlogy(Y, p) - xlogy(1 - Y, 1 - p)))
+
+
+def _binary_focal(p, Y, gamma):
+    """Mean per-entry binary focal loss (no alpha), transcribed."""
+    return float(
+        np.mean(-Y * (1 - p) ** gamma * np.log(p) - (1 - Y) * p**gamma * np.log(1 - p))
+    )
+
+
+# --------------------------------------------------------------------------
+# FocalPosteriorRecovery
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alpha", [None, 0.25, [0.25, 0.5, 0.9]])
+def test_transformer_recovers_known_posteriors(alpha):
+    eta, _ = _known_posteriors(n=300)
+    q = binary_focal_minimizer(eta, 2.0, alpha=alpha)
+    recovery = FocalPosteriorRecovery(gamma=2.0, alpha=alpha, link="sigmoid").fit(q)
+    assert recovery.link_ == "sigmoid"
+    np.testing.assert_allclose(recovery.transform(q), eta, rtol=1e-12)
+    np.testing.assert_allclose(recovery.inverse_transform(eta), q, rtol=1e-12)
+
+
+def test_auto_link_follows_y():
+    eta, Y = _known_posteriors(n=500)
+    q = binary_focal_minimizer(eta, 2.0)
+    assert FocalPosteriorRecovery(gamma="fit").fit(q, Y).link_ == "sigmoid"
+    # Without y, 'auto' is the softmax map: these rows do not sum to 1.
+    with pytest.raises(ValueError, match="sum"):
+        FocalPosteriorRecovery(gamma=2.0).fit(q)
+
+
+@pytest.mark.slow
+def test_gamma_fit_finds_the_training_order():
+    eta, Y = _known_posteriors(n=20000, seed=1)
+    q = binary_focal_minimizer(eta, 2.0, alpha=0.25)
+    shared = FocalPosteriorRecovery(gamma="fit", alpha=0.25).fit(q, Y)
+    assert abs(shared.gamma_ - 2.0) < 0.25
+    orders = np.array([0.5, 2.0, 4.0])
+    q = np.column_stack(
+        [binary_focal_minimizer(eta[:, j], orders[j]) for j in range(3)]
+    )
+    per_label = FocalPosteriorRecovery(gamma="fit", per_label=True).fit(q, Y)
+    assert per_label.gamma_.shape == (3,)
+    np.testing.assert_allclose(per_label.gamma_, orders, atol=0.3)
+    # Each order is the minimizer of that label's log-loss (scipy, transcribed).
+    for j in range(3):
+        reference = minimize_scalar(
+            lambda g, j=j: _log_loss(binary_psi(q[:, j], g), Y[:, j]),
+            bounds=(0.0, 20.0),
+            method="bounded",
+            options={"xatol": 1e-8},
+        ).x
+        assert abs(per_label.gamma_[j] - reference) < 1e-4
+
+
+def test_gamma_fit_flattens_overconfident_scores():
+    # Scores sharper than the posterior: the fitted signed order is negative.
+    eta, Y = _known_posteriors(n=3000, seed=2)
+    sharp = binary_psi(eta, 3.0)
+    recovery = FocalPosteriorRecovery(gamma="fit", link="sigmoid").fit(sharp, Y)
+    assert -4.0 < recovery.gamma_ < -2.0
+    assert _log_loss(recovery.transform(sharp), Y) < _log_loss(sharp, Y)
+
+
+def test_sample_weight_equals_repeated_rows():
+    eta, Y = _known_posteriors(n=400, seed=3)
+    q = binary_focal_minimizer(eta, 1.0)
+    weights = np.arange(400) % 3
+    weighted = FocalPosteriorRecovery(gamma="fit").fit(q, Y, sample_weight=weights)
+    repeated = FocalPosteriorRecovery(gamma="fit").fit(
+        np.repeat(q, weights, axis=0), np.repeat(Y, weights, axis=0)
+    )
+    assert abs(weighted.gamma_ - repeated.gamma_) < 1e-6
+
+
+def test_meta_mode_reads_a_multilabel_focal_classifier():
+    X, y = make_multilabel_classification(
+        200, n_features=5, n_classes=3, random_state=0
+    )
+    clf = FocalClassifier(
+        gamma=2.0,
+        alpha=0.25,
+        pos_weight=[1.0, 2.0, 3.0],
+        hidden_layer_sizes=(16,),
+        max_epochs=10,
+        random_state=0,
+    )
+    model = FocalPosteriorRecovery(clf).fit(X, y)
+    assert model.link_ == "sigmoid" and model.gamma_ == 2.0
+    # pos_weight folded into alpha: A / (A + B), A = 0.25 w, B = 0.75.
+    w = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(model.alpha_, 0.25 * w / (0.25 * w + 0.75))
+    inner = model.estimator_
+    np.testing.assert_allclose(
+        model.predict_proba(X), inner.predict_proba(X), rtol=1e-12
+    )
+    prediction = model.predict(X)
+    assert prediction.shape == y.shape and prediction.dtype == y.dtype
+    frozen = FocalPosteriorRecovery(FrozenEstimator(inner)).fit(X, y)
+    np.testing.assert_allclose(frozen.predict_proba(X), inner.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [KNeighborsClassifier(10), OneVsRestClassifier(LogisticRegression())],
+    ids=["list-of-(n,2)", "(n,L)"],
+)
+def test_meta_mode_with_scikit_learn_multilabel_estimators(estimator):
+    X, y = make_multilabel_classification(
+        240, n_features=5, n_classes=3, random_state=1
+    )
+    model = FocalPosteriorRecovery(estimator, gamma=1.0, link="sigmoid").fit(X, y)
+    raw = model.estimator_.predict_proba(X)
+    if isinstance(raw, list):
+        raw = np.column_stack([p[:, 1] for p in raw])
+    np.testing.assert_allclose(model.predict_proba(X), binary_psi(raw, 1.0))
+    fitted = FocalPosteriorRecovery(estimator, gamma="fit", cv=3).fit(X, y)
+    assert np.isfinite(fitted.gamma_)
+    assert 0.0 <= fitted.score(X, y) <= 1.0
+
+
+def test_confidence_regime_is_softmax_only():
+    eta, _ = _known_posteriors(n=50)
+    recovery = FocalPosteriorRecovery(gamma=2.0, link="sigmoid").fit(eta)
+    with pytest.raises(ValueError, match="not defined for link='sigmoid'"):
+        recovery.confidence_regime(eta)
+
+
+# --------------------------------------------------------------------------
+# TemperatureScaling
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("input", ["logits", "proba"])
+def test_temperature_matches_scipy_on_the_transcribed_log_loss(input):
+    rng = np.random.default_rng(4)
+    z = rng.normal(0.0, 2.0, size=(3000, 3))
+    Y = (rng.uniform(size=z.shape) < expit(z)).astype(int)
+    scores = 3.0 * z
+    X = scores if input == "logits" else expit(scores)
+    ts = TemperatureScaling(input=input).fit(X, Y)
+    assert ts.link_ == "sigmoid"
+    reference = minimize_scalar(
+        lambda t: _log_loss(expit(scores / t), Y),
+        bounds=(0.5, 10.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    ).x
+    assert abs(ts.temperature_ - reference) < 1e-5 * reference
+    assert abs(ts.temperature_ - 3.0) < 0.3
+    np.testing.assert_allclose(ts.transform(X), expit(scores / ts.temperature_))
+
+
+def test_per_label_and_focal_temperatures():
+    rng = np.random.default_rng(5)
+    z = rng.normal(0.0, 2.0, size=(3000, 3))
+    Y = (rng.uniform(size=z.shape) < expit(z)).astype(int)
+    scales = np.array([0.5, 1.0, 3.0])
+    ts = TemperatureScaling(input="logits", per_label=True).fit(z * scales, Y)
+    for j in range(3):
+        reference = minimize_scalar(
+            lambda t, j=j: _log_loss(expit(z[:, j] * scales[j] / t), Y[:, j]),
+            bounds=(0.05, 20.0),
+            method="bounded",
+            options={"xatol": 1e-10},
+        ).x
+        assert abs(ts.temperature_[j] - reference) < 1e-5 * reference
+    focal = TemperatureScaling(input="logits", objective="focal", gamma=2.0).fit(z, Y)
+    reference = minimize_scalar(
+        lambda t: _binary_focal(expit(z / t), Y, 2.0),
+        bounds=(0.05, 50.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    ).x
+    assert abs(focal.temperature_ - reference) < 1e-5 * reference
+
+
+def test_temperature_meta_mode():
+    X, y = make_multilabel_classification(
+        240, n_features=5, n_classes=3, random_state=1
+    )
+    estimator = OneVsRestClassifier(LogisticRegression())
+    ts = TemperatureScaling(estimator, input="logits", cv=3).fit(X, y)
+    logits = ts.estimator_.decision_function(X)
+    np.testing.assert_allclose(ts.predict_proba(X), expit(logits / ts.temperature_))
+    frozen = TemperatureScaling(FrozenEstimator(ts.estimator_), per_label=True)
+    assert frozen.fit(X, y).temperature_.shape == (3,)
+
+
+# --------------------------------------------------------------------------
+# Softmax path unchanged, bad input
+# --------------------------------------------------------------------------
+
+
+def test_softmax_link_is_the_default_for_1d_y():
+    rng = np.random.default_rng(6)
+    proba = rng.dirichlet(np.ones(3), size=200)
+    y = rng.integers(0, 3, size=200)
+    auto = FocalPosteriorRecovery(gamma="fit").fit(proba, y)
+    explicit = FocalPosteriorRecovery(gamma="fit", link="softmax").fit(proba, y)
+    assert auto.link_ == "softmax" and auto.gamma_ == explicit.gamma_
+    ts = TemperatureScaling().fit(proba, y)
+    assert ts.link_ == "softmax"
+
+
+def test_bad_sigmoid_input():
+    eta, Y = _known_posteriors(n=50)
+    with pytest.raises(ValueError, match="link='sigmoid'.* indicator y .* 1 dimension"):
+        FocalPosteriorRecovery(gamma="fit", link="sigmoid").fit(eta, Y[:, 0])
+    bad = eta.copy()
+    bad[3, 1] = 1.5
+    with pytest.raises(ValueError, match=r"entry \[3, 1\] is 1.5"):
+        FocalPosteriorRecovery(gamma=2.0, link="sigmoid").fit(bad)
+    with pytest.raises(ValueError, match=r"y\[2, 0\] = 2"):
+        Y2 = Y.copy()
+        Y2[2, 0] = 2
+        TemperatureScaling(link="sigmoid").fit(eta, Y2)
+    with pytest.raises(ValueError, match="has shape"):
+        TemperatureScaling(link="sigmoid").fit(eta, Y[:, :2])
+    with pytest.raises(ValueError, match="alpha must be in the open interval"):
+        FocalPosteriorRecovery(gamma=2.0, alpha=1.0, link="sigmoid").fit(eta)
+    with pytest.raises(ValueError, match="alpha has 2 entries"):
+        FocalPosteriorRecovery(gamma=2.0, alpha=[0.5, 0.5], link="sigmoid").fit(eta)
+    fitted = FocalPosteriorRecovery(gamma=2.0, link="sigmoid").fit(eta)
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(eta[:, :2])
