@@ -28,6 +28,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
 from sklearn_focal import (  # noqa: E402
     FocalClassifier,
     FocalPosteriorRecovery,
+    FocalTemperatureScaling,
+    OneBitGLM,
     TemperatureScaling,
 )
 
@@ -160,8 +162,16 @@ def test_worker_death_mid_search_raises_instead_of_hanging():
         _network,
         lambda: FocalPosteriorRecovery(_network(), gamma="auto"),
         lambda: TemperatureScaling(LogisticRegression()),
+        lambda: FocalTemperatureScaling(LogisticRegression()),
+        lambda: OneBitGLM(),
     ],
-    ids=["FocalClassifier", "FocalPosteriorRecovery", "TemperatureScaling"],
+    ids=[
+        "FocalClassifier",
+        "FocalPosteriorRecovery",
+        "TemperatureScaling",
+        "FocalTemperatureScaling",
+        "OneBitGLM",
+    ],
 )
 def test_unfitted_estimators_pickle_small(make):
     # What the search sends to a worker for every task: the unfitted estimator.
