@@ -1047,7 +1047,8 @@ def check_indicator(y, n_samples, n_labels=None, name="y"):
     bad = ~((array == 0) | (array == 1))
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
+        value = array[row, column].item()
         raise ValueError(
-            f"{name} must hold 0 or 1; {name}[{row}, {column}] = {array[row, column]!r}"
+            f"{name} must hold 0 or 1; {name}[{row}, {column}] = {value!r}"
         )
     return array.astype(np.int8)
