@@ -251,8 +251,12 @@ def test_bad_sigmoid_input():
         TemperatureScaling(link="sigmoid").fit(eta, Y2)
     with pytest.raises(ValueError, match="has shape"):
         TemperatureScaling(link="sigmoid").fit(eta, Y[:, :2])
-    with pytest.raises(ValueError, match="alpha must be in the open interval"):
+    with pytest.raises(ValueError, match="'alpha' parameter"):
         FocalPosteriorRecovery(gamma=2.0, alpha=1.0, link="sigmoid").fit(eta)
+    with pytest.raises(ValueError, match="alpha must be in the open .* index 1"):
+        FocalPosteriorRecovery(gamma=2.0, alpha=[0.5, 1.0, 0.5], link="sigmoid").fit(
+            eta
+        )
     with pytest.raises(ValueError, match="alpha has 2 entries"):
         FocalPosteriorRecovery(gamma=2.0, alpha=[0.5, 0.5], link="sigmoid").fit(eta)
     fitted = FocalPosteriorRecovery(gamma=2.0, link="sigmoid").fit(eta)
