@@ -134,6 +134,10 @@ def _chunk_weight(sample_weight, n_rows):
         raise
 
 
+def _as_array(array):
+    return array if is_dask_array(array) else np.asarray(array)
+
+
 def _check_total_weight(total):
     if not total > 0:
         raise ValueError("sample_weight sums to zero: no sample carries weight")
@@ -289,6 +293,7 @@ def dask_calibration_error(
     y_true, y_prob, *, n_bins, strategy, norm, kind, labels, sample_weight
 ):
     """:func:`expected_calibration_error` of dask arrays (see the module notes)."""
+    y_prob = _as_array(y_prob)
     if y_prob.ndim not in (1, 2):
         raise ValueError(f"y_prob must be 1-D or 2-D, got shape {y_prob.shape}")
     n_rows = y_prob.shape[0]
@@ -341,6 +346,7 @@ def _brier_sums(y_true, y_prob, sample_weight, classes):
 
 def dask_brier_score(y_true, y_prob, *, labels, sample_weight):
     """:func:`multiclass_brier_score` of dask arrays."""
+    y_prob = _as_array(y_prob)
     n_classes = 2 if y_prob.ndim == 1 else y_prob.shape[1]
     classes = _classes(y_true, labels, n_classes)
     total, weight = _reduce(_brier_sums, (y_true, y_prob, sample_weight), classes)

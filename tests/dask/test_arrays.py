@@ -204,6 +204,13 @@ def test_exact_quantile_edges_equal_numpy_quantile(n_rows):
         np.testing.assert_array_equal(edges[c], np.quantile(proba[:, c], levels))
 
 
+def test_dask_labels_with_list_probabilities():
+    proba, y, _, _ = _data(n=50)
+    rows = proba.tolist()
+    for metric in (expected_calibration_error, multiclass_brier_score):
+        assert abs(metric(_dask(y), rows) - metric(y, proba)) <= 1e-12
+
+
 def test_brier_and_kl_equal_numpy():
     proba, y, weight, eta = _data()
     expected = multiclass_brier_score(y, proba, sample_weight=weight)
