@@ -1,0 +1,379 @@
+"""Tests for FocalTemperatureScaling: Psi^g(softmax(z / T)) fitted jointly."""
+
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mptestutils import mp_h, mp_softmax, reference_psi
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import KFold, cross_val_predict
+
+from sklearn_focal import (
+    FocalPosteriorRecovery,
+    FocalTemperatureScaling,
+    TemperatureScaling,
+    theory,
+)
+from sklearn_focal.calibration._focal_temperature import (
+    _calibration_loss,
+    _log_map_and_gradient,
+)
+from sklearn_focal.datasets import make_classification_with_posteriors
+from sklearn_focal.exceptions import FlatCalibrationWarning
+
+
+def reference_map(logits, temperature, gamma):
+    """``Psi^g(softmax(z / T))`` in plain float64 (inverse map for g < 0).
+
+    The package's psi and focal_minimizer on probabilities, which their own
+    tests check against mpmath; no code of FocalTemperatureScaling.
+    """
+    q = softmax(np.asarray(logits) / temperature, axis=1)
+    if gamma >= 0:
+        return theory.psi(q, gamma)
+    return theory.focal_minimizer(q, -gamma)
+
+
+def reference_loss(logits, y, log_temperature, gamma, objective="nll", weights=None):
+    p = reference_map(logits, np.exp(log_temperature), gamma)
+    if objective == "nll":
+        losses = -np.log(p[np.arange(len(y)), y])
+    else:
+        onehot = np.eye(p.shape[1])[y]
+        losses = np.sum((p - onehot) ** 2, axis=1)
+    return np.average(losses, weights=weights)
+
+
+def sample_labels(p, rng):
+    return (p.cumsum(axis=1) < rng.random((p.shape[0], 1))).sum(axis=1)
+
+
+def generated(n, k, temperature, gamma, *, scale=2.0, seed=0):
+    """Logits and labels drawn from ``reference_map(z, T, g)``."""
+    rng = np.random.default_rng(seed)
+    z = scale * rng.standard_normal((n, k))
+    return z, sample_labels(reference_map(z, temperature, gamma), rng)
+
+
+def nll(y, proba):
+    return log_loss(y, proba, labels=np.arange(proba.shape[1]))
+
+
+# --------------------------------------------------------------------------
+# The map and its gradient
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0, 7.0, -0.5, -3.0])
+@pytest.mark.parametrize("log_temperature", [-0.7, 0.0, 0.9])
+def test_map_equals_psi_of_scaled_softmax(gamma, log_temperature):
+    rng = np.random.default_rng(1)
+    z = 3 * rng.standard_normal((40, 4))
+    log_p, _, _ = _log_map_and_gradient(z, log_temperature, gamma, gradient=False)
+    q = softmax(z / np.exp(log_temperature), axis=1)
+    # Eqs. 12-13 in naive float64 (no package code), the inverse for gamma < 0
+    expected = (
+        reference_psi(q, gamma) if gamma >= 0 else theory.focal_minimizer(q, -gamma)
+    )
+    np.testing.assert_allclose(np.exp(log_p), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("gamma", [1.0, 3.0])
+def test_saturated_rows_keep_their_information(gamma):
+    # softmax rounds the top class to 1.0; Psi of those probabilities is
+    # one-hot, but the map of the logits is not: mpmath reference.
+    z = np.array([[0.0, -46.0, -50.0], [40.0, 0.0, 3.0]])
+    log_p, _, _ = _log_map_and_gradient(z, 0.0, gamma, gradient=False)
+    assert np.all(np.isfinite(log_p))
+    with mpmath.workdps(60):
+        for row, got in zip(z, log_p, strict=True):
+            # Eq. 12 on the exact softmax (mp_psi rounds rows to doubles first)
+            h = [mp_h(v, gamma) for v in mp_softmax(row)]
+            expected = [mpmath.log(v / mpmath.fsum(h)) for v in h]
+            np.testing.assert_allclose(
+                got, [float(v) for v in expected], rtol=1e-12, atol=1e-15
+            )
+
+
+@pytest.mark.parametrize("objective", ["nll", "brier"])
+@pytest.mark.parametrize(
+    "log_temperature, gamma",
+    [(0.3, 1.7), (-0.4, 1e-3), (0.0, 0.0), (0.2, -2.5), (0.1, -1e-3), (0.5, 8.0)],
+)
+def test_gradient_matches_finite_differences(objective, log_temperature, gamma):
+    rng = np.random.default_rng(2)
+    z = 3 * rng.standard_normal((60, 4))
+    z[:5, 1] = -np.inf  # probabilities exactly 0 (input="proba" of zeros)
+    y = rng.integers(0, 4, 60)
+    y[:5] = 0
+    weights = rng.random(60)
+    _, gradient = _calibration_loss(z, y, weights, objective, log_temperature, gamma)
+    step = 1e-6
+    numeric = []
+    for direction in ((step, 0.0), (0.0, step)):
+        up = reference_loss(
+            z,
+            y,
+            log_temperature + direction[0],
+            gamma + direction[1],
+            objective,
+            weights,
+        )
+        down = reference_loss(
+            z,
+            y,
+            log_temperature - direction[0],
+            gamma - direction[1],
+            objective,
+            weights,
+        )
+        numeric.append((up - down) / (2 * step))
+    np.testing.assert_allclose(gradient, numeric, rtol=2e-6, atol=1e-8)
+
+
+# --------------------------------------------------------------------------
+# The joint fit
+# --------------------------------------------------------------------------
+
+
+def grid_minimum(loss, t_range, g_range, n_coarse=41, n_fine=31):
+    """Brute force: a coarse grid, then a fine grid around its best point."""
+    ts = np.linspace(*t_range, n_coarse)
+    gs = np.linspace(*g_range, n_coarse)
+    values = np.array([[loss(t, g) for g in gs] for t in ts])
+    i, j = np.unravel_index(np.argmin(values), values.shape)
+    dt, dg = ts[1] - ts[0], gs[1] - gs[0]
+    fine_t = np.linspace(ts[i] - 2 * dt, ts[i] + 2 * dt, n_fine)
+    fine_g = np.linspace(gs[j] - 2 * dg, gs[j] + 2 * dg, n_fine)
+    values = np.array([[loss(t, g) for g in fine_g] for t in fine_t])
+    i, j = np.unravel_index(np.argmin(values), values.shape)
+    return (
+        fine_t[i],
+        fine_g[j],
+        values[i, j],
+        fine_t[1] - fine_t[0],
+        fine_g[1] - fine_g[0],
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "temperature, gamma, objective",
+    [(1.4, 1.5, "nll"), (0.7, -1.5, "nll"), (1.4, 1.5, "brier")],
+)
+def test_joint_fit_equals_grid_minimum(temperature, gamma, objective):
+    z, y = generated(300, 3, temperature, gamma, seed=3)
+    fts = FocalTemperatureScaling(input="logits", objective=objective).fit(z, y)
+
+    def loss(t, g):
+        return reference_loss(z, y, t, g, objective)
+
+    t_best, g_best, value, dt, dg = grid_minimum(loss, (-1.0, 1.0), (-4.0, 4.0))
+    assert abs(np.log(fts.temperature_) - t_best) <= 1.5 * dt
+    assert abs(fts.gamma_ - g_best) <= 1.5 * dg
+    fitted = loss(np.log(fts.temperature_), fts.gamma_)
+    assert fitted <= value + 1e-12  # the exact minimum is below every grid point
+    assert fts.loss_ == pytest.approx(fitted, rel=1e-10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("temperature, gamma", [(1.5, 3.0), (0.7, -2.0)])
+def test_recovers_temperature_and_order(temperature, gamma):
+    rng = np.random.default_rng(4)
+    n, k = 20000, 10
+    scale = rng.uniform(1.0, 8.0, (n, 1))  # rows of every confidence
+    z = scale * rng.standard_normal((n, k))
+    y = sample_labels(reference_map(z, temperature, gamma), rng)
+    fts = FocalTemperatureScaling(input="logits").fit(z, y)
+    assert fts.temperature_ == pytest.approx(temperature, rel=0.05)
+    assert fts.gamma_ == pytest.approx(gamma, rel=0.05)
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(20, 150),
+    k=st.integers(2, 5),
+    temperature=st.floats(0.3, 3.0),
+    gamma=st.floats(-3.0, 3.0),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_never_worse_than_temperature_scaling_or_signed_map(
+    n, k, temperature, gamma, seed
+):
+    z, y = generated(n, k, temperature, gamma, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FlatCalibrationWarning)
+        fts = FocalTemperatureScaling(input="logits").fit(z, y)
+        ts = TemperatureScaling(input="logits").fit(z, y)
+        signed = FocalPosteriorRecovery(gamma="fit").fit(softmax(z, axis=1), y)
+    joint = nll(y, fts.transform(z))
+    for other in (
+        nll(y, ts.transform(z)),
+        nll(y, signed.transform(softmax(z, axis=1))),
+    ):
+        assert joint <= other + 1e-9 * max(1.0, other)
+
+
+def test_nests_temperature_scaling_and_psi():
+    z, y = generated(500, 4, 1.3, 0.0, seed=5)
+    ts = TemperatureScaling(input="logits").fit(z, y)
+    fixed = FocalTemperatureScaling(input="logits", gamma=0.0).fit(z, y)
+    assert fixed.gamma_ == 0.0
+    assert fixed.temperature_ == pytest.approx(ts.temperature_, rel=1e-5)
+    # A fixed order: T is fitted, then Psi of that order is applied.
+    fixed = FocalTemperatureScaling(input="logits", gamma=2.0).fit(z, y)
+    expected = reference_map(z, fixed.temperature_, 2.0)
+    np.testing.assert_allclose(fixed.transform(z), expected, rtol=1e-12)
+
+
+def test_predicted_class_unchanged_and_rows_sum_to_one():
+    z, y = generated(300, 5, 0.6, -1.0, seed=6)
+    fts = FocalTemperatureScaling(input="logits").fit(z, y)
+    p = fts.transform(z)
+    np.testing.assert_array_equal(p.argmax(axis=1), z.argmax(axis=1))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_sample_weight_equals_repeated_rows():
+    z, y = generated(200, 3, 1.5, 1.0, seed=7)
+    counts = np.random.default_rng(0).integers(1, 4, 200)
+    weighted = FocalTemperatureScaling(input="logits").fit(z, y, sample_weight=counts)
+    repeated = FocalTemperatureScaling(input="logits").fit(
+        np.repeat(z, counts, axis=0), np.repeat(y, counts)
+    )
+    assert weighted.temperature_ == pytest.approx(repeated.temperature_, rel=1e-6)
+    assert weighted.gamma_ == pytest.approx(repeated.gamma_, rel=1e-6, abs=1e-7)
+
+
+def test_proba_input_is_log_of_probabilities():
+    z, y = generated(300, 3, 1.5, 1.0, seed=8)
+    proba = softmax(z, axis=1)
+    from_proba = FocalTemperatureScaling().fit(proba, y)
+    from_logits = FocalTemperatureScaling(input="logits").fit(np.log(proba), y)
+    assert from_proba.temperature_ == pytest.approx(from_logits.temperature_)
+    np.testing.assert_allclose(
+        from_proba.transform(proba), from_logits.transform(np.log(proba))
+    )
+
+
+def test_confidently_wrong_saturated_row_has_a_finite_loss():
+    proba = np.array([[1.0, 1e-20, 0.0], [0.2, 0.7, 0.1], [0.1, 0.3, 0.6]] * 20)
+    y = np.array([1, 1, 2] * 20)
+    fts = FocalTemperatureScaling(gamma=2.0).fit(proba, y)
+    assert np.isfinite(fts.loss_)
+    assert fts.transform(proba)[0, 1] > 0
+
+
+def test_flat_objective_returns_identity_with_warning():
+    proba = np.eye(3)[[0, 1, 2, 0, 1, 2]]
+    y = np.array([0, 1, 2, 0, 1, 2])
+    with pytest.warns(FlatCalibrationWarning, match="identity map"):
+        fts = FocalTemperatureScaling().fit(proba, y)
+    assert (fts.temperature_, fts.gamma_) == (1.0, 0.0)
+
+
+# --------------------------------------------------------------------------
+# Meta-estimator mode
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def classification():
+    X, y, _ = make_classification_with_posteriors(
+        600, 3, n_features=4, class_sep=1.0, random_state=0
+    )
+    return X, y
+
+
+def test_frozen_equals_transformer_on_its_probabilities(classification):
+    X, y = classification
+    clf = LogisticRegression(max_iter=1000).fit(X[:300], y[:300])
+    meta = FocalTemperatureScaling(FrozenEstimator(clf)).fit(X[300:], y[300:])
+    transformer = FocalTemperatureScaling().fit(clf.predict_proba(X[300:]), y[300:])
+    assert meta.temperature_ == pytest.approx(transformer.temperature_)
+    assert meta.gamma_ == pytest.approx(transformer.gamma_)
+    np.testing.assert_allclose(
+        meta.predict_proba(X[:10]), transformer.transform(clf.predict_proba(X[:10]))
+    )
+    np.testing.assert_array_equal(meta.predict(X), clf.predict(X))
+
+
+def test_cv_fits_on_held_out_predictions(classification):
+    X, y = classification
+    cv = KFold(3, shuffle=True, random_state=0)
+    meta = FocalTemperatureScaling(LogisticRegression(max_iter=1000), cv=cv).fit(X, y)
+    held_out = cross_val_predict(
+        LogisticRegression(max_iter=1000), X, y, cv=cv, method="predict_proba"
+    )
+    transformer = FocalTemperatureScaling().fit(held_out, y)
+    assert meta.temperature_ == pytest.approx(transformer.temperature_)
+    assert meta.gamma_ == pytest.approx(transformer.gamma_)
+
+
+class _FocalStub(ClassifierMixin, BaseEstimator):
+    """A fitted 'focal model': logistic probabilities and a gamma_."""
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression(max_iter=1000).fit(X, y)
+        self.classes_ = self.model_.classes_
+        self.gamma_ = 2.0
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_gamma_auto_reads_the_training_order(classification):
+    X, y = classification
+    model = _FocalStub().fit(X[:300], y[:300])
+    fts = FocalTemperatureScaling(FrozenEstimator(model), gamma="auto").fit(
+        X[300:], y[300:]
+    )
+    assert fts.gamma_ == 2.0
+    with pytest.raises(ValueError, match="transformer mode"):
+        FocalTemperatureScaling(gamma="auto").fit(softmax(X[:, :3], axis=1), y)
+
+
+# --------------------------------------------------------------------------
+# Bad input
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"gamma": True}, TypeError, "gamma"),
+        ({"gamma": np.nan}, ValueError, "gamma"),
+        ({"objective": "focal"}, ValueError, "objective"),
+        ({"input": "scores"}, ValueError, "input"),
+    ],
+)
+def test_bad_parameters(params, error, match):
+    proba = softmax(np.random.default_rng(0).standard_normal((20, 3)), axis=1)
+    with pytest.raises(error, match=match):
+        FocalTemperatureScaling(**params).fit(proba, np.arange(20) % 3)
+
+
+def test_bad_data():
+    proba = softmax(np.random.default_rng(0).standard_normal((20, 3)), axis=1)
+    y = np.arange(20) % 3
+    with pytest.raises(ValueError, match=r"y\[2\] = 3"):
+        FocalTemperatureScaling().fit(proba, np.where(np.arange(20) == 2, 3, y))
+    with pytest.raises(ValueError, match="sample_weight"):
+        FocalTemperatureScaling().fit(proba, y, sample_weight=-np.ones(20))
+    with pytest.raises(ValueError, match="requires y"):
+        FocalTemperatureScaling().fit(proba, None)
+    with pytest.raises(ValueError, match="at least 2"):
+        FocalTemperatureScaling(input="logits").fit(np.ones((20, 1)), 0 * y)
+    bad = proba.copy()
+    bad[4, 0] += 0.5
+    with pytest.raises(ValueError, match="row 4"):
+        FocalTemperatureScaling().fit(bad, y)
