@@ -50,6 +50,7 @@ from sklearn_focal.utils._dask import is_dask_array
 from sklearn_focal.utils.validation import (
     as_float64_proba,
     check_indicator,
+    check_label_proba,
     check_probability_rows,
     check_sample_weight,
     is_multilabel_indicator,
@@ -207,39 +208,7 @@ def _label_proba(estimator, X):
     :func:`raw_proba`), a ``predict_proba`` of shape (n, L), or scikit-learn's
     list of L arrays of shape (n, 2) (the probability of 1 is kept).
     """
-    proba = raw_proba(estimator, X)
-    if isinstance(proba, list):
-        columns = []
-        for j, part in enumerate(proba):
-            part = np.asarray(part)
-            if part.ndim != 2 or part.shape[1] != 2:
-                raise ValueError(
-                    f"predict_proba returned a list whose entry {j} has shape "
-                    f"{part.shape}; each label needs the (n_samples, 2) "
-                    "probabilities of 0 and 1 (was the label constant in training?)."
-                )
-            columns.append(part[:, 1])
-        proba = np.column_stack(columns)
-    return _check_label_proba(proba, "predict_proba output")
-
-
-def _check_label_proba(proba, name):
-    """(n, L) per-label probabilities as float64; values checked in [0, 1]."""
-    proba = np.asarray(proba, dtype=np.float64)
-    if proba.ndim != 2:
-        raise ValueError(
-            f"{name} must have shape (n_samples, n_labels) with the sigmoid link, "
-            f"got shape {proba.shape}."
-        )
-    with np.errstate(invalid="ignore"):
-        bad = ~((proba >= 0) & (proba <= 1))
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{name} must hold per-label probabilities in [0, 1]; entry "
-            f"[{row}, {column}] is {float(proba[row, column])!r}."
-        )
-    return proba
+    return check_label_proba(raw_proba(estimator, X), "predict_proba output")
 
 
 def _indicator_losses(losses_positive, losses_negative, Y, weight):

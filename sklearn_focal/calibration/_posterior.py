@@ -10,7 +10,6 @@ from sklearn_focal import theory
 from sklearn_focal.calibration._base import (
     _BaseProbaPostprocessor,
     _calibration_rows,
-    _check_label_proba,
     _indicator_losses,
     _label_proba,
     _minimize_on_interval,
@@ -30,6 +29,7 @@ from sklearn_focal.utils.validation import (
     as_float64_proba,
     check_alpha,
     check_gamma,
+    check_label_proba,
     check_label_weights,
 )
 
@@ -428,7 +428,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         return _label_proba(estimator, X)
 
     def _sigmoid_transformer_scores(self, X):
-        return _check_label_proba(X, "X")
+        return check_label_proba(X, "X")
 
     def _resolve_label_alpha(self, n_labels, estimator):
         """The weight of positives per label (or shared), pos_weight folded in.
@@ -534,7 +534,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
 
     def _transform_sigmoid_input(self, X):
         X = _validate_rows(self, X, reset=False)
-        _check_label_proba(X, "X")
+        check_label_proba(X, "X")
         return X
 
     def inverse_transform(self, X):
@@ -560,7 +560,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             if self.estimator is None:
                 X = self._transform_sigmoid_input(X)
             else:
-                X = _check_label_proba(X, "X")
+                X = check_label_proba(X, "X")
             return _per_label_map(
                 np.asarray(X), -np.asarray(self.gamma_), self.alpha_, _signed_binary_map
             )

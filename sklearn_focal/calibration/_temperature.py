@@ -10,7 +10,6 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_focal.calibration._base import (
     _BaseProbaPostprocessor,
     _calibration_rows,
-    _check_label_proba,
     _indicator_losses,
     _label_proba,
     _minimize_on_interval,
@@ -23,6 +22,7 @@ from sklearn_focal.utils._compat import fit_context as _fit_context
 from sklearn_focal.utils.validation import (
     as_float64_proba,
     check_gamma,
+    check_label_proba,
     check_probability_rows,
 )
 
@@ -58,6 +58,48 @@ def _label_logits(proba):
 def _true_class_log_proba(logits, y, temperature):
     log_proba = _scaled_log_softmax(logits, temperature)
     return log_proba[np.arange(log_proba.shape[0]), y]
+
+
+#: Rows per block of :class:`_TrueClassLogProba` (1 MB of float64 at C = 16).
+_BLOCK_ELEMENTS = 2**17
+
+
+class _TrueClassLogProba:
+    """``log softmax(logits / T)[i, y_i]`` for many T, in row blocks.
+
+    The same floating-point operations as :func:`_true_class_log_proba`
+    (halved logits, the row maximum taken off, ``x - log(sum(exp(x)))`` with
+    the row maximum of ``x`` exactly 0), so the same bits; but only the true
+    class column is kept, the row maxima are computed once, and the work runs
+    in blocks of rows into one reused buffer: no array of the input's size is
+    allocated per evaluation. ``((z/2 - top/2) / T) * 2`` is computed as
+    ``(z/2 - top/2) / (T/2)``, the same number (scaling by 2 is exact).
+    """
+
+    def __init__(self, logits, y):
+        self.logits, self.y = logits, y
+        self.half_top = 0.5 * np.max(logits, axis=1)
+        n, k = logits.shape
+        self.step = max(1, _BLOCK_ELEMENTS // k)
+        self.buffer = np.empty((min(n, self.step), k))
+        self.out = np.empty(n)
+        self.rows = np.arange(min(n, self.step))
+
+    def __call__(self, temperature):
+        buffer, out, step = self.buffer, self.out, self.step
+        half_temperature = 0.5 * temperature
+        for start in range(0, out.size, step):
+            stop = min(start + step, out.size)
+            block = buffer[: stop - start]
+            np.multiply(self.logits[start:stop], 0.5, out=block)
+            with np.errstate(over="ignore"):
+                np.subtract(block, self.half_top[start:stop, None], out=block)
+                np.divide(block, half_temperature, out=block)
+            true_class = block[self.rows[: stop - start], self.y[start:stop]]
+            np.exp(block, out=block)
+            np.log(np.sum(block, axis=1), out=out[start:stop])
+            np.subtract(true_class, out[start:stop], out=out[start:stop])
+        return out
 
 
 class TemperatureScaling(_BaseProbaPostprocessor):
@@ -365,11 +407,16 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     def _fit_temperature(self, logits, y, sample_weight):
         # A true-class logit of -inf (probability 0) stays -inf at every T.
         keep = np.isfinite(logits[np.arange(len(y)), y])
+        if keep.all():  # a view: no copy of the scores
+            keep = slice(None)
         logits, y, weight = _calibration_rows(logits, y, sample_weight, keep)
         gamma = self.gamma_
+        # Every row has a finite maximum (its true class is finite, and a
+        # logit is never +inf), so the blocked form applies.
+        true_class_log_proba = _TrueClassLogProba(logits, y)
 
         def objective(log_temperature):
-            log_p = _true_class_log_proba(logits, y, np.exp(log_temperature))
+            log_p = true_class_log_proba(np.exp(log_temperature))
             if not gamma:
                 losses = -log_p
             else:
@@ -410,7 +457,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     def _sigmoid_transformer_scores(self, X):
         if self.input == "logits":
             return np.asarray(X, dtype=np.float64)
-        return _label_logits(_check_label_proba(X, "X"))
+        return _label_logits(check_label_proba(X, "X"))
 
     def _fit_sigmoid_map(self, logits, Y, sample_weight, estimator):
         if self.objective == "nll":

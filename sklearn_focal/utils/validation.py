@@ -43,6 +43,7 @@ __all__ = [
     "check_indicator",
     "check_integer",
     "check_integer_array",
+    "check_label_proba",
     "check_label_weights",
     "check_pmf",
     "check_probability_rows",
@@ -1052,3 +1053,50 @@ def check_indicator(y, n_samples, n_labels=None, name="y"):
             f"{name} must hold 0 or 1; {name}[{row}, {column}] = {value!r}"
         )
     return array.astype(np.int8)
+
+
+def check_label_proba(y_prob, name="y_prob"):
+    """Per-label probabilities of a multi-label model as float64 (n, L).
+
+    Accepts an array of shape (n_samples, n_labels) or scikit-learn's
+    multi-label ``predict_proba`` output, a list of L arrays of shape
+    (n_samples, 2) whose second column (the probability of 1) is kept.
+    Values must lie in [0, 1]; the first bad entry is named.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.utils.validation import check_label_proba
+    >>> check_label_proba([np.array([[0.9, 0.1]]), np.array([[0.3, 0.7]])])
+    array([[0.1, 0.7]])
+    """
+    if isinstance(y_prob, list) and y_prob and np.ndim(y_prob[0]) == 2:
+        columns = []
+        for j, part in enumerate(y_prob):
+            part = float_array(part, name)
+            if part.ndim != 2 or part.shape[1] != 2:
+                raise ValueError(
+                    f"{name} is a list whose entry {j} has shape {part.shape}; "
+                    "each label needs the (n_samples, 2) probabilities of 0 and 1 "
+                    "(was the label constant in training?)"
+                )
+            columns.append(part[:, 1])
+        y_prob = np.column_stack(columns)
+    proba = float_array(y_prob, name).astype(np.float64, copy=False)
+    if proba.ndim != 2:
+        raise ValueError(
+            f"{name} must have shape (n_samples, n_labels) (per-label "
+            f"probabilities), got shape {proba.shape}"
+        )
+    if proba.size == 0:
+        raise ValueError(f"{name} is empty")
+    with np.errstate(invalid="ignore"):
+        bad = ~((proba >= 0) & (proba <= 1))
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        value = float(proba[row, column])
+        raise ValueError(
+            f"{name} must hold per-label probabilities in [0, 1]; entry "
+            f"[{row}, {column}] is {value!r}"
+        )
+    return proba
