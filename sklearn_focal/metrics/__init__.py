@@ -4,7 +4,9 @@ scikit-learn has no expected calibration error and its calibration curve is
 binary-only. This module provides binned calibration errors for multiclass
 problems (top-label, class-wise and binary), the mean KL divergence to known
 class posteriors, the multiclass Brier score, bootstrap confidence intervals,
-and scorers that plug into :class:`~sklearn.model_selection.GridSearchCV`.
+per-label calibration error, Brier score and log-loss for multi-label
+(sigmoid) outputs, and scorers that plug into
+:class:`~sklearn.model_selection.GridSearchCV`.
 
 Binning convention
 ------------------
@@ -24,12 +26,21 @@ from sklearn_focal.metrics._calibration_error import (
     maximum_calibration_error,
 )
 from sklearn_focal.metrics._common import ConfidenceInterval
+from sklearn_focal.metrics._multilabel import (
+    multilabel_brier_score,
+    multilabel_calibration_error,
+    multilabel_log_loss,
+)
 from sklearn_focal.metrics._scorers import (
     calibration_scorers,
+    multilabel_scorers,
     neg_classwise_calibration_error,
     neg_expected_calibration_error,
     neg_maximum_calibration_error,
     neg_multiclass_brier_score,
+    neg_multilabel_brier_score,
+    neg_multilabel_calibration_error,
+    neg_multilabel_log_loss,
     neg_posterior_kl_divergence,
 )
 from sklearn_focal.metrics._scores import (
@@ -45,10 +56,17 @@ __all__ = [
     "expected_calibration_error",
     "maximum_calibration_error",
     "multiclass_brier_score",
+    "multilabel_brier_score",
+    "multilabel_calibration_error",
+    "multilabel_log_loss",
+    "multilabel_scorers",
     "neg_classwise_calibration_error",
     "neg_expected_calibration_error",
     "neg_maximum_calibration_error",
     "neg_multiclass_brier_score",
+    "neg_multilabel_brier_score",
+    "neg_multilabel_calibration_error",
+    "neg_multilabel_log_loss",
     "neg_posterior_kl_divergence",
     "posterior_kl_divergence",
 ]

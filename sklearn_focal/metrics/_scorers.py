@@ -11,6 +11,11 @@ from sklearn.metrics import brier_score_loss, get_scorer, log_loss
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from sklearn_focal.metrics._calibration_error import expected_calibration_error
+from sklearn_focal.metrics._multilabel import (
+    multilabel_brier_score,
+    multilabel_calibration_error,
+    multilabel_log_loss,
+)
 from sklearn_focal.metrics._scores import (
     multiclass_brier_score,
     posterior_kl_divergence,
@@ -179,6 +184,49 @@ class _ProbaScorer:
         return routing
 
 
+class _LabelProbaScorer(_ProbaScorer):
+    """Scorer of per-label probabilities, for multi-label y.
+
+    Scores ``estimator.predict_proba(X)`` of shape (n_samples, n_labels), or
+    scikit-learn's list of (n_samples, 2) arrays, against the indicator
+    ``y_true``. No ``labels`` are passed (the columns are the labels) and no
+    binary column is taken.
+    """
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, **metadata):
+        """Minus ``score_func`` of ``estimator.predict_proba(X)``.
+
+        Parameters
+        ----------
+        estimator : object
+            Fitted multi-label estimator with ``predict_proba``.
+        X : array-like of shape (n_samples, n_features)
+            Test data.
+        y_true : array-like of shape (n_samples, n_labels)
+            Indicator matrix of the labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        **metadata : dict
+            Further metadata requested with ``set_score_request``; only with
+            metadata routing enabled.
+
+        Returns
+        -------
+        score : float
+            ``-score_func(y_true, proba, ...)``.
+        """
+        if metadata and not routing_enabled():
+            raise ValueError(
+                f"passing extra keyword arguments ({sorted(metadata)}) to "
+                f"{self!r} is only supported with metadata routing enabled: "
+                "sklearn.set_config(enable_metadata_routing=True)"
+            )
+        proba = estimator.predict_proba(X)
+        if sample_weight is not None:
+            metadata["sample_weight"] = sample_weight
+        return -self._score_func(y_true, proba, **{**self._kwargs, **metadata})
+
+
 def _classes_aware_scorer(score_func, **kwargs):
     return _ProbaScorer(score_func, **kwargs)
 
@@ -241,6 +289,15 @@ neg_multiclass_brier_score = _classes_aware_scorer(multiclass_brier_score)
 #: Scorer: minus the mean KL(eta || q) to known posteriors ``p_true``, routed
 #: per fold with metadata routing (``set_score_request(p_true=True)``).
 neg_posterior_kl_divergence = _classes_aware_scorer(_posterior_kl_score)
+#: Scorer for multi-label y: minus the mean per-label log-loss.
+neg_multilabel_log_loss = _LabelProbaScorer(multilabel_log_loss)
+#: Scorer for multi-label y: minus the mean per-label Brier score.
+neg_multilabel_brier_score = _LabelProbaScorer(multilabel_brier_score)
+#: Scorer for multi-label y: minus the mean per-label ECE (10 bins).
+neg_multilabel_calibration_error = _LabelProbaScorer(multilabel_calibration_error)
+_neg_pooled_calibration_error = _LabelProbaScorer(
+    multilabel_calibration_error, average="pooled"
+)
 _neg_log_loss = _classes_aware_scorer(_sklearn_log_loss)
 _neg_brier_score = _classes_aware_scorer(_sklearn_brier)
 
@@ -310,4 +367,55 @@ def calibration_scorers(*, posterior_kl: bool = False) -> dict:
     if posterior_kl:
         scorer = copy.deepcopy(neg_posterior_kl_divergence)
         scorers["neg_posterior_kl_divergence"] = scorer.set_score_request(p_true=True)
+    return scorers
+
+
+def multilabel_scorers() -> dict:
+    """Scorers for model selection with multi-label (indicator) y.
+
+    Returns fresh copies, ready for ``GridSearchCV(scoring=...)`` or
+    :func:`~sklearn.model_selection.cross_validate` on estimators whose
+    ``predict_proba`` gives per-label probabilities (shape (n, L), or
+    scikit-learn's list of (n, 2) arrays), such as a multi-label
+    :class:`~sklearn_focal.FocalClassifier` or a calibrator with
+    ``link="sigmoid"``.
+
+    Returns
+    -------
+    scorers : dict
+        ``"neg_multilabel_log_loss"``, ``"neg_multilabel_brier_score"``,
+        ``"neg_multilabel_calibration_error"`` (mean of the labels' ECEs),
+        ``"neg_pooled_calibration_error"`` (all entries in one curve) and
+        ``"accuracy"`` (subset accuracy of ``predict``).
+
+    Notes
+    -----
+    As for :func:`calibration_scorers`, select with a proper score
+    (``refit="neg_multilabel_log_loss"``) and report the calibration errors
+    alongside.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from sklearn_focal.metrics import multilabel_scorers
+    >>> X, Y = make_multilabel_classification(100, n_classes=3, random_state=0)
+    >>> search = GridSearchCV(
+    ...     KNeighborsClassifier(),
+    ...     {"n_neighbors": [10, 20]},
+    ...     scoring=multilabel_scorers(),
+    ...     refit="neg_multilabel_brier_score",
+    ... ).fit(X, Y)
+    >>> "mean_test_neg_multilabel_calibration_error" in search.cv_results_
+    True
+    """
+    scorers = {
+        "neg_multilabel_log_loss": neg_multilabel_log_loss,
+        "neg_multilabel_brier_score": neg_multilabel_brier_score,
+        "neg_multilabel_calibration_error": neg_multilabel_calibration_error,
+        "neg_pooled_calibration_error": _neg_pooled_calibration_error,
+    }
+    scorers = {name: copy.deepcopy(scorer) for name, scorer in scorers.items()}
+    scorers["accuracy"] = get_scorer("accuracy")
     return scorers
