@@ -72,10 +72,11 @@ def gaussian_informations(design, z, scale, weight, coordinates="scale"):
     gradient = np.empty((design.shape[0], n_columns + 1))
     gradient[:, :n_columns] = design / scale
     gradient[:, n_columns] = z * factor
-    weighted = gradient * (weight * gaussian_info_weight(z))[:, None]
-    J = gradient.T @ weighted
+    gradient *= np.sqrt(weight * gaussian_info_weight(z))[:, None]
+    J = gradient.T @ gradient
     I = np.zeros_like(J)
-    I[:n_columns, :n_columns] = design.T @ (design * weight[:, None]) / scale**2
+    root = design * np.sqrt(weight)[:, None]
+    I[:n_columns, :n_columns] = root.T @ root / scale**2
     I[n_columns, n_columns] = weight.sum() * (
         1.0 / (2.0 * scale**4) if coordinates == "variance" else 2.0 / scale**2
     )
@@ -84,8 +85,10 @@ def gaussian_informations(design, z, scale, weight, coordinates="scale"):
 
 def poisson_informations(design, k, lam, weight):
     """``(J, I)`` of the Poisson model (log link) in the coefficients."""
-    J = design.T @ (design * (weight * poisson_info_weight(k, lam))[:, None])
-    I = design.T @ (design * (weight * lam)[:, None])
+    root = design * np.sqrt(weight * poisson_info_weight(k, lam))[:, None]
+    J = root.T @ root
+    root = design * np.sqrt(weight * lam)[:, None]
+    I = root.T @ root
     return 0.5 * (J + J.T), I
 
 

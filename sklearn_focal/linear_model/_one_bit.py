@@ -241,14 +241,23 @@ class OneBitGLM(BaseEstimator):
         weight = check_sample_weight(sample_weight, n_samples)
         if self.family == "poisson":
             _check_poisson_threshold(tau)
+        # rows of positive weight (a view of all rows in the common case)
         used = weight > 0
+        used = slice(None) if used.all() else used
         self._check_bits_vary(bits[used])
 
-        design = np.hstack([X, np.ones((n_samples, 1))]) if self.fit_intercept else X
+        # one allocation: [X, 1, offset - tau] for the Gaussian probit, whose
+        # first columns are the design of the mean
+        n_columns = X.shape[1] + self.fit_intercept + (self.family == "gaussian")
+        columns = np.empty((n_samples, n_columns))
+        columns[:, : X.shape[1]] = X
+        if self.fit_intercept:
+            columns[:, X.shape[1]] = 1.0
         if self.family == "gaussian":
-            self._fit_gaussian(design, bits, tau, offset, weight, used)
+            columns[:, -1] = offset - tau
+            self._fit_gaussian(columns, bits, tau, offset, weight, used)
         else:
-            self._fit_poisson(design, bits, tau, offset, weight, used)
+            self._fit_poisson(columns, bits, tau, offset, weight, used)
         self._set_inference()
         return self
 
@@ -274,13 +283,20 @@ class OneBitGLM(BaseEstimator):
                 f"the model is not identifiable: {rows.shape[0]} samples of positive "
                 f"weight for {rows.shape[1]} parameters"
             )
-        norms = np.max(np.abs(rows), axis=0)
+        norms = np.maximum(rows.max(axis=0), -rows.min(axis=0))
         zero = norms == 0
         if zero.any():
             j = int(np.flatnonzero(zero)[0])
             raise ValueError(
                 f"the model is not identifiable: {what[j]} is identically zero"
             )
+        # The Gram matrix of the columns scaled to max 1 (a cheap symmetric
+        # product) is well conditioned for a clearly identifiable design;
+        # otherwise numpy's matrix_rank decides, on the rows themselves.
+        gram = rows.T @ rows / np.outer(norms, norms)
+        eigenvalues = np.linalg.eigvalsh(gram)
+        if eigenvalues[0] > 1e-8 * eigenvalues[-1]:
+            return
         rank = np.linalg.matrix_rank(rows / norms)
         if rank == rows.shape[1]:
             return
@@ -314,9 +330,12 @@ class OneBitGLM(BaseEstimator):
         with np.errstate(**quiet):
             ll_rows, score, curv = terms(design @ theta)
         loglik = weight @ ll_rows
+        root = np.empty_like(design)
         for n_iter in range(1, self.max_iter + 1):
             gradient = design.T @ score
-            hessian = design.T @ (design * curv[:, None])
+            # H = R'R with R = diag(sqrt(curv)) design, in a reused buffer
+            np.multiply(design, np.sqrt(curv)[:, None], out=root)
+            hessian = root.T @ root
             try:
                 factor = np.linalg.cholesky(0.5 * (hessian + hessian.T))
                 step = np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
@@ -357,7 +376,7 @@ class OneBitGLM(BaseEstimator):
         suspicious = np.any(ll_rows[used] > _SEPARATION_LOGLIK)
         if status == "converged" and not suspicious:
             return
-        direction = _separating_direction(design[used], bits[used], ll_rows[used])
+        direction = _separating_direction(design[used], bits[used])
         if direction is not None:
             raise ValueError(
                 "no finite maximum likelihood estimate exists: the bits are "
@@ -379,8 +398,8 @@ class OneBitGLM(BaseEstimator):
             "separated or the design badly scaled)"
         )
 
-    def _fit_gaussian(self, design, bits, tau, offset, weight, used):
-        columns = np.hstack([design, (offset - tau)[:, None]])
+    def _fit_gaussian(self, columns, bits, tau, offset, weight, used):
+        design = columns[:, :-1]
         names = [f"X[:, {j}]" for j in range(self.n_features_in_)]
         names += ["1"] * self.fit_intercept + ["offset - threshold"]
         self._check_rank(columns, used, names)
@@ -590,7 +609,7 @@ class OneBitGLM(BaseEstimator):
         return tags
 
 
-def _separating_direction(design, bits, ll_rows):
+def _separating_direction(design, bits):
     """A direction ``d != 0`` with ``q_i v_i' d >= 0`` for all rows, or None.
 
     ``q_i = 2 B_i - 1``. Such a direction exists exactly when no finite
@@ -598,19 +617,26 @@ def _separating_direction(design, bits, ll_rows):
     Anderson, 1984): moving along it no bit's likelihood falls and some rise.
     Found by the linear program ``max sum_i q_i v_i' d`` subject to
     ``q_i v_i' d >= 0`` and ``|d_j| <= 1``, on columns scaled to max 1, by
-    constraint generation: solved first on the 1000 bits the fit finds least
-    likely (``ll_rows``), whose overlap already proves that an estimate
-    exists; a direction found there is checked against every row and the
-    violated rows are added until it holds everywhere or no direction is left.
+    constraint generation: solved first on 1000 rows drawn at random (with a
+    fixed seed), whose overlap already proves that an estimate exists; a
+    direction found there is checked against every row and the most violated
+    rows are added until it holds everywhere or no direction is left.
     """
-    signed = design * (2.0 * bits - 1.0)[:, None]
-    norms = np.max(np.abs(signed), axis=0)
+    sign = 2.0 * bits - 1.0
+    norms = np.maximum(design.max(axis=0), -design.min(axis=0))
     norms[norms == 0] = 1.0
-    signed = signed / norms
-    subset = np.argsort(ll_rows, kind="stable")[:_LP_BLOCK]
-    bounds = [(-1.0, 1.0)] * signed.shape[1]
+    n_rows = design.shape[0]
+    if n_rows > _LP_BLOCK:
+        # A spread of rows (the exact answer does not depend on the choice):
+        # a random sample overlaps like the data; the least likely bits alone
+        # would not (the reversed fit separates them).
+        sample = np.random.default_rng(0).choice(n_rows, _LP_BLOCK, replace=False)
+        subset = np.sort(sample)
+    else:
+        subset = np.arange(n_rows)
+    bounds = [(-1.0, 1.0)] * design.shape[1]
     while True:
-        rows = signed[subset]
+        rows = design[subset] * (sign[subset, None] / norms)
         result = linprog(
             -rows.sum(axis=0),
             A_ub=-rows,
@@ -620,12 +646,14 @@ def _separating_direction(design, bits, ll_rows):
         )
         if result.status != 0 or -result.fun <= 1e-7:
             return None
-        margins = signed @ result.x
+        margins = (design @ (result.x / norms)) * sign
         violated = np.flatnonzero(margins < -1e-6)
         if violated.size == 0:
             return result.x / norms
-        worst = violated[np.argsort(margins[violated], kind="stable")[:_LP_BLOCK]]
-        subset = np.union1d(subset, worst)
+        if violated.size > _LP_BLOCK:
+            part = np.argpartition(margins[violated], _LP_BLOCK - 1)[:_LP_BLOCK]
+            violated = violated[part]
+        subset = np.union1d(subset, violated)
 
 
 #: rows per block of the separation linear program
