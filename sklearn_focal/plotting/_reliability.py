@@ -9,6 +9,13 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_focal.calibration._unwrap import raw_proba
 from sklearn_focal.metrics import binned_calibration, expected_calibration_error
 from sklearn_focal.plotting._common import _HIST_AXES, _check_matplotlib, _get_ax
+from sklearn_focal.utils.validation import (
+    check_indicator,
+    check_integer,
+    check_label_proba,
+    check_sample_weight,
+    is_multilabel_indicator,
+)
 
 
 def _clopper_pearson(successes, trials, confidence_level):
@@ -266,16 +273,19 @@ class ReliabilityDisplay:
         ref_line: bool = True,
         histogram: bool = True,
         bands: bool = False,
+        label: int | str | None = None,
         **kwargs,
     ):
         """Reliability diagram of given probabilities.
 
         Parameters
         ----------
-        y_true : array-like of shape (n_samples,)
-            True labels.
+        y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels, or a multi-label indicator matrix.
         y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
-            Predicted probabilities; a 1-D array is P(positive class).
+            Predicted probabilities; a 1-D array is P(positive class). For an
+            indicator ``y_true``: per-label probabilities (n_samples,
+            n_labels), or scikit-learn's list of (n_samples, 2) arrays.
         n_bins : int or "auto", default=10
             Number of bins (see
             :func:`~sklearn_focal.metrics.expected_calibration_error`).
@@ -296,6 +306,12 @@ class ReliabilityDisplay:
             Axes to draw on.
         ref_line, histogram, bands : bool
             See :meth:`plot`.
+        label : int, "pooled" or None, default=None
+            Multi-label (indicator) ``y_true`` only: the binary reliability
+            curve of one label (its column index), or of all (sample, label)
+            entries pooled (``"pooled"``, the default for indicator
+            ``y_true``), as a detector's scores are usually shown. ``kind``
+            and ``labels`` do not apply.
         **kwargs : dict
             Passed to :func:`matplotlib.pyplot.plot`.
 
@@ -304,6 +320,11 @@ class ReliabilityDisplay:
         display : ReliabilityDisplay
         """
         _check_matplotlib(f"{cls.__name__}.from_predictions")
+        if label is not None or is_multilabel_indicator(y_true):
+            y_true, y_prob, sample_weight, name = _one_label_curve(
+                y_true, y_prob, sample_weight, label, name
+            )
+            kind, labels = "binary", [0, 1]
         result = binned_calibration(
             y_true,
             y_prob,
@@ -378,7 +399,9 @@ class ReliabilityDisplay:
             Legend name; defaults to the estimator's class name.
         **kwargs : dict
             Any keyword argument of :meth:`from_predictions` except
-            ``labels``, which is ``estimator.classes_``.
+            ``labels``, which is ``estimator.classes_``. For a multi-label
+            estimator (indicator ``y``), ``label`` picks one label's curve or
+            the pooled one.
 
         Returns
         -------
@@ -396,6 +419,32 @@ class ReliabilityDisplay:
                 "reliability diagram needs probabilities"
             )
         name = type(estimator).__name__ if name is None else name
+        if is_multilabel_indicator(y):  # per-label probabilities
+            return cls.from_predictions(y, y_prob, name=name, **kwargs)
         return cls.from_predictions(
             y, y_prob, labels=estimator.classes_, name=name, **kwargs
         )
+
+
+def _one_label_curve(y_true, y_prob, sample_weight, label, name):
+    """The binary problem of one label, or of all entries pooled, of
+    multi-label predictions: (y, p, sample_weight, legend name)."""
+    proba = check_label_proba(y_prob, "y_prob")
+    indicator = check_indicator(y_true, proba.shape[0], proba.shape[1], "y_true")
+    n_samples, n_labels = proba.shape
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, n_samples)
+    if label is None or (isinstance(label, str) and label == "pooled"):
+        weight = None if sample_weight is None else np.repeat(sample_weight, n_labels)
+        y, p, text = indicator.ravel(), proba.ravel(), "pooled labels"
+    else:
+        if isinstance(label, str):
+            raise ValueError(f"label must be an int or 'pooled', got {label!r}")
+        label = check_integer(label, "label", minimum=0)
+        if label >= n_labels:
+            raise ValueError(
+                f"label={label} but y_prob has {n_labels} labels (columns)"
+            )
+        weight = sample_weight
+        y, p, text = indicator[:, label], proba[:, label], f"label {label}"
+    return y, p, weight, text if name is None else f"{name}, {text}"
