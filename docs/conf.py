@@ -123,6 +123,7 @@ _API_MODULES = (
     "plotting",
     "datasets",
     "rate_distortion",
+    "linear_model",
 )
 
 
@@ -230,6 +231,7 @@ sphinx_gallery_conf = {
         "../examples/classification",
         "../examples/calibration",
         "../examples/rate_distortion",
+        "../examples/one_bit",
     ],
     "within_subsection_order": "FileNameSortKey",
     "filename_pattern": r"/plot_",
