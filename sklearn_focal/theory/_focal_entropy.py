@@ -14,6 +14,9 @@ from sklearn_focal.utils.validation import (
     check_gamma,
 )
 
+#: Entries per row block of :func:`min_focal_entropy` (2 MB of float64).
+_BLOCK_ELEMENTS = 2**18
+
 
 def _focal_terms_sum(targets, predictions, gamma, base, top_complement=None):
     """sum_i targets_i (1 - predictions_i)^gamma log(1/predictions_i), row-wise.
@@ -112,15 +115,31 @@ def min_focal_entropy(
     gamma = check_gamma(gamma)
     base = check_base(base)
     rows, one_row = check_distribution(p, "p")
-    x = rows.astype(np.float64)
-    q, _ = _solve_focal_minimizer(x, gamma)
-    # 1 - max q as the sum of the other entries: log q_max is ill-conditioned
-    # near 1 (q_max = 1 - 1e-12 holds 1 - q_max to only ~1e-4 relative).
-    top = np.argmax(q, axis=1)
-    is_top = np.arange(q.shape[1]) == top[:, None]
-    others = np.where(is_top, 0.0, q).sum(axis=1)
-    top_complement = np.where(q.max(axis=1) > 0.5, others, 1.0 - q.max(axis=1))
-    total = _focal_terms_sum(x, q, gamma, base, top_complement).astype(rows.dtype)
+    n, k = rows.shape
+    total = np.empty(n)
+    # Row blocks of about _BLOCK_ELEMENTS entries: the minimizer and the
+    # focal terms of one block at a time, so memory beyond the input is a
+    # few blocks, not several copies of it. Every block holds at least
+    # TABLE_MIN_ROWS rows when the input does (a short last block joins the
+    # one before), so each row takes the same path as in one call.
+    from sklearn_focal.theory._kernels import TABLE_MIN_ROWS  # numba, lazily
+
+    step = max(TABLE_MIN_ROWS, _BLOCK_ELEMENTS // k)
+    starts = list(range(0, n, step))
+    if len(starts) > 1 and n - starts[-1] < TABLE_MIN_ROWS:
+        starts.pop()
+    for start, stop in zip(starts, starts[1:] + [n], strict=True):
+        x = rows[start:stop].astype(np.float64)
+        q, _ = _solve_focal_minimizer(x, gamma)
+        # 1 - max q as the sum of the other entries: log q_max is
+        # ill-conditioned near 1 (q_max = 1 - 1e-12 holds 1 - q_max to only
+        # ~1e-4 relative).
+        top = np.argmax(q, axis=1)
+        is_top = np.arange(k) == top[:, None]
+        others = np.where(is_top, 0.0, q).sum(axis=1)
+        top_complement = np.where(q.max(axis=1) > 0.5, others, 1.0 - q.max(axis=1))
+        total[start:stop] = _focal_terms_sum(x, q, gamma, base, top_complement)
+    total = total.astype(rows.dtype, copy=False)
     return rows.dtype.type(total[0]).item() if one_row else total
 
 
