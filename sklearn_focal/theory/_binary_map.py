@@ -15,6 +15,7 @@ the two-class Psi of :func:`sklearn_focal.theory.psi` with class weights
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sklearn_focal.utils._dask import is_dask_array, map_row_blocks
 from sklearn_focal.utils._parallel import dispatch
 from sklearn_focal.utils.validation import (
     check_gamma,
@@ -96,7 +97,9 @@ def binary_psi(
     Returns
     -------
     ndarray of the same shape and float dtype as ``p``
-        The recovered probabilities ``eta``.
+        The recovered probabilities ``eta``. A 1-D or 2-D dask array ``p``
+        (chunked along rows) gives a lazy dask array with its row chunks; a
+        bad entry raises when computed, naming its global index.
 
     Raises
     ------
@@ -130,6 +133,8 @@ def binary_psi(
     >>> binary_psi([0.1, 0.5, 0.9], gamma=2.0, alpha=0.25).round(4)
     array([0.0078, 0.75  , 0.9991])
     """
+    if is_dask_array(p):  # lazily, chunk by chunk; errors name global indices
+        return _dask_map(binary_psi, p, gamma, alpha, pos_weight)
     gamma, array, rows, ratio, offset, unweighted = _prepare(
         p, "p", gamma, alpha, pos_weight
     )
@@ -155,6 +160,25 @@ def binary_psi(
         size=rows.size,
     )
     return _finish(out, array, "p", bad)
+
+
+def _dask_map(func, p, gamma, alpha, pos_weight):
+    """``func`` on a dask array of 1 or 2 dimensions, one row chunk at a time."""
+    gamma = check_gamma(gamma)
+    n_labels = p.shape[-1] if p.ndim >= 1 else None
+    check_label_weights(alpha, "alpha", n_labels, unit_interval=True)
+    check_label_weights(pos_weight, "pos_weight", n_labels)
+    dtype = p.dtype if p.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    return map_row_blocks(
+        func,
+        p,
+        gamma,
+        alpha=alpha,
+        pos_weight=pos_weight,
+        dtype=dtype,
+        name="p",
+        allow_1d=True,
+    )
 
 
 def _count_bad(rows):

@@ -24,7 +24,9 @@ __all__ = [
     "reraise_with_offset",
 ]
 
-_ROW = re.compile(r"\brow (\d+)\b")
+# "row 3" (probability rows) and "at index (3, 1)" / "at index 3" (elementwise
+# maps): the first integer is the position along axis 0.
+_ROW = re.compile(r"\b(row |at index \(?)(\d+)\b")
 
 
 def is_dask_array(x):
@@ -41,11 +43,13 @@ def is_dask_array(x):
 
 
 def _shift_rows(message, offset):
-    return _ROW.sub(lambda m: f"row {int(m.group(1)) + offset}", message)
+    return _ROW.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + offset}", message)
 
 
 def reraise_with_offset(exc, offset):
-    """Raise ``exc`` again with every ``row <i>`` of its message shifted by offset.
+    """Raise ``exc`` again with its row positions shifted by ``offset``.
+
+    ``row <i>`` and ``at index (<i>, ...)`` / ``at index <i>`` are rewritten.
 
     Only ValueError and TypeError (the validators' exceptions) are rewritten;
     anything else is raised unchanged.
@@ -58,6 +62,11 @@ def reraise_with_offset(exc, offset):
     ... except ValueError as exc:
     ...     print(exc)
     q rows must sum to 1; row 103 sums
+    >>> try:
+    ...     reraise_with_offset(ValueError("p: bad value 1.5 at index (1, 0)"), 10)
+    ... except ValueError as exc:
+    ...     print(exc)
+    p: bad value 1.5 at index (11, 0)
     """
     if offset and type(exc) in (ValueError, TypeError) and len(exc.args) == 1:
         message = _shift_rows(str(exc.args[0]), offset)
@@ -89,7 +98,9 @@ def _call_on_block(block, row_func, row_args, row_kwargs, block_info=None):
         reraise_with_offset(exc, offset)
 
 
-def map_row_blocks(func, x, *args, dtype, n_columns=None, name="rows", **kwargs):
+def map_row_blocks(
+    func, x, *args, dtype, n_columns=None, name="rows", allow_1d=False, **kwargs
+):
     """Apply the numpy row function ``func(block, *args, **kwargs)`` lazily per chunk.
 
     ``x`` is a 2-D dask array; its columns are first gathered into one chunk
@@ -110,6 +121,8 @@ def map_row_blocks(func, x, *args, dtype, n_columns=None, name="rows", **kwargs)
         Columns of the result; None: as many as ``x``.
     name : str, default="rows"
         Name of the input in the messages.
+    allow_1d : bool, default=False
+        Also take a 1-D array (an elementwise map), chunked as it is.
 
     Returns
     -------
@@ -119,6 +132,21 @@ def map_row_blocks(func, x, *args, dtype, n_columns=None, name="rows", **kwargs)
     import numpy as np
 
     da = sys.modules["dask.array"]
+    if x.ndim == 1 and allow_1d:
+        if any(np.isnan(size) for size in x.chunks[0]):
+            raise ValueError(
+                f"{name} has unknown chunk sizes; call compute_chunk_sizes()"
+            )
+        return da.map_blocks(
+            _call_on_block,
+            x,
+            row_func=func,
+            row_args=args,
+            row_kwargs=kwargs,
+            dtype=dtype,
+            chunks=x.chunks,
+            meta=np.empty((0,), dtype=dtype),
+        )
     if x.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D dask array (n_samples, n_classes) chunked "
