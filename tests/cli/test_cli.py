@@ -89,20 +89,64 @@ def test_demo_quick_writes_tables_and_figures(tmp_path, capsys):
     figures = sorted(tmp_path.glob("reliability_*.png"))
     assert len(figures) == 6
     assert all(f.stat().st_size > 5000 for f in figures)
-    # Psi and temperature scaling never change a prediction: per model, the
-    # three outputs share the accuracy column.
-    accuracies = {}
-    dataset = None
+    # No output changes a prediction: per model, the four outputs share the
+    # accuracy column. The closing words follow from the tables.
+    table = _demo_tables(out)
+    assert len(table) == 6
+    for (dataset, model), rows in table.items():
+        assert set(rows) == {"raw", "Psi", "TS_NLL", "FTS"}
+        assert len({row["acc"] for row in rows.values()}) == 1, (dataset, model)
+    closing = out.split("Reliability diagrams written")[0].splitlines()
+    assert "No calibrator changed a prediction" in out
+    for dataset in ("digits", "synthetic"):
+        models = {m: rows for (d, m), rows in table.items() if d == dataset}
+        winners = {
+            m: min(rows, key=lambda o: rows[o]["NLL"]) for m, rows in models.items()
+        }
+        line = next(
+            x
+            for x in out.splitlines()
+            if x.startswith("  lowest test NLL") and dataset in x
+        )
+        for model, output in winners.items():
+            assert f"{model}: {output}" in line
+        words = next(x for x in closing if x.startswith(f"{dataset}: Psi"))
+        focal = [m for m in models if m != "cross-entropy"]
+        hurts = sum(models[m]["Psi"]["NLL"] > models[m]["raw"]["NLL"] for m in focal)
+        helps = sum(models[m]["Psi"]["NLL"] < models[m]["raw"]["NLL"] for m in focal)
+        if hurts == len(focal):
+            assert "raised the test NLL of every" in words
+        elif helps == len(focal):
+            assert "lowered the test NLL of every" in words
+        else:
+            assert f"lowered the test NLL of {helps} and raised it for {hurts}" in words
+        for output in set(winners.values()):
+            k = list(winners.values()).count(output)
+            assert f"{output} for {k} model" in words
+
+
+def _demo_tables(out):
+    """The demo's tables: {(dataset, model): {output: {column: value}}}."""
+    table, dataset, columns = {}, None, None
     for line in out.splitlines():
         if line.endswith("held-out test set"):
             dataset = line.split(":")[0]
+            continue
         tokens = line.split()
+        if tokens[:2] == ["model", "output"]:
+            columns = tokens[2:]
+            continue
         for position, token in enumerate(tokens):
-            if token in ("raw", "Psi", "TS_NLL") and position > 0:
+            if token in ("raw", "Psi", "TS_NLL", "FTS") and position > 0:
                 model = " ".join(tokens[:position])
-                accuracies.setdefault((dataset, model), set()).add(tokens[position + 1])
-    assert len(accuracies) == 6
-    assert all(len(values) == 1 for values in accuracies.values()), accuracies
+                try:
+                    values = [float(v) for v in tokens[position + 1 :]]
+                except ValueError:
+                    break  # a line of words, not of the table
+                row = dict(zip(columns, values, strict=True))
+                table.setdefault((dataset, model), {})[token] = row
+                break
+    return table
 
 
 def test_no_subcommand_is_an_error(capsys):
@@ -276,3 +320,21 @@ def test_demo_writes_to_the_stdout_of_the_call_not_of_the_import(tmp_path, monke
     monkeypatch.setattr("sys.stdout", stream)
     _demo.run_demo(quick=True, output_dir=tmp_path)
     assert "held-out test set" in stream.getvalue()
+
+
+def test_demo_reliability_bins_hold_enough_points():
+    from sklearn_focal.cli._demo import _merged_bins
+
+    rng = np.random.default_rng(0)
+    # Network-like confidences: most near 1, a sparse tail below.
+    confidence = np.concatenate([1 - rng.exponential(0.01, 300), rng.random(40)])
+    confidence = np.clip(confidence, 0.0, 1.0)
+    edges, counts = _merged_bins(confidence, 10, 20)
+    assert edges[0] == 0.0 and edges[-1] == 1.0
+    assert np.all(np.diff(edges) > 0)
+    assert counts.sum() == len(confidence)
+    assert counts.min() >= 20
+    recount, _ = np.histogram(confidence, bins=edges)
+    np.testing.assert_array_equal(recount, counts)
+    # Every edge is one of the uniform edges: bins are merged, never moved.
+    assert np.all(np.isin(np.round(edges, 12), np.round(np.linspace(0, 1, 11), 12)))
