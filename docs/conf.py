@@ -230,6 +230,7 @@ sphinx_gallery_conf = {
         "../examples/theory",
         "../examples/classification",
         "../examples/calibration",
+        "../examples/detection",
         "../examples/rate_distortion",
         "../examples/one_bit",
     ],
