@@ -304,59 +304,75 @@ def _reliability_display(y, proba, classes, name, min_points):
     return display, edges, counts
 
 
+def reliability_figure(y, outputs, title, min_points=MIN_POINTS_PER_BIN):
+    """A readable top-label reliability figure of several outputs of one model.
+
+    The curves share one axes, each with its own line style and marker, on
+    uniform bins of which those with fewer than ``min_points`` test points
+    are merged into a neighbour; a panel below draws the points per bin of
+    each output (labelled, log scale). ``outputs`` maps a name to its
+    probabilities. Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    styles = ("-", "--", "-.", ":")
+    markers = ("o", "s", "^", "D")
+    classes = np.unique(y)
+    fig, (ax, hist_ax) = plt.subplots(
+        2,
+        1,
+        figsize=(6, 7),
+        sharex=True,
+        gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.08},
+    )
+    for k, (name, proba) in enumerate(outputs.items()):
+        display, edges, counts = _reliability_display(
+            y, proba, classes, name, min_points
+        )
+        style = styles[k % len(styles)]
+        display.plot(
+            ax=ax, histogram=False, linestyle=style, marker=markers[k % len(markers)]
+        )
+        hist_ax.stairs(
+            counts,
+            edges,
+            color=display.line_.get_color(),
+            linestyle=style,
+            linewidth=1.6,
+            label=f"{name} ({len(counts)} bins)",
+        )
+    ax.set_title(
+        f"{title}\n(top label; {len(y)} test points, bins of fewer than "
+        f"{min_points} merged)"
+    )
+    ax.set_xlabel("")
+    ax.legend(loc="lower right")
+    hist_ax.set_ylabel("points per bin")
+    hist_ax.set_xlabel("confidence (largest predicted probability)")
+    hist_ax.set_yscale("log")
+    hist_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    hist_ax.yaxis.set_minor_formatter(NullFormatter())
+    hist_ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
 def _plot_reliability(split, results, output_dir):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    styles = {"raw": "-", "Psi": "--", "TS_NLL": "-.", "FTS": ":"}
-    markers = {"raw": "o", "Psi": "s", "TS_NLL": "^", "FTS": "D"}
     min_points = min(MIN_POINTS_PER_BIN, max(1, len(split.y_test) // 20))
     paths = []
     labels = list(dict.fromkeys(label for label, *_ in results))
     for label in labels:
-        fig, (ax, hist_ax) = plt.subplots(
-            2,
-            1,
-            figsize=(6, 7),
-            sharex=True,
-            gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.08},
+        outputs = {
+            output: proba for model, output, proba, _ in results if model == label
+        }
+        fig = reliability_figure(
+            split.y_test, outputs, f"{split.name}: {label}", min_points
         )
-        for model_label, output, proba, _ in results:
-            if model_label != label:
-                continue
-            display, edges, counts = _reliability_display(
-                split.y_test, proba, np.unique(split.y_test), output, min_points
-            )
-            display.plot(
-                ax=ax,
-                histogram=False,
-                linestyle=styles[output],
-                marker=markers[output],
-            )
-            color = display.line_.get_color()
-            hist_ax.stairs(
-                counts,
-                edges,
-                color=color,
-                linestyle=styles[output],
-                linewidth=1.6,
-                label=f"{output} ({len(counts)} bins)",
-            )
-        ax.set_title(
-            f"{split.name}: {label}\n(top label; {len(split.y_test)} test points, "
-            f"bins of fewer than {min_points} merged)"
-        )
-        ax.set_xlabel("")
-        ax.legend(loc="lower right")
-        hist_ax.set_ylabel("points per bin")
-        hist_ax.set_xlabel("confidence (largest predicted probability)")
-        hist_ax.set_yscale("log")
-        hist_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        hist_ax.yaxis.set_minor_formatter(NullFormatter())
-        hist_ax.legend(loc="upper left", fontsize="small")
         slug = label.replace(" ", "_").replace("=", "")
         path = output_dir / f"reliability_{split.name}_{slug}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
