@@ -271,8 +271,8 @@ class OneBitGLM(BaseEstimator):
             value = int(bits[0])
             raise ValueError(
                 f"all bits are {value} (y holds one class only): no finite maximum "
-                "likelihood estimate exists; the likelihood increases without bound "
-                f"as the latent mean goes to {'+' if value else '-'}infinity"
+                "likelihood estimate exists; the likelihood approaches its supremum "
+                f"only as the latent mean goes to {'+' if value else '-'}infinity"
             )
 
     def _check_rank(self, columns, used, what):

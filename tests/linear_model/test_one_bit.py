@@ -352,6 +352,7 @@ def test_separation_is_refused(family):
         OneBitGLM(family).fit(X, y, threshold=tau)
 
 
+@pytest.mark.slow
 def test_separation_rate_of_the_issue_example():
     # w = 1, thresholds in {0, 2}, intercept-only Gaussian, n = 20: the issue
     # quotes a 36% chance that no finite MLE exists. The refusals of
