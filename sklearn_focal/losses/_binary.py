@@ -17,6 +17,7 @@ from sklearn_focal.losses._common import (
     _check_binary_alpha,
     _check_reduction,
     _float32_region,
+    _scaled_gradient,
 )
 from sklearn_focal.losses._softmax import _UNIT_WEIGHT, _focal_terms
 from sklearn_focal.utils.validation import check_gamma as _check_gamma
@@ -195,4 +196,4 @@ class _CpuBinaryFocal(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
-        return grad * grad_output, None, None, None, None, None
+        return _scaled_gradient(grad, grad_output), None, None, None, None, None

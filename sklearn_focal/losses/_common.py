@@ -1,4 +1,4 @@
-"""The backend switch and the argument checks shared by the torch losses."""
+"""The backend switch, the argument checks and the backward rule of the losses."""
 # SPDX-License-Identifier: BSD-3-Clause
 
 from __future__ import annotations
@@ -46,6 +46,21 @@ def _use_compiled_kernels(enabled: bool):
         yield
     finally:
         _COMPILED_KERNELS.reset(token)
+
+
+def _scaled_gradient(grad, grad_output):
+    """The gradient a compiled forward pass stored, times ``grad_output``.
+
+    A training step (``loss.backward()`` on a reduced loss) passes
+    ``grad_output = 1``: the stored gradient is then returned as it is, with no
+    new array (no page faults for a fresh buffer). autograd moves it into
+    ``.grad`` when nothing else holds it, and copies it when the graph is
+    retained (``retain_graph=True``), so a second backward pass still finds
+    it unchanged. Any other ``grad_output`` gives a new product.
+    """
+    if grad_output.numel() == 1 and bool(grad_output.reshape(()) == 1):
+        return grad
+    return grad * grad_output
 
 
 # --------------------------------------------------------------------------- #

@@ -22,6 +22,7 @@ from sklearn_focal.losses._common import (
     _check_sample_weight,
     _float32_region,
     _out_of_bounds,
+    _scaled_gradient,
 )
 from sklearn_focal.utils.validation import check_gamma as _check_gamma
 
@@ -213,7 +214,7 @@ class _CompiledRowFocal(torch.autograd.Function):
         (grad,) = ctx.saved_tensors
         if ctx.reduction == "none":
             grad_output = grad_output.unsqueeze(1)
-        return (grad * grad_output,) + (None,) * ctx.n_other_inputs
+        return (_scaled_gradient(grad, grad_output),) + (None,) * ctx.n_other_inputs
 
 
 class _CpuSoftTargetFocal(_CompiledRowFocal):
