@@ -115,6 +115,17 @@ class FocalClassifier(NeuralNetClassifier):
     which maps the focal risk minimizer back to the posterior. The raw ``q`` is
     always available from :meth:`predict_raw_proba`.
 
+    :math:`\\Psi` at the training ``gamma`` helps when the network is close to
+    that minimizer: a well-specified model that has not over-fitted (enough
+    data for its size, early stopping or a short schedule). A network trained
+    to convergence on little data over-fits and is over-confident instead; Psi,
+    which sharpens, then makes its probabilities worse. Check on held-out data:
+    :class:`~sklearn_focal.FocalPosteriorRecovery` with ``gamma="auto"`` around
+    a :class:`~sklearn.frozen.FrozenEstimator` warns when Psi raises the
+    calibration data's NLL, and there :class:`~sklearn_focal.FocalTemperatureScaling`
+    (temperature and signed focal order fitted jointly on those data) is the
+    map to use, with ``posterior='raw'``.
+
     ``gamma``, ``alpha`` and ``label_smoothing`` are top-level parameters, so
     :class:`~sklearn.model_selection.GridSearchCV` tunes them directly; they are
     passed to the criterion each time the net is initialized (at every
