@@ -1,10 +1,13 @@
 """Compiled elementwise kernels of the sigmoid (binary) focal posterior map.
 
-:func:`binary_psi_rows` maps sigmoid outputs ``q`` to posteriors and
-:func:`binary_minimizer_rows` inverts it. Both work on C-contiguous float64
-arrays of shape (n, L), the labels on the last axis, with one log-odds offset
+:func:`binary_psi_fast_pass` maps sigmoid outputs ``q`` (a 1-D float64 array
+of one label's scores, one weight ratio ``B / A``) to posteriors in a
+vectorized pass, and :func:`binary_psi_exact_pass` redoes the few entries
+that need the exact form;
+:func:`binary_minimizer_rows` inverts it on C-contiguous float64 arrays of
+shape (n, L), the labels on the last axis, with one log-odds offset
 ``log(B_j / A_j)`` per label (``A`` the weight of positives, ``B`` of
-negatives); each comes as a parallel and a ``_serial`` twin for
+negatives). Each comes as a parallel and a ``_serial`` twin for
 :func:`sklearn_focal.utils._parallel.dispatch`. Inputs are validated by
 :mod:`sklearn_focal.theory._binary_map`; entries outside [0, 1] are counted,
 not computed. numba is imported when this module is first used, never at
@@ -19,13 +22,19 @@ from numba import njit, prange
 
 from sklearn_focal.theory._kernels import _log_h_logit
 from sklearn_focal.utils import _numba_cache  # noqa: F401  (caches outside the package)
-from sklearn_focal.utils._fastmath import power_by_mode
+from sklearn_focal.utils._fastmath import (
+    exp_nonpositive_accurate,
+    log_normal_accurate,
+    power_by_mode,
+)
 
 __all__ = [
     "binary_minimizer_rows",
     "binary_minimizer_rows_serial",
-    "binary_psi_rows",
-    "binary_psi_rows_serial",
+    "binary_psi_exact_pass",
+    "binary_psi_exact_pass_serial",
+    "binary_psi_fast_pass",
+    "binary_psi_fast_pass_serial",
 ]
 
 # The linear-space odds are used only inside this range (full precision, no
@@ -34,6 +43,9 @@ _ODDS_LOW = 1e-280
 _ODDS_HIGH = 1e280
 
 _MAX_ITERATIONS = 200
+# Smallest normal double: below, the vectorized form's bit-level log does not
+# apply (subnormals go to the exact form).
+_NORMAL_MIN = 2.2250738585072014e-308
 # |t| beyond which min(q, 1 - q) < 1e-100: G(t) = (1 + gamma) t -+ log(1 + gamma)
 # to double precision (the corrections are O(gamma q log q)).
 _T_FAR = 231.0
@@ -47,60 +59,117 @@ def _sigmoid(x):
     return e / (1.0 + e)
 
 
-@njit(cache=True, inline="always")
-def _binary_psi_rows(q, ratio, offset, gamma, mode, m, out):
-    """eta for every entry of ``q``; returns the number of entries outside [0, 1].
+@njit(cache=True)
+def _binary_psi_exact(v, ratio, offset, gamma, mode, m):
+    """eta of one score ``v`` in [0, 1] with libm's logs: every case.
 
-    With ``u = 1 - q``, ``h(q) / h(1 - q) = q^gamma core_pos / (u^gamma core_neg)``
-    where ``core_pos = q - gamma u log(1 - q)`` and ``core_neg = u - gamma q log q``
-    (the linear form of the Psi kernel, ``h(v) = v / ((1 - v)^(gamma - 1)
-    (1 - v - gamma v log v))``, at ``v = q`` and ``v = 1 - q``): all terms are
-    positive, nothing cancels. ``core_pos = q (1 + gamma u (-log(1 - q) / q))``
+    With ``u = 1 - v``, ``h(v) / h(1 - v) = v^gamma core_pos / (u^gamma core_neg)``
+    where ``core_pos = v - gamma u log(1 - v)`` and ``core_neg = u - gamma v log v``
+    (the linear form of the Psi kernel, ``h(x) = x / ((1 - x)^(gamma - 1)
+    (1 - x - gamma x log x))``, at ``x = v`` and ``x = 1 - v``): all terms are
+    positive, nothing cancels. ``core_pos = v (1 + gamma u (-log(1 - v) / v))``
     keeps a subnormal product out of the log-space form.
     """
-    n, k = q.shape
+    if v == 0.0 or v == 1.0:
+        return v
+    u = 1.0 - v
+    log_v = math.log(v)
+    log_u = math.log1p(-v)
+    pos_over_v = 1.0 + gamma * u * (-log_u / v)
+    core_neg = u - gamma * v * log_v
+    pw = power_by_mode(v / u, gamma, mode, m)
+    odds = ratio * pw * (v * pos_over_v / core_neg)
+    if _ODDS_LOW <= pw <= _ODDS_HIGH and _ODDS_LOW <= odds <= _ODDS_HIGH:
+        return odds / (1.0 + odds)
+    log_odds = (
+        offset
+        + gamma * (log_v - log_u)
+        + log_v
+        + math.log(pos_over_v)
+        - math.log(core_neg)
+    )
+    return _sigmoid(log_odds)
+
+
+@njit(cache=True, inline="always")
+def _binary_psi_fast(v, ratio, gamma):
+    """:func:`_binary_psi_exact` without branches or libm calls, so that the
+    loop calling it vectorizes; -1 where the element needs the exact form
+    (0, 1, subnormal, outside [0, 1], NaN, or odds out of the safe range).
+
+    ``log(1 - v)`` is ``log(u) + ((1 - u) - v) / u`` with ``u = fl(1 - v)``
+    (``1 - u`` is exact): log1p's correction, exact to rounding for tiny v.
+    ``(v / u)^gamma = exp(d)`` goes to the numerator for ``d <= 0`` and as
+    ``exp(-d)`` to the denominator otherwise, so ``eta = num / (num + den)``
+    takes one division.
+    """
+    interior = (v >= _NORMAL_MIN) & (v < 1.0)
+    x = v if interior else 0.5
+    u = 1.0 - x
+    log_v = log_normal_accurate(x)
+    log_u = log_normal_accurate(u) + ((1.0 - u) - x) / u
+    core_pos = x - gamma * u * log_u
+    core_neg = u - gamma * x * log_v
+    d = gamma * (log_v - log_u)
+    e = exp_nonpositive_accurate(-abs(d))
+    num = ratio * core_pos * (e if d <= 0.0 else 1.0)
+    den = core_neg * (1.0 if d <= 0.0 else e)
+    good = (
+        interior
+        & (e >= _ODDS_LOW)
+        & (num >= _ODDS_LOW * den)
+        & (num <= _ODDS_HIGH * den)
+    )
+    return num / (num + den) if good else -1.0
+
+
+@njit(cache=True, inline="always")
+def _binary_psi_fast_pass(q, ratio, gamma, out):
+    for i in prange(q.shape[0]):  # vectorized
+        out[i] = _binary_psi_fast(q[i], ratio, gamma)
+
+
+@njit(cache=True, parallel=True)
+def binary_psi_fast_pass(q, ratio, gamma, out):
+    """eta of the 1-D ``q`` by :func:`_binary_psi_fast` (-1: redo), parallel.
+
+    A kernel of its own: in one function with the exact pass, numba would
+    fuse the two loops and the fused loop would not vectorize.
+    """
+    _binary_psi_fast_pass(q, ratio, gamma, out)
+
+
+@njit(cache=True, error_model="numpy")
+def binary_psi_fast_pass_serial(q, ratio, gamma, out):
+    """:func:`binary_psi_fast_pass` on one thread."""
+    _binary_psi_fast_pass(q, ratio, gamma, out)
+
+
+@njit(cache=True, inline="always")
+def _binary_psi_exact_pass(q, ratio, offset, gamma, mode, m, out):
     bad = 0
-    for r in prange(n):
-        for j in range(k):
-            v = q[r, j]
-            if not (0.0 <= v <= 1.0):
-                out[r, j] = np.nan
-                bad += 1
-                continue
-            if v == 0.0 or v == 1.0:
-                out[r, j] = v
-                continue
-            u = 1.0 - v
-            log_v = math.log(v)
-            log_u = math.log1p(-v)
-            pos_over_v = 1.0 + gamma * u * (-log_u / v)
-            core_neg = u - gamma * v * log_v
-            pw = power_by_mode(v / u, gamma, mode, m)
-            odds = ratio[j] * pw * (v * pos_over_v / core_neg)
-            if _ODDS_LOW <= pw <= _ODDS_HIGH and _ODDS_LOW <= odds <= _ODDS_HIGH:
-                out[r, j] = odds / (1.0 + odds)
+    for i in prange(q.shape[0]):
+        if out[i] < 0.0:
+            v = q[i]
+            if 0.0 <= v <= 1.0:
+                out[i] = _binary_psi_exact(v, ratio, offset, gamma, mode, m)
             else:
-                log_odds = (
-                    offset[j]
-                    + gamma * (log_v - log_u)
-                    + log_v
-                    + math.log(pos_over_v)
-                    - math.log(core_neg)
-                )
-                out[r, j] = _sigmoid(log_odds)
+                out[i] = np.nan
+                bad += 1
     return bad
 
 
 @njit(cache=True, parallel=True)
-def binary_psi_rows(q, ratio, offset, gamma, mode, m, out):
-    """:func:`_binary_psi_rows`, parallel over rows."""
-    return _binary_psi_rows(q, ratio, offset, gamma, mode, m, out)
+def binary_psi_exact_pass(q, ratio, offset, gamma, mode, m, out):
+    """The entries the fast pass left at -1, by :func:`_binary_psi_exact`;
+    returns the number outside [0, 1] (they get NaN). Parallel."""
+    return _binary_psi_exact_pass(q, ratio, offset, gamma, mode, m, out)
 
 
 @njit(cache=True, error_model="numpy")
-def binary_psi_rows_serial(q, ratio, offset, gamma, mode, m, out):
-    """:func:`_binary_psi_rows` on one thread."""
-    return _binary_psi_rows(q, ratio, offset, gamma, mode, m, out)
+def binary_psi_exact_pass_serial(q, ratio, offset, gamma, mode, m, out):
+    """:func:`binary_psi_exact_pass` on one thread."""
+    return _binary_psi_exact_pass(q, ratio, offset, gamma, mode, m, out)
 
 
 @njit(cache=True, inline="always")

@@ -119,8 +119,10 @@ def binary_psi(
     Computed as ``p^gamma core_pos / ((1 - p)^gamma core_neg)`` with
     ``core_pos = p - gamma (1 - p) log(1 - p)`` and
     ``core_neg = 1 - p - gamma p log p`` (sums of positive terms), in linear
-    space where that is exact and in log space otherwise, by a compiled
-    kernel parallel over rows.
+    space where that is exact and in log space otherwise: a vectorized
+    compiled pass (logs and exp written out to within an ulp, parallel over
+    elements) and an exact pass with libm's functions for the entries it
+    leaves (0, 1, subnormal scores, odds out of range).
 
     Examples
     --------
@@ -146,19 +148,35 @@ def binary_psi(
 
     mode = power_mode(gamma)
     m = int(np.floor(gamma)) if gamma < 2**31 else 0
-    out = np.empty_like(rows)
-    bad = dispatch(
-        _binary_kernels.binary_psi_rows,
-        _binary_kernels.binary_psi_rows_serial,
-        rows,
-        ratio,
-        offset,
-        gamma,
-        mode,
-        m,
-        out,
-        size=rows.size,
-    )
+    # One contiguous run of scores per weight: the whole array for a shared
+    # weight, else one column per label (a transposed copy).
+    columns = rows.T.copy() if rows.shape[1] > 1 else rows.reshape(1, -1)
+    out = np.empty_like(columns)
+    bad = 0
+    size = columns.shape[1]
+    for j in range(columns.shape[0]):
+        dispatch(
+            _binary_kernels.binary_psi_fast_pass,
+            _binary_kernels.binary_psi_fast_pass_serial,
+            columns[j],
+            float(ratio[j]),
+            gamma,
+            out[j],
+            size=size,
+        )
+        bad += dispatch(
+            _binary_kernels.binary_psi_exact_pass,
+            _binary_kernels.binary_psi_exact_pass_serial,
+            columns[j],
+            float(ratio[j]),
+            float(offset[j]),
+            gamma,
+            mode,
+            m,
+            out[j],
+            size=size,
+        )
+    out = out.T if rows.shape[1] > 1 else out.reshape(rows.shape)
     return _finish(out, array, "p", bad)
 
 
