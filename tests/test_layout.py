@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import sklearn_focal
+
 PACKAGE = Path(__file__).resolve().parents[1] / "sklearn_focal"
 
 #: layer of every subpackage (and top-level module); lower imports nothing higher
@@ -28,13 +30,10 @@ LAYERS = {
     "cli": 4,
     "__init__": 5,
 }
-#: names importable from the top level, and the subpackage that defines each
+#: names importable from the top level (lazily), and the subpackage of each
 TOP_LEVEL = {
-    "FocalClassifier": "neural_network",
-    "FocalPosteriorRecovery": "calibration",
-    "TemperatureScaling": "calibration",
-    "FocalRateDistortion": "rate_distortion",
-    "OneBitGLM": "linear_model",
+    name: module.split(".")[1]
+    for name, module in sklearn_focal._LAZY_ATTRIBUTES.items()
 }
 #: top-level constants any module may read
 CONSTANTS = {"__version__"}
