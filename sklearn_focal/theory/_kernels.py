@@ -783,37 +783,33 @@ _EPS = np.finfo(np.float64).eps
 
 @njit(cache=True, inline="always")
 def _phi_below_peak(v, gamma, level):
-    """phi(v) - level and d phi / dv, ``0 < v < 1``, the form of ``phi_direct``."""
-    log_one_minus = math.log1p(-v)
+    """phi(v) - level and d phi / dv, ``0 < v < 1``.
+
+    ``phi = (1 - v)^(gamma - 1) ((1 - v) - gamma v log v)``, a product of
+    positive factors (the form of ``phi_direct`` with the power factored
+    out), and ``phi' = gamma (1 - v)^(gamma - 2) (-2 (1 - v) - (1 - gamma v)
+    log v)``: one ``exp`` for both.
+    """
+    one_minus = 1.0 - v
     log_v = math.log(v)
-    value = (
-        math.exp(gamma * log_one_minus)
-        - gamma * math.exp((gamma - 1.0) * log_one_minus) * v * log_v
-        - level
-    )
-    slope = (
-        gamma
-        * math.exp((gamma - 2.0) * log_one_minus)
-        * (-2.0 * (1.0 - v) - (1.0 - gamma * v) * log_v)
-    )
+    power = math.exp((gamma - 1.0) * math.log1p(-v))
+    value = power * (one_minus - gamma * v * log_v) - level
+    slope = gamma * power / one_minus * (-2.0 * one_minus - (1.0 - gamma * v) * log_v)
     return value, slope
 
 
 @njit(cache=True, inline="always")
 def _phi_above_peak(u, gamma, level):
-    """phi(1 - u) - level and its slope in u, the form of ``phi_of_one_minus``."""
-    log_u = math.log(u)
+    """phi(1 - u) - level and its slope in u, exact for ``1 - u`` near 1.
+
+    ``phi(1 - u) = u^(gamma - 1) (u - gamma (1 - u) log(1 - u))`` (the form
+    of ``phi_of_one_minus`` with the power factored out) and its derivative
+    ``gamma u^(gamma - 2) (2 u + (1 - gamma + gamma u) log(1 - u))``.
+    """
     log_v = math.log1p(-u)
-    value = (
-        math.exp(gamma * log_u)
-        - gamma * math.exp((gamma - 1.0) * log_u) * (1.0 - u) * log_v
-        - level
-    )
-    slope = (
-        gamma
-        * math.exp((gamma - 2.0) * log_u)
-        * (2.0 * u + (1.0 - gamma + gamma * u) * log_v)
-    )
+    power = math.exp((gamma - 1.0) * math.log(u))
+    value = power * (u - gamma * (1.0 - u) * log_v) - level
+    slope = gamma * power / u * (2.0 * u + (1.0 - gamma + gamma * u) * log_v)
     return value, slope
 
 
