@@ -92,13 +92,13 @@ def test_recovery_of_a_model_trained_with_torchvision_style_focal_loss():
 
 @pytest.mark.slow
 def test_focal_classifier_recovers_known_per_label_posteriors():
-    X, y, eta, _ = _cells(seed=1)
+    X, y, eta, _ = _cells(per_cell=400, seed=1)
     clf = FocalClassifier(
         gamma=2.0,
         alpha=0.25,
         hidden_layer_sizes=(32,),
-        max_epochs=300,
-        lr=0.03,
+        max_epochs=120,
+        lr=0.05,
         batch_size=-1,
         random_state=0,
     ).fit(X, y)
