@@ -1,7 +1,10 @@
 """Exact numerics of the focal loss: Psi^gamma, its inverse, thresholds, focal-entropy.
 
 All functions work row-wise on arrays of shape (n, K) with the classes on the
-last axis; a 1-D array is one row. They accept float32 or float64 array-likes
+last axis; a 1-D array is one row. The exceptions are :func:`binary_psi` and
+:func:`binary_focal_minimizer` (the sigmoid focal loss of detectors and
+multi-label models), which work elementwise on any shape, the labels on the
+last axis. They accept float32 or float64 array-likes
 and return the input's float dtype (other numeric input gives float64).
 Probability rows must sum to 1 within ``4 sqrt(K)`` float32 ulps (float32
 softmax outputs upcast to float64 pass), or within the square root of their
