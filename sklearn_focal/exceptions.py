@@ -9,7 +9,11 @@ True
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
-__all__ = ["FlatCalibrationWarning", "PosteriorRecoveryWarning"]
+__all__ = [
+    "FlatCalibrationWarning",
+    "IllConditionedFisherWarning",
+    "PosteriorRecoveryWarning",
+]
 
 
 class FlatCalibrationWarning(UserWarning):
@@ -36,4 +40,14 @@ class PosteriorRecoveryWarning(UserWarning):
     is over-confident instead, and Psi, which sharpens, makes that worse. Fit
     the map on the calibration data instead: ``gamma="fit"`` or
     :class:`~sklearn_focal.FocalTemperatureScaling`.
+    """
+
+
+class IllConditionedFisherWarning(UserWarning):
+    """The Fisher information of the bits is nearly singular.
+
+    Raised by :class:`~sklearn_focal.OneBitGLM` when ``fisher_information_``,
+    scaled to unit diagonal, has a condition number above ``1e10``: some combination of the
+    parameters is barely identified by the design and the thresholds, and its
+    standard error is unreliable.
     """

@@ -16,10 +16,9 @@ from sklearn_focal.linear_model._fisher import (
     fisher_information_uncensored,
     optimal_threshold,
 )
-from sklearn_focal.linear_model._one_bit import IllConditionedFisherWarning, OneBitGLM
+from sklearn_focal.linear_model._one_bit import OneBitGLM
 
 __all__ = [
-    "IllConditionedFisherWarning",
     "OneBitGLM",
     "efficiency",
     "fisher_information",

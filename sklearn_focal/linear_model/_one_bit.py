@@ -12,6 +12,7 @@ from scipy.special import ndtri
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklearn_focal.exceptions import IllConditionedFisherWarning
 from sklearn_focal.linear_model._families import (
     gaussian_bit_terms,
     gaussian_log_probs,
@@ -32,10 +33,10 @@ from sklearn_focal.utils.validation import (
     check_sample_weight,
 )
 
-__all__ = ["IllConditionedFisherWarning", "OneBitGLM"]
+__all__ = ["OneBitGLM"]
 
 #: ``fisher_information_`` scaled to unit diagonal with a larger condition
-#: number gives an :class:`IllConditionedFisherWarning`.
+#: number gives an :class:`~sklearn_focal.exceptions.IllConditionedFisherWarning`.
 ILL_CONDITIONED = 1e10
 # A bit fitted with probability above 1 - 1e-9 prompts the separation check.
 # Along a separating direction Newton's steps do not shrink (about 1 / t for
@@ -43,16 +44,6 @@ ILL_CONDITIONED = 1e10
 # rounding against the other rows' (relative size eps * n), which needs
 # probabilities within about 1e-15 of 1; 1e-9 leaves a wide margin.
 _SEPARATION_LOGLIK = -1e-9
-
-
-class IllConditionedFisherWarning(UserWarning):
-    """The Fisher information of the bits is nearly singular.
-
-    Raised by :class:`OneBitGLM` when ``fisher_information_``, scaled to unit
-    diagonal, has a condition number above ``1e10``: some combination of the
-    parameters is barely identified by the design and the thresholds, and its
-    standard error is unreliable.
-    """
 
 
 class OneBitGLM(BaseEstimator):

@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_focal import OneBitGLM
-from sklearn_focal.linear_model import IllConditionedFisherWarning
+from sklearn_focal.exceptions import IllConditionedFisherWarning
 from sklearn_focal.utils._compat import SKLEARN_VERSION
 
 
