@@ -47,7 +47,7 @@ class IllConditionedFisherWarning(UserWarning):
     """The Fisher information of the bits is nearly singular.
 
     Raised by :class:`~sklearn_focal.OneBitGLM` when ``fisher_information_``,
-    scaled to unit diagonal, has a condition number above ``1e10``: some combination of the
-    parameters is barely identified by the design and the thresholds, and its
-    standard error is unreliable.
+    scaled to unit diagonal, has a condition number above ``1e10``: some
+    combination of the parameters is barely identified by the design and the
+    thresholds, and its standard error is unreliable.
     """
