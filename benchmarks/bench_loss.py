@@ -12,6 +12,12 @@ medians are quoted. CPU, float32. Ratios and goals (issue #3):
 
 kornia is the ``bench`` extra; without it the second ratio is skipped.
 
+``--equal-threads`` prints only issue #17's table instead: FocalLoss (and
+its torch path) / ``F.cross_entropy`` at 65536 x 100, 65536 x 1000,
+(8, 21, 128, 128) (goal <= 1.15), 128 x 5 and 128 x 100 (goal <= 1.5), and
+BinaryFocalLoss / BCE with logits at 65536 x 100 and 200000 x 80
+(goal <= 1.3), with torch and numba on 1 thread, then on 2 (labelled).
+
 Context, with no goal:
 
 - ``FocalLoss, 1 numba thread`` runs our compiled CPU kernel on one thread,
@@ -171,6 +177,76 @@ def bench_binary(n_samples, n_labels, repeats, gamma):
     )
 
 
+def bench_equal_threads(repeats, gamma, quick=False):
+    """Issue #17's table: every contender on the same number of threads.
+
+    For 1 and then 2 threads (torch intra-op and numba alike), forward +
+    backward of FocalLoss (compiled kernel, and the torch path) against
+    ``F.cross_entropy``, and of BinaryFocalLoss against BCE with logits.
+    Every contender gets one warm-up call; each call allocates its fresh
+    ``.grad`` alike (``x.grad = None`` before each).
+    """
+    from _machine import describe, threads
+
+    from sklearn_focal.losses._common import _use_compiled_kernels
+
+    print(describe())
+    focal = FocalLoss(gamma=gamma)
+
+    def torch_path(x, t):
+        with _use_compiled_kernels(False):
+            return focal(x, t)
+
+    scale = 16 if quick else 1
+    softmax_shapes = [
+        ((65536 // scale, 100), 1.15),
+        ((65536 // scale, 1000), 1.15),
+        ((8, 21, 128 // scale, 128), 1.15),
+        ((128, 5), 1.5),
+        ((128, 100), 1.5),
+    ]
+    binary_shapes = [(65536 // scale, 100), (200000 // scale, 80)]
+    gen = torch.Generator().manual_seed(3)
+    for n_threads in (1, 2):
+        with threads(n_threads):
+            print(f"\n[{n_threads} thread{'s' if n_threads > 1 else ''} each]")
+            for shape, goal in softmax_shapes:
+                logits = (3 * torch.randn(*shape, generator=gen)).requires_grad_()
+                target = torch.randint(
+                    0, shape[1], shape[:1] + shape[2:], generator=gen
+                )
+                times = _median_times(
+                    {
+                        "CE": (F.cross_entropy, logits, target),
+                        "FocalLoss": (focal, logits, target),
+                        "FocalLoss torch path": (torch_path, logits, target),
+                    },
+                    repeats,
+                )
+                print(
+                    f"  {str(shape):<22s} CE {1e3 * times['CE']:9.2f} ms   "
+                    f"FocalLoss / CE {times['FocalLoss'] / times['CE']:5.2f} "
+                    f"(goal <= {goal:g})   torch path / CE "
+                    f"{times['FocalLoss torch path'] / times['CE']:5.2f}"
+                )
+            binary = BinaryFocalLoss(gamma=gamma)
+            for shape in binary_shapes:
+                logits = (3 * torch.randn(*shape, generator=gen)).requires_grad_()
+                target = (torch.rand(*shape, generator=gen) > 0.9).float()
+                times = _median_times(
+                    {
+                        "BCE": (F.binary_cross_entropy_with_logits, logits, target),
+                        "BinaryFocalLoss": (binary, logits, target),
+                    },
+                    repeats,
+                )
+                print(
+                    f"  {str(shape):<22s} BCE {1e3 * times['BCE']:8.2f} ms   "
+                    f"BinaryFocalLoss / BCE "
+                    f"{times['BinaryFocalLoss'] / times['BCE']:5.2f} (goal <= 1.3)"
+                )
+
+
 def _epoch_durations(net, X, y):
     net.fit(X, y)
     return list(net.history[:, "dur"])
@@ -235,7 +311,15 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument(
+        "--equal-threads",
+        action="store_true",
+        help="only issue #17's table: every contender on 1, then 2 threads",
+    )
     args = parser.parse_args(argv)
+    if args.equal_threads:
+        bench_equal_threads(args.repeats, gamma=2.0, quick=args.quick)
+        return
     torch.set_num_threads(args.threads)
     n, c = (4096, 100) if args.quick else (65536, 100)
     epoch_rows = 2000 if args.quick else 20000

@@ -3,16 +3,28 @@
 Prints timings against their goals, then the table of converse (17),
 optimized code, (28), (22) and (23) for the Binomial(100, 0.5) source.
 
-Run: ``python benchmarks/bench_rate_distortion.py``
+Memory (issue #17), peak of the call measured with tracemalloc in a fresh
+subprocess (and that process's maximum resident size):
+
+- the greedy code (``max_iter=0``) of a 1e5-symbol Dirichlet source, M = 16;
+- with ``--large``: the optimized code of Binomial(1000, 0.5), M = 4
+  (goal < 1 GB; minutes: its swap search is O(k**3) time).
+
+Run: ``python benchmarks/bench_rate_distortion.py [--large]``
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
+import argparse
+import subprocess
+import sys
 import time
 
 import numpy as np
+from _machine import describe
 from scipy.stats import binom
 
 from sklearn_focal import rate_distortion as rd
+from sklearn_focal.rate_distortion._entropy import _max_gamma_entropy_nats
 
 GAMMAS = [0.1, 1.0, 2.0, 4.0]
 
@@ -42,14 +54,67 @@ def report(task, seconds, goal=None):
     print(f"{task:<58} {seconds:8.3f} s   goal {goal_text}{verdict}")
 
 
+_MEMORY_SCRIPT = """
+import resource, sys, time, tracemalloc
+import numpy as np
+from scipy.stats import binom
+from sklearn_focal import rate_distortion as rd
+kind = sys.argv[1]
+if kind == "greedy":
+    pmf, m, kwargs = np.random.default_rng(0).dirichlet(np.ones(100_000)), 16, {
+        "max_iter": 0}
+else:
+    pmf = binom.pmf(np.arange(1001), 1000, 0.5)
+    pmf, m, kwargs = pmf / pmf.sum(), 4, {}
+rd.optimized_code([0.5, 0.3, 0.2], 2, 1.0)  # kernels loaded
+tracemalloc.start()
+start = time.perf_counter()
+code = rd.optimized_code(pmf, m, 1.0, **kwargs)
+seconds = time.perf_counter() - start
+peak = tracemalloc.get_traced_memory()[1]
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(f"{seconds:.1f} {peak} {rss} {code.distortion!r} {code.n_iter}")
+"""
+
+
+def memory(kind, label, goal_bytes=None):
+    """Time and peak memory of one optimized code, in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_SCRIPT, kind],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    seconds, peak, rss = float(out[0]), int(out[1]), int(out[2])
+    verdict = ""
+    if goal_bytes is not None:
+        verdict = " ok" if rss < goal_bytes else " MISSED"
+    print(
+        f"{label:<58} {seconds:8.1f} s   tracemalloc peak {peak / 2**20:7.1f} MiB, "
+        f"max RSS {rss / 2**20:7.1f} MiB{verdict} (distortion {out[3]} bits, "
+        f"{out[4]} moves)"
+    )
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true")
+    args = parser.parse_args()
+    print(describe())
+    memory("greedy", "optimized_code(max_iter=0), Dirichlet 1e5 symbols, M=16")
+    if args.large:
+        memory(
+            "binomial",
+            "optimized_code Binomial(1000, 0.5), M=4 (goal < 1 GB)",
+            goal_bytes=2**30,
+        )
     # Warm up the compiled focal-minimizer kernels (numba, cached on disk).
     rd.exact_distortion([0.5, 0.3, 0.2], 2, 1.0)
     print("task" + " " * 55 + "time       goal")
 
     n_codewords = np.arange(2, 42, 2)  # 20 values of M
     for p in (0.5, 0.1):
-        rd._max_gamma_entropy_nats.cache_clear()
+        _max_gamma_entropy_nats.cache_clear()
         _, seconds = timed(bound_curves, binomial_pmf(100, p), n_codewords, GAMMAS)
         report(f"Binomial(100, {p}) bound curves, 20 M x 4 gamma (cold)", seconds, 1.0)
 
