@@ -25,7 +25,9 @@ class FlatCalibrationWarning(UserWarning):
     bound of the search interval are both within ``1e-6`` nats per sample of
     the best map found (for example, when every calibration row is one-hot).
     They then fit ``gamma_ = 0`` and ``temperature_ = 1`` instead of an extreme
-    map that the data cannot support.
+    map that the data cannot support. :class:`~sklearn_focal.FocalTemperatureScaling`
+    applies the same rule, and also keeps the identity when every calibration
+    row ranks its true class first (no finite map minimizes the loss then).
     """
 
 

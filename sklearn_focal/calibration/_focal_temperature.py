@@ -267,6 +267,21 @@ def _calibration_value(logits, y, weight, objective, log_temperature, gamma):
     return float(np.average(losses, weights=weight))
 
 
+def _separated(logits, y, weight):
+    """Whether every row of positive weight ranks its true class strictly first.
+
+    Then sharpening (``T -> 0``) lowers every row's loss towards 0: the
+    calibration loss has no finite minimizer.
+    """
+    rows = np.arange(len(y))
+    others = logits.copy()
+    others[rows, y] = -np.inf
+    first = logits[rows, y] > np.max(others, axis=1)
+    if weight is not None:
+        first = first | ~(weight > 0)
+    return bool(np.all(first))
+
+
 class FocalTemperatureScaling(_BaseProbaPostprocessor):
     """Temperature scaling and the signed focal map, fitted jointly.
 
@@ -394,7 +409,13 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     and nearly one-hot) and no joint map improves on the identity by more
     than ``1e-6 * max(1, loss)`` per sample, the identity (``T = 1, g = 0``)
     is used, with a
-    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`.
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`. So it is, with
+    the same warning, when every calibration row ranks its true class
+    strictly first (separated data, as on small or easy calibration sets):
+    the loss then falls towards 0 as the map sharpens without limit, no
+    finite map minimizes it, and the sharpest map of the search would give
+    any test error a probability near 0. With a fixed ``gamma`` the identity
+    is ``T = 1``.
 
     ``sample_weight`` must be finite, non-negative and not all zero;
     otherwise a ``ValueError`` is raised before anything is fitted.
@@ -547,13 +568,28 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
         else:
             keep = np.ones(len(y), dtype=bool)
         logits, y, weight = _calibration_rows(logits, y, sample_weight, keep)
-        if isinstance(self.gamma, str) and self.gamma == "fit":
+        fit_gamma = isinstance(self.gamma, str) and self.gamma == "fit"
+        if fit_gamma:
+            gamma = 0.0
+        elif isinstance(self.gamma, str):  # "auto"
+            gamma = focal_gamma(estimator, "FocalTemperatureScaling(gamma='auto')")
+        else:
+            gamma = check_gamma(self.gamma, signed=True)
+        if _separated(logits, y, weight):
+            warnings.warn(
+                "FocalTemperatureScaling: every calibration row (of positive "
+                "weight) ranks its true class strictly first, so the calibration "
+                "loss falls towards 0 as the map sharpens without limit: no "
+                "finite map minimizes it, and the most extreme map of the search "
+                "would put probability ~0 on every class but the predicted one. "
+                f"The identity map is used (temperature_ = 1, gamma_ = {gamma:g}).",
+                FlatCalibrationWarning,
+                stacklevel=6,  # the user's fit, through fit and _fit
+            )
+            log_temperature = 0.0
+        elif fit_gamma:
             log_temperature, gamma = self._fit_joint(logits, y, weight)
         else:
-            if isinstance(self.gamma, str):  # "auto"
-                gamma = focal_gamma(estimator, "FocalTemperatureScaling(gamma='auto')")
-            else:
-                gamma = check_gamma(self.gamma, signed=True)
             log_temperature = _minimize_on_interval(
                 lambda t: _calibration_value(
                     logits, y, weight, self.objective, t, gamma

@@ -5,7 +5,7 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mptestutils import mp_h, mp_softmax, reference_psi
 from scipy.special import softmax
@@ -245,6 +245,9 @@ def test_never_worse_than_temperature_scaling_or_signed_map(
     n, k, temperature, gamma, seed
 ):
     z, y = generated(n, k, temperature, gamma, seed=seed)
+    # Where every row ranks its true class first, no finite map minimizes the
+    # loss and FocalTemperatureScaling keeps the identity (tested below).
+    assume(np.any(z.argmax(axis=1) != y))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FlatCalibrationWarning)
         fts = FocalTemperatureScaling(input="logits").fit(z, y)
@@ -306,6 +309,32 @@ def test_confidently_wrong_saturated_row_has_a_finite_loss():
     fts = FocalTemperatureScaling(gamma=2.0).fit(proba, y)
     assert np.isfinite(fts.loss_)
     assert fts.transform(proba)[0, 1] > 0
+
+
+@pytest.mark.parametrize("gamma", ["fit", 2.0])
+def test_separated_data_keep_the_identity(gamma):
+    # Every row ranks its true class first: the NLL falls towards 0 as the
+    # map sharpens, with no finite minimizer.
+    rng = np.random.default_rng(9)
+    z = rng.standard_normal((50, 3))
+    y = z.argmax(axis=1)
+    with pytest.warns(FlatCalibrationWarning, match="strictly first") as record:
+        fts = FocalTemperatureScaling(input="logits", gamma=gamma).fit(z, y)
+    assert record[0].filename == __file__
+    assert fts.temperature_ == 1.0
+    assert fts.gamma_ == (0.0 if gamma == "fit" else 2.0)
+    # One wrong row (or a wrong row of weight 0 left out) changes that.
+    y[0] = (y[0] + 1) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlatCalibrationWarning)
+        fts = FocalTemperatureScaling(input="logits", gamma=gamma).fit(z, y)
+    assert fts.temperature_ != 1.0
+    weight = np.ones(50)
+    weight[0] = 0.0
+    with pytest.warns(FlatCalibrationWarning, match="strictly first"):
+        FocalTemperatureScaling(input="logits", gamma=gamma).fit(
+            z, y, sample_weight=weight
+        )
 
 
 def test_flat_objective_returns_identity_with_warning():
