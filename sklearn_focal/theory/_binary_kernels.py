@@ -125,8 +125,12 @@ def _binary_psi_fast(v, ratio, gamma):
 
 @njit(cache=True, inline="always")
 def _binary_psi_fast_pass(q, ratio, gamma, out):
+    left = 0
     for i in prange(q.shape[0]):  # vectorized
-        out[i] = _binary_psi_fast(q[i], ratio, gamma)
+        value = _binary_psi_fast(q[i], ratio, gamma)
+        out[i] = value
+        left += value < 0.0
+    return left
 
 
 @njit(cache=True, parallel=True)
@@ -134,15 +138,16 @@ def binary_psi_fast_pass(q, ratio, gamma, out):
     """eta of the 1-D ``q`` by :func:`_binary_psi_fast` (-1: redo), parallel.
 
     A kernel of its own: in one function with the exact pass, numba would
-    fuse the two loops and the fused loop would not vectorize.
+    fuse the two loops and the fused loop would not vectorize. Returns the
+    number of entries left for the exact pass.
     """
-    _binary_psi_fast_pass(q, ratio, gamma, out)
+    return _binary_psi_fast_pass(q, ratio, gamma, out)
 
 
 @njit(cache=True, error_model="numpy")
 def binary_psi_fast_pass_serial(q, ratio, gamma, out):
     """:func:`binary_psi_fast_pass` on one thread."""
-    _binary_psi_fast_pass(q, ratio, gamma, out)
+    return _binary_psi_fast_pass(q, ratio, gamma, out)
 
 
 @njit(cache=True, inline="always")

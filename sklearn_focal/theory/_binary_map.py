@@ -155,7 +155,7 @@ def binary_psi(
     bad = 0
     size = columns.shape[1]
     for j in range(columns.shape[0]):
-        dispatch(
+        left = dispatch(
             _binary_kernels.binary_psi_fast_pass,
             _binary_kernels.binary_psi_fast_pass_serial,
             columns[j],
@@ -164,6 +164,8 @@ def binary_psi(
             out[j],
             size=size,
         )
+        if not left:  # every entry done by the vectorized pass
+            continue
         bad += dispatch(
             _binary_kernels.binary_psi_exact_pass,
             _binary_kernels.binary_psi_exact_pass_serial,
