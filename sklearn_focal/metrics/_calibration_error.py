@@ -51,6 +51,29 @@ def _scores_and_outcomes(y_index, probs, kind):
     """Scores (n, C) and 0/1 outcomes (n, C) for each reliability curve."""
     n_samples, n_classes = probs.shape
     if kind == "top_label":
+        if (
+            isinstance(probs, np.ndarray)
+            and probs.dtype in (np.float32, np.float64)
+            and probs.flags.c_contiguous
+            and n_classes > 0
+        ):
+            # One compiled pass: the row maximum, and whether np.argmax's
+            # column is the label.
+            from sklearn_focal.utils import _row_kernels
+            from sklearn_focal.utils._parallel import dispatch
+
+            scores = np.empty((n_samples, 1), dtype=probs.dtype)
+            outcomes = np.empty((n_samples, 1))
+            dispatch(
+                _row_kernels.top_label,
+                _row_kernels.top_label_serial,
+                probs,
+                np.asarray(y_index, dtype=np.int64),
+                scores[:, 0],
+                outcomes[:, 0],
+                size=probs.size,
+            )
+            return scores, outcomes
         predicted = np.argmax(probs, axis=1)
         scores = probs[np.arange(n_samples), predicted][:, None]
         outcomes = (predicted == y_index)[:, None]

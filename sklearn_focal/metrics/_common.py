@@ -47,11 +47,25 @@ _BIN_PARAMS = {
 # --------------------------------------------------------------------------
 
 
+def _small_nonnegative_integers(y):
+    """Whether ``y`` holds integers in ``[0, max(2**16, len(y))]`` (not bools)."""
+    if y.dtype.kind not in "iu" or y.shape[0] == 0:
+        return False
+    return bool(y.min() >= 0 and y.max() <= max(2**16, y.shape[0]))
+
+
 def _encode_labels(y_true, labels, n_classes, name="y_true"):
     """Map ``y_true`` to column indices of ``y_prob``; return (indices, classes)."""
     y = column_or_1d(y_true, warn=True)
     if y.shape[0] == 0:
         raise ValueError(f"{name} is empty")
+    if labels is None and _small_nonnegative_integers(y):
+        # Integer labels 0..m (m small): counts instead of a sort; the same
+        # sorted classes and column indices as the general path below.
+        present = np.bincount(y) > 0
+        classes = np.flatnonzero(present).astype(y.dtype)
+        if classes.shape[0] == n_classes:
+            return (np.cumsum(present) - 1)[y], classes
     if labels is None:
         classes = np.unique(y)
         if classes.shape[0] != n_classes:

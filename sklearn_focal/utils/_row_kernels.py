@@ -3,8 +3,10 @@
 :func:`row_defects` writes the first defect of every row of a C-contiguous
 float64 array of shape (n, K) as one of the codes below; the validators of
 :mod:`sklearn_focal.utils.validation` turn the codes into errors that name
-the row. The theory kernels write the same codes while computing Psi. numba is
-imported when this module is first used, never at package import.
+the row. The theory kernels write the same codes while computing Psi.
+:func:`top_label` reads the top-label score and its correctness of every
+row for the calibration metrics. numba is imported when this module is first
+used, never at package import.
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -20,6 +22,8 @@ __all__ = [
     "ROW_OK",
     "row_defects",
     "row_defects_serial",
+    "top_label",
+    "top_label_serial",
 ]
 
 ROW_OK = 0
@@ -61,3 +65,36 @@ def row_defects(x, tolerance, codes):
 def row_defects_serial(x, tolerance, codes):
     """:func:`_row_defects` on one thread."""
     _row_defects(x, tolerance, codes)
+
+
+@njit(cache=True, inline="always")
+def _top_label(x, y_index, scores, outcomes):
+    """The largest entry of every row, and whether its column is ``y_index``.
+
+    ``scores[r] = max_i x[r, i]``; ``outcomes[r]`` is 1.0 when the first
+    column holding it (``np.argmax``'s choice) is ``y_index[r]``, else 0.0.
+    One pass, where numpy needs ``argmax``, a gather and a comparison.
+    """
+    n, k = x.shape
+    for r in prange(n):
+        best = x[r, 0]
+        arg = 0
+        for i in range(1, k):
+            v = x[r, i]
+            if v > best:
+                best = v
+                arg = i
+        scores[r] = best
+        outcomes[r] = 1.0 if arg == y_index[r] else 0.0
+
+
+@njit(cache=True, parallel=True)
+def top_label(x, y_index, scores, outcomes):
+    """:func:`_top_label`, parallel over rows."""
+    _top_label(x, y_index, scores, outcomes)
+
+
+@njit(cache=True, error_model="numpy")
+def top_label_serial(x, y_index, scores, outcomes):
+    """:func:`_top_label` on one thread."""
+    _top_label(x, y_index, scores, outcomes)
