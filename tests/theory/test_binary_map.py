@@ -268,6 +268,27 @@ def test_large_inputs_take_the_parallel_kernel_with_the_same_values():
     np.testing.assert_allclose(back, q, rtol=RTOL, atol=0)
 
 
+def test_subnormal_scores_and_bad_entries_of_large_inputs():
+    # Subnormal scores take the exact pass; the result is the mpmath value.
+    q = np.array([5e-324, 1e-310, 2.2250738585072014e-308, 0.5])
+    got = binary_psi(q, 0.5, alpha=0.25)
+    desired = [mp_posterior_of_minimizer(v, 0.5, 0.25, None) for v in q]
+    for value, reference in zip(got, desired, strict=True):
+        if reference < mpmath.mpf(10) ** -300:
+            assert value <= 1e-299
+        else:
+            assert abs(mpmath.mpf(value) - reference) <= RTOL * reference
+    # A bad entry deep in a large (parallel) input is named by its index.
+    big = np.full((40_000, 2), 0.25)
+    big[31_234, 1] = np.nan
+    with pytest.raises(ValueError, match=r"index \(31234, 1\)"):
+        binary_psi(big, 2.0)
+    big[31_234, 1] = 0.25
+    big[39_999, 0] = -0.5
+    with pytest.raises(ValueError, match=r"index \(39999, 0\)"):
+        binary_psi(big, 2.0, alpha=[0.25, 0.5])
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     q=arrays(
