@@ -211,9 +211,13 @@ class FocalClassifier(NeuralNetClassifier):
         which :meth:`predict_proba` uses; 0.0 for a
         :class:`torch.nn.CrossEntropyLoss` criterion. Absent for other
         criteria, which only allow ``posterior='raw'``.
-    alpha_ : ndarray of shape (n_classes,) or None
+    alpha_ : ndarray of shape (n_classes,), float or None
         The per-class alpha of that criterion (the ``weight`` of a
-        CrossEntropyLoss), used in :func:`~theory.psi`.
+        CrossEntropyLoss), used in :func:`~theory.psi`; for multi-label y the
+        weight of positives of the BinaryFocalLoss (None for a
+        BCEWithLogitsLoss), used in :func:`~theory.binary_psi`.
+    pos_weight_ : ndarray of shape (n_labels,), float or None
+        Multi-label y only: the ``pos_weight`` of that criterion.
     module_, criterion_, optimizer_, history_ : objects
         skorch's fitted components and training history.
 
