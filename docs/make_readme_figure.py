@@ -7,7 +7,8 @@ Run from the repository root::
 It trains the README's first snippet's model (a focal-loss MLP, gamma = 2, on
 scikit-learn's digits), draws its raw softmax and its recovered posterior on
 the held-out quarter of the data with the demo's readable reliability figure
-(sparse bins merged, points per bin below), prints the test NLL and ECE of
+(bins of fewer than 5 points merged, of fewer than 20 hollow, points
+per bin below), prints the test NLL and ECE of
 both, and writes ``docs/_static/reliability_raw_vs_psi.png``.
 """
 # SPDX-License-Identifier: BSD-3-Clause
@@ -47,9 +48,7 @@ def main(output=OUTPUT):
             f"{name}: test NLL {log_loss(y_test, proba):.4f}, "
             f"ECE {expected_calibration_error(y_test, proba):.4f}"
         )
-    fig = reliability_figure(
-        y_test, outputs, "Focal-loss MLP (γ = 2) on digits", min_points=15
-    )
+    fig = reliability_figure(y_test, outputs, "Focal-loss MLP (γ = 2) on digits")
     output.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(output, dpi=110, bbox_inches="tight")
     plt.close(fig)

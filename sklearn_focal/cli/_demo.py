@@ -258,9 +258,11 @@ def _closing_words(summaries):
     return lines
 
 
-# Bins of the reliability diagrams hold at least this many test points; sparser
-# bins are merged into a neighbour.
-MIN_POINTS_PER_BIN = 20
+# Reliability diagrams: bins of fewer test points than MERGE_BELOW are merged
+# into a neighbour; bins of fewer than MARK_BELOW are drawn with hollow markers
+# (their accuracy is uncertain: a 95% interval is about +-0.2 at 20 points).
+MERGE_BELOW = 5
+MARK_BELOW = 20
 
 
 def _merged_bins(confidence, n_bins, min_points):
@@ -304,14 +306,17 @@ def _reliability_display(y, proba, classes, name, min_points):
     return display, edges, counts
 
 
-def reliability_figure(y, outputs, title, min_points=MIN_POINTS_PER_BIN):
+def reliability_figure(
+    y, outputs, title, merge_below=MERGE_BELOW, mark_below=MARK_BELOW
+):
     """A readable top-label reliability figure of several outputs of one model.
 
     The curves share one axes, each with its own line style and marker, on
-    uniform bins of which those with fewer than ``min_points`` test points
-    are merged into a neighbour; a panel below draws the points per bin of
-    each output (labelled, log scale). ``outputs`` maps a name to its
-    probabilities. Returns the matplotlib figure.
+    ten uniform bins, of which those with fewer than ``merge_below`` test
+    points are merged into a neighbour and those with fewer than
+    ``mark_below`` drawn with hollow markers; a panel below draws the points
+    per bin of each output (labelled, log scale). ``outputs`` maps a name to
+    its probabilities. Returns the matplotlib figure.
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, NullFormatter
@@ -328,11 +333,18 @@ def reliability_figure(y, outputs, title, min_points=MIN_POINTS_PER_BIN):
     )
     for k, (name, proba) in enumerate(outputs.items()):
         display, edges, counts = _reliability_display(
-            y, proba, classes, name, min_points
+            y, proba, classes, name, merge_below
         )
-        style = styles[k % len(styles)]
-        display.plot(
-            ax=ax, histogram=False, linestyle=style, marker=markers[k % len(markers)]
+        style, marker = styles[k % len(styles)], markers[k % len(markers)]
+        display.plot(ax=ax, histogram=False, linestyle=style, marker=marker)
+        sparse = counts < mark_below
+        ax.plot(
+            display.mean_confidence[0][sparse],
+            display.accuracy[0][sparse],
+            linestyle="none",
+            marker=marker,
+            color=display.line_.get_color(),  # no step of the colour cycle
+            markerfacecolor="white",
         )
         hist_ax.stairs(
             counts,
@@ -343,11 +355,11 @@ def reliability_figure(y, outputs, title, min_points=MIN_POINTS_PER_BIN):
             label=f"{name} ({len(counts)} bins)",
         )
     ax.set_title(
-        f"{title}\n(top label; {len(y)} test points, bins of fewer than "
-        f"{min_points} merged)"
+        f"{title}\n(top label, {len(y)} test points; bins of < {merge_below} "
+        f"points merged, hollow: < {mark_below})"
     )
     ax.set_xlabel("")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left")
     hist_ax.set_ylabel("points per bin")
     hist_ax.set_xlabel("confidence (largest predicted probability)")
     hist_ax.set_yscale("log")
@@ -363,16 +375,13 @@ def _plot_reliability(split, results, output_dir):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    min_points = min(MIN_POINTS_PER_BIN, max(1, len(split.y_test) // 20))
     paths = []
     labels = list(dict.fromkeys(label for label, *_ in results))
     for label in labels:
         outputs = {
             output: proba for model, output, proba, _ in results if model == label
         }
-        fig = reliability_figure(
-            split.y_test, outputs, f"{split.name}: {label}", min_points
-        )
+        fig = reliability_figure(split.y_test, outputs, f"{split.name}: {label}")
         slug = label.replace(" ", "_").replace("=", "")
         path = output_dir / f"reliability_{split.name}_{slug}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
