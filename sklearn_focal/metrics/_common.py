@@ -100,7 +100,14 @@ def _encode_labels(y_true, labels, n_classes, name="y_true"):
     return sorter[position], classes
 
 
-def _validate_classification(y_true, y_prob, labels, sample_weight):
+def _validate_classification(
+    y_true, y_prob, labels, sample_weight, *, allow_zero_sum=False
+):
+    """Labels as column indices, probability rows, weights and classes.
+
+    ``allow_zero_sum``: the rows are one chunk of a dask array, whose weight
+    may be all zero (the total is checked after the chunks are added up).
+    """
     probs = check_y_prob(y_prob)
     y = column_or_1d(y_true, warn=True)
     if y.shape[0] != probs.shape[0]:
@@ -108,5 +115,7 @@ def _validate_classification(y_true, y_prob, labels, sample_weight):
             f"y_true has {y.shape[0]} samples but y_prob has {probs.shape[0]} rows"
         )
     y_index, classes = _encode_labels(y, labels, probs.shape[1])
-    weight = check_sample_weight(sample_weight, probs.shape[0])
+    weight = check_sample_weight(
+        sample_weight, probs.shape[0], allow_zero_sum=allow_zero_sum
+    )
     return y_index, probs, weight, classes

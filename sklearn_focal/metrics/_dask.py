@@ -21,8 +21,6 @@ import operator
 import sys
 
 import numpy as np
-from scipy.special import rel_entr
-from sklearn.utils.validation import column_or_1d
 
 from sklearn_focal.metrics._calibration_error import (
     _MAX_DENSE_BINS,
@@ -32,9 +30,10 @@ from sklearn_focal.metrics._calibration_error import (
     _n_bins,
     _scores_and_outcomes,
 )
-from sklearn_focal.metrics._common import _encode_labels
+from sklearn_focal.metrics._common import _encode_labels, _validate_classification
+from sklearn_focal.metrics._scores import _brier_rows, _kl_rows, _validate_posteriors
 from sklearn_focal.utils._dask import block_offsets, is_dask_array, reraise_with_offset
-from sklearn_focal.utils.validation import check_sample_weight, check_y_prob, log_base
+from sklearn_focal.utils.validation import check_weight_total, log_base
 
 __all__ = [
     "dask_brier_score",
@@ -122,27 +121,8 @@ def _reduce(func, arrays, *args):
     return total
 
 
-def _chunk_weight(sample_weight, n_rows):
-    """The sample-weight rule on one chunk; a chunk may carry zero weight."""
-    if sample_weight is None:
-        return np.ones(n_rows)
-    try:
-        return check_sample_weight(sample_weight, n_rows)
-    except ValueError as exc:
-        if str(exc).startswith("sample_weight sums to zero"):
-            return np.zeros(n_rows)
-        raise
-
-
 def _as_array(array):
     return array if is_dask_array(array) else np.asarray(array)
-
-
-def _check_total_weight(total):
-    if not total > 0:
-        raise ValueError("sample_weight sums to zero: no sample carries weight")
-    if not np.isfinite(total):
-        raise ValueError("sample_weight sums to infinity (overflow); rescale it")
 
 
 # --------------------------------------------------------------------------
@@ -160,15 +140,18 @@ def _classes(y_true, labels, n_classes):
     return _encode_labels(np.asarray(y), None, n_classes)[1]
 
 
+def _chunk_classification(y_true, y_prob, sample_weight, classes):
+    """The numpy path's validation of one chunk, which may carry zero weight."""
+    y_index, probs, weight, _ = _validate_classification(
+        y_true, y_prob, classes, sample_weight, allow_zero_sum=True
+    )
+    return y_index, probs, weight
+
+
 def _chunk_scores(y_true, y_prob, sample_weight, classes, kind):
-    probs = check_y_prob(y_prob)
-    y = column_or_1d(y_true, warn=True)
-    if y.shape[0] != probs.shape[0]:
-        raise ValueError(
-            f"y_true has {y.shape[0]} samples but y_prob has {probs.shape[0]} rows"
-        )
-    y_index, _ = _encode_labels(y, classes, probs.shape[1])
-    weight = _chunk_weight(sample_weight, probs.shape[0])
+    y_index, probs, weight = _chunk_classification(
+        y_true, y_prob, sample_weight, classes
+    )
     scores, outcomes = _scores_and_outcomes(y_index, probs, kind)
     return scores, outcomes, weight
 
@@ -320,7 +303,7 @@ def dask_calibration_error(
         edges = [_array_edge(e) for e in inner]
     sums = _reduce(_bin_sums, arrays, classes, kind, edges, bins)
     total, score_sum, outcome_sum = np.split(sums, 3)
-    _check_total_weight(total.sum() / n_curves)
+    check_weight_total(total.sum() / n_curves)
     curve = np.repeat(np.arange(n_curves), bins)
     return _combine(total, score_sum, outcome_sum, curve, n_curves, norm)
 
@@ -331,17 +314,10 @@ def dask_calibration_error(
 
 
 def _brier_sums(y_true, y_prob, sample_weight, classes):
-    probs = check_y_prob(y_prob)
-    y = column_or_1d(y_true, warn=True)
-    if y.shape[0] != probs.shape[0]:
-        raise ValueError(
-            f"y_true has {y.shape[0]} samples but y_prob has {probs.shape[0]} rows"
-        )
-    y_index, _ = _encode_labels(y, classes, probs.shape[1])
-    weight = _chunk_weight(sample_weight, probs.shape[0])
-    rows = np.arange(probs.shape[0])
-    squared = (probs**2).sum(axis=1) - 2.0 * probs[rows, y_index] + 1.0
-    return np.array([(squared * weight).sum(), weight.sum()])
+    y_index, probs, weight = _chunk_classification(
+        y_true, y_prob, sample_weight, classes
+    )
+    return np.array([(_brier_rows(y_index, probs) * weight).sum(), weight.sum()])
 
 
 def dask_brier_score(y_true, y_prob, *, labels, sample_weight):
@@ -350,20 +326,15 @@ def dask_brier_score(y_true, y_prob, *, labels, sample_weight):
     n_classes = 2 if y_prob.ndim == 1 else y_prob.shape[1]
     classes = _classes(y_true, labels, n_classes)
     total, weight = _reduce(_brier_sums, (y_true, y_prob, sample_weight), classes)
-    _check_total_weight(weight)
+    check_weight_total(weight)
     return float(total / weight)
 
 
 def _kl_sums(p_true, y_prob, sample_weight, scale):
-    eta = check_y_prob(p_true, "p_true")
-    q = check_y_prob(y_prob, "y_prob")
-    if eta.shape != q.shape:
-        raise ValueError(
-            f"p_true and y_prob must have the same shape, got {eta.shape} and {q.shape}"
-        )
-    weight = _chunk_weight(sample_weight, q.shape[0])
-    per_row = rel_entr(eta, q).sum(axis=1) / scale
-    return np.array([(per_row * weight).sum(), weight.sum()])
+    eta, q, weight = _validate_posteriors(
+        p_true, y_prob, sample_weight, allow_zero_sum=True
+    )
+    return np.array([(_kl_rows(eta, q, scale) * weight).sum(), weight.sum()])
 
 
 def dask_kl_divergence(p_true, y_prob, *, sample_weight, base):
@@ -376,5 +347,5 @@ def dask_kl_divergence(p_true, y_prob, *, sample_weight, base):
         )
     arrays = (p_true, y_prob, sample_weight)
     total, weight = _reduce(_kl_sums, arrays, log_base(base))
-    _check_total_weight(weight)
+    check_weight_total(weight)
     return float(total / weight)

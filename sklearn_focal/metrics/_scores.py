@@ -20,6 +20,31 @@ from sklearn_focal.utils.validation import (
 )
 
 
+def _validate_posteriors(p_true, y_prob, sample_weight, *, allow_zero_sum=False):
+    """True posteriors, predicted rows and weights of the divergence."""
+    eta = check_y_prob(p_true, "p_true")
+    q = check_y_prob(y_prob, "y_prob")
+    if eta.shape != q.shape:
+        raise ValueError(
+            f"p_true and y_prob must have the same shape, got {eta.shape} and {q.shape}"
+        )
+    weight = check_sample_weight(
+        sample_weight, q.shape[0], allow_zero_sum=allow_zero_sum
+    )
+    return eta, q, weight
+
+
+def _kl_rows(eta, q, scale):
+    """Per-row ``sum_k eta_k log(eta_k / q_k)`` in units of ``log(base) = scale``."""
+    return rel_entr(eta, q).sum(axis=1) / scale
+
+
+def _brier_rows(y_index, probs):
+    """Per-row ``sum_k (q_k - 1[y = k])^2``, without the indicator matrix."""
+    rows = np.arange(probs.shape[0])
+    return (probs**2).sum(axis=1) - 2.0 * probs[rows, y_index] + 1.0
+
+
 @validate_params(
     {
         "p_true": ["array-like"],
@@ -90,18 +115,11 @@ def posterior_kl_divergence(
         return _dask.dask_kl_divergence(
             p_true, y_prob, sample_weight=sample_weight, base=base
         )
-    eta = check_y_prob(p_true, "p_true")
-    q = check_y_prob(y_prob, "y_prob")
-    if eta.shape != q.shape:
-        raise ValueError(
-            f"p_true and y_prob must have the same shape, got {eta.shape} and {q.shape}"
-        )
-    weight = check_sample_weight(sample_weight, q.shape[0])
+    eta, q, weight = _validate_posteriors(p_true, y_prob, sample_weight)
     scale = log_base(base)
 
     def statistic(eta, q, weight):
-        per_row = rel_entr(eta, q).sum(axis=1) / scale
-        return float(np.average(per_row, weights=weight))
+        return float(np.average(_kl_rows(eta, q, scale), weights=weight))
 
     value = statistic(eta, q, weight)
     return _with_ci(
@@ -188,9 +206,7 @@ def multiclass_brier_score(
     )
 
     def statistic(y_index, probs, weight):
-        rows = np.arange(probs.shape[0])
-        squared = (probs**2).sum(axis=1) - 2.0 * probs[rows, y_index] + 1.0
-        return float(np.average(squared, weights=weight))
+        return float(np.average(_brier_rows(y_index, probs), weights=weight))
 
     value = statistic(y_index, probs, weight)
     return _with_ci(

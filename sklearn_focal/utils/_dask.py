@@ -131,23 +131,7 @@ def map_row_blocks(
     """
     import numpy as np
 
-    da = sys.modules["dask.array"]
-    if x.ndim == 1 and allow_1d:
-        if any(np.isnan(size) for size in x.chunks[0]):
-            raise ValueError(
-                f"{name} has unknown chunk sizes; call compute_chunk_sizes()"
-            )
-        return da.map_blocks(
-            _call_on_block,
-            x,
-            row_func=func,
-            row_args=args,
-            row_kwargs=kwargs,
-            dtype=dtype,
-            chunks=x.chunks,
-            meta=np.empty((0,), dtype=dtype),
-        )
-    if x.ndim != 2:
+    if x.ndim != 2 and not (x.ndim == 1 and allow_1d):
         raise ValueError(
             f"{name} must be a 2-D dask array (n_samples, n_classes) chunked "
             f"along rows, got {x.ndim} dimension(s)"
@@ -157,9 +141,19 @@ def map_row_blocks(
             f"{name} has unknown chunk sizes; call compute_chunk_sizes() first, "
             "so that errors can name the global row"
         )
+    if x.ndim == 1:
+        return _map_blocks(func, x, args, kwargs, dtype, x.chunks)
     if len(x.chunks[1]) > 1:
         x = x.rechunk({1: -1})
     n_columns = x.shape[1] if n_columns is None else n_columns
+    return _map_blocks(func, x, args, kwargs, dtype, (x.chunks[0], (n_columns,)))
+
+
+def _map_blocks(func, x, args, kwargs, dtype, chunks):
+    """``func`` lazily on every block of ``x``; errors name global rows."""
+    import numpy as np
+
+    da = sys.modules["dask.array"]
     return da.map_blocks(
         _call_on_block,
         x,
@@ -167,6 +161,6 @@ def map_row_blocks(
         row_args=args,
         row_kwargs=kwargs,
         dtype=dtype,
-        chunks=(x.chunks[0], (n_columns,)),
-        meta=np.empty((0, 0), dtype=dtype),
+        chunks=chunks,
+        meta=np.empty((0,) * len(chunks), dtype=dtype),
     )

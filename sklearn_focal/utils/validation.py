@@ -50,6 +50,7 @@ __all__ = [
     "check_sample_aligned",
     "check_sample_weight",
     "check_unit_interval",
+    "check_weight_total",
     "check_y_prob",
     "float_array",
     "is_multilabel_indicator",
@@ -726,7 +727,7 @@ def check_unit_interval(v, name="v"):
     return array
 
 
-def check_sample_weight(sample_weight, n_samples):
+def check_sample_weight(sample_weight, n_samples, *, allow_zero_sum=False):
     """Sample weights as float64: the one sample-weight rule of sklearn_focal.
 
     ``None`` gives unit weights. Otherwise ``sample_weight`` must be 1-D, hold
@@ -734,7 +735,7 @@ def check_sample_weight(sample_weight, n_samples):
     finite and >= 0, with a positive sum; every ``ValueError`` names
     ``sample_weight`` and, for a bad entry, its row. A negative weight is
     never read as "remove this sample": it is refused, as is an all-zero
-    vector (a weighted mean over nothing).
+    vector (a weighted mean over nothing), unless ``allow_zero_sum``.
 
     Parameters
     ----------
@@ -742,6 +743,10 @@ def check_sample_weight(sample_weight, n_samples):
         The weights.
     n_samples : int
         The number of samples they must cover.
+    allow_zero_sum : bool, default=False
+        Accept weights that are all zero: for a part of the data (a chunk
+        of a dask array) whose sum is checked once all parts are added up,
+        by :func:`check_weight_total`.
 
     Returns
     -------
@@ -757,6 +762,8 @@ def check_sample_weight(sample_weight, n_samples):
     Traceback (most recent call last):
         ...
     ValueError: sample_weight must be finite and >= 0; row 1 is -1.0
+    >>> check_sample_weight([0, 0], 2, allow_zero_sum=True)
+    array([0., 0.])
     """
     if sample_weight is None:
         return np.ones(n_samples)
@@ -782,11 +789,29 @@ def check_sample_weight(sample_weight, n_samples):
         )
     with np.errstate(over="ignore"):
         total = weight.sum()
+    if not (allow_zero_sum and total == 0):
+        check_weight_total(total)
+    return weight
+
+
+def check_weight_total(total):
+    """The rule on a sum of sample weights: positive and finite.
+
+    :func:`check_sample_weight` applies it to its weights; code that adds
+    up weights part by part (the dask metrics) applies it to the total.
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import check_weight_total
+    >>> check_weight_total(0.0)
+    Traceback (most recent call last):
+        ...
+    ValueError: sample_weight sums to zero: no sample carries weight
+    """
     if not total > 0:
         raise ValueError("sample_weight sums to zero: no sample carries weight")
     if not np.isfinite(total):
         raise ValueError("sample_weight sums to infinity (overflow); rescale it")
-    return weight
 
 
 # --------------------------------------------------------------------------
