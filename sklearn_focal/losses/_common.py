@@ -58,7 +58,9 @@ def _scaled_gradient(grad, grad_output):
     retained (``retain_graph=True``), so a second backward pass still finds
     it unchanged. Any other ``grad_output`` gives a new product.
     """
-    if grad_output.numel() == 1 and bool(grad_output.reshape(()) == 1):
+    # .item() on one element: a fraction of a microsecond, where a tensor
+    # comparison costs several (small batches feel it).
+    if grad_output.numel() == 1 and grad_output.item() == 1.0:
         return grad
     return grad * grad_output
 
