@@ -42,6 +42,11 @@ class PosteriorRecoveryWarning(UserWarning):
     is over-confident instead, and Psi, which sharpens, makes that worse. Fit
     the map on the calibration data instead: ``gamma="fit"`` or
     :class:`~sklearn_focal.FocalTemperatureScaling`.
+
+    Also raised by ``FocalPosteriorRecovery(gamma="fit")`` with class weights
+    ``alpha``, whose family of maps does not contain the identity: when no
+    map of it fits the calibration data as well as the raw output does, the
+    identity map is used (``gamma_ = 0``, ``alpha_`` without weights).
     """
 
 

@@ -39,7 +39,7 @@ from sklearn.utils.validation import (
 )
 
 from sklearn_focal.calibration._unwrap import final_estimator, raw_proba
-from sklearn_focal.exceptions import FlatCalibrationWarning
+from sklearn_focal.exceptions import FlatCalibrationWarning, PosteriorRecoveryWarning
 from sklearn_focal.utils._compat import (
     check_feature_names_in as _check_feature_names_in,
 )
@@ -115,6 +115,8 @@ def _minimize_on_interval(
     identity_text,
     n_grid=17,
     xatol=1e-7,
+    identity_value=None,
+    identity_hint="",
 ):
     """Global-then-local minimization of a 1-D calibration objective.
 
@@ -131,6 +133,15 @@ def _minimize_on_interval(
     sharp map). Then ``identity`` is returned with a
     :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`: an extreme map
     fitted to such data would distort every row that is not one-hot.
+
+    ``identity_value``: the objective of the identity map when it is *not* a
+    point of the family (Psi with class weights ``alpha`` at gamma = 0
+    reweights the odds). The identity is then a separate candidate: when it
+    is flat-equivalent as above (either bound counts) or strictly below the
+    minimum of the family, ``None`` is returned (the caller applies the
+    identity), with a FlatCalibrationWarning in the flat case and a
+    :class:`~sklearn_focal.exceptions.PosteriorRecoveryWarning` (ending with
+    ``identity_hint``) when the raw output is better.
     """
     grid = np.linspace(bounds[0], bounds[1], n_grid)
     values = np.array([objective(x) for x in grid])
@@ -149,15 +160,31 @@ def _minimize_on_interval(
     if not fx <= values[best]:
         x, fx = float(grid[best]), float(values[best])
 
-    at_identity = objective(identity)
+    outside = identity_value is not None  # the identity is not in the family
+    at_identity = identity_value if outside else objective(identity)
     tolerance = _FLAT_TOL * max(1.0, abs(at_identity))
     near = values <= fx + tolerance  # False where infinite
     reached = [
         bound
         for bound, is_near in ((bounds[0], near[0]), (bounds[1], near[-1]))
-        if is_near and bound != identity
+        if is_near and (outside or bound != identity)
     ]
-    if not (at_identity <= fx + tolerance and reached):
+    flat = at_identity <= fx + tolerance and bool(reached)
+    if outside and at_identity < fx - tolerance:
+        flat = False  # the raw output is better, not indistinguishable
+    if not flat:
+        if outside and at_identity < fx:  # the raw output beats the family
+            warnings.warn(
+                f"{owner}: every map of the family ({parameter} in "
+                f"[{bounds[0]:g}, {bounds[1]:g}]) fits the calibration data "
+                f"worse than the raw output: the best, {parameter} = {x:.4g}, "
+                f"gives {fx:.6g} nats per sample against {at_identity:.6g} for "
+                f"the raw output. The identity map is used ({identity_text})."
+                f"{identity_hint}",
+                PosteriorRecoveryWarning,
+                stacklevel=8,
+            )
+            return None
         return x
     if near.all():
         why = (
@@ -177,7 +204,7 @@ def _minimize_on_interval(
         FlatCalibrationWarning,
         stacklevel=8,  # the user's fit, through fit, _fit and _fit_map
     )
-    return float(identity)
+    return None if outside else float(identity)
 
 
 def _n_dims(y):

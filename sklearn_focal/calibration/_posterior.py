@@ -130,7 +130,13 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         - ``"fit"`` minimizes the negative log-likelihood of the mapped
           probabilities on calibration data over ``gamma`` in ``[-20, 20]``
           (``[0, 20]`` when ``alpha`` is set, where the two branches do not
-          meet at 0). In meta-estimator mode the calibration data are
+          meet at 0). With ``alpha`` set, the order-0 map reweights the
+          odds, so the raw output (the identity) is a candidate of its own:
+          when it fits the calibration data better than every weighted map,
+          it is kept (``gamma_ = 0``, ``alpha_`` without weights) with a
+          :class:`~sklearn_focal.exceptions.PosteriorRecoveryWarning`; the
+          fitted map is never worse than the raw output on the calibration
+          objective. In meta-estimator mode the calibration data are
           cross-validated predictions (see ``cv``), or the fit data for a
           FrozenEstimator; in transformer mode they are ``X`` and ``y``.
           When the calibration data cannot tell the identity from the most
@@ -183,11 +189,13 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         ``per_label=True``.
 
     alpha_ : ndarray of shape (n_classes,) or None
-        The per-class weights in use. With the sigmoid link: the weight of
+        The per-class weights in use (None when ``gamma="fit"`` kept the raw
+        output). With the sigmoid link: the weight of
         positives in (0, 1), a float or one per label (a model's
         ``pos_weight_`` folded in: the map depends on ``alpha * pos_weight``
         against ``1 - alpha`` only, which is the single weight
-        ``alpha * w / (alpha * w + 1 - alpha)``), or None.
+        ``alpha * w / (alpha * w + 1 - alpha)``), or None. A label for which
+        ``gamma="fit"`` kept the raw output has weight 0.5 (no weighting).
 
     link_ : {"softmax", "sigmoid"}
         The link in use.
@@ -403,20 +411,50 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         keep = proba[np.arange(len(y)), y] > 0
         proba, y, weight = _calibration_rows(proba, y, sample_weight, keep)
 
-        def nll(gamma):
-            mapped = _signed_map(proba, gamma, self.alpha_)
-            with np.errstate(divide="ignore"):
-                losses = -np.log(mapped[np.arange(len(y)), y])
-            return float(np.average(losses, weights=weight))
+        rows = np.arange(len(y))
 
-        bounds = _GAMMA_FIT_BOUNDS if self.alpha_ is None else (0.0, 20.0)
+        def nll(mapped):
+            with np.errstate(divide="ignore"):
+                return float(np.average(-np.log(mapped[rows, y]), weights=weight))
+
+        gamma = self._fit_order(
+            lambda gamma: nll(_signed_map(proba, gamma, self.alpha_)),
+            nll(proba),
+            "FocalPosteriorRecovery(gamma='fit')",
+        )
+        if gamma is None:  # the raw output: no weights, order 0
+            self.alpha_ = None
+            return 0.0
+        return gamma
+
+    def _fit_order(self, objective, raw_objective, owner, alpha=None):
+        """The order minimizing ``objective``, or None for the raw output.
+
+        Without class weights the signed family contains the identity
+        (gamma = 0) and is searched over ``[-20, 20]``. With weights
+        (``alpha``, default ``self.alpha_``), gamma = 0 reweights the odds,
+        the family is searched over ``[0, 20]`` and the raw output, whose
+        objective is ``raw_objective``, is a separate candidate: None is
+        returned when it is better (with a PosteriorRecoveryWarning) or when
+        the objective is flat (with a FlatCalibrationWarning).
+        """
+        alpha = self.alpha_ if alpha is None else alpha
+        common = dict(identity=0.0, parameter="gamma", owner=owner)
+        if alpha is None:
+            return _minimize_on_interval(
+                objective, _GAMMA_FIT_BOUNDS, identity_text="gamma_ = 0", **common
+            )
         return _minimize_on_interval(
-            nll,
-            bounds,
-            identity=0.0,
-            parameter="gamma",
-            owner="FocalPosteriorRecovery(gamma='fit')",
-            identity_text="gamma_ = 0",
+            objective,
+            (0.0, 20.0),
+            identity_value=raw_objective,
+            identity_text="gamma_ = 0 without the weights alpha",
+            identity_hint=(
+                " The weights do not match these probabilities: check alpha, "
+                "or pass alpha=None to fit the unweighted family, which "
+                "contains the identity."
+            ),
+            **common,
         )
 
     def _map(self, proba):
@@ -464,36 +502,45 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             self.gamma_ = check_gamma(self.gamma, signed=True)
 
     def _fit_label_gamma(self, proba, Y, weight):
-        """gamma minimizing the per-label log-loss, shared or per label."""
+        """gamma minimizing the per-label log-loss, shared or per label.
 
-        def objective(columns):
-            def nll(gamma):
-                alpha = self.alpha_
-                if np.ndim(alpha) == 1:
-                    alpha = alpha[columns]
-                with np.errstate(divide="ignore"):
-                    mapped = _signed_binary_map(proba[:, columns], gamma, alpha)
-                    return _indicator_losses(
-                        -np.log(mapped), -np.log1p(-mapped), Y[:, columns], weight
-                    )
+        With weights alpha, a label (or all, when shared) whose raw output
+        beats every map of the family keeps it: gamma 0 and alpha 0.5 (no
+        weighting), or ``alpha_ = None`` when shared.
+        """
 
-            return nll
-
-        bounds = _GAMMA_FIT_BOUNDS if self.alpha_ is None else (0.0, 20.0)
+        def nll(mapped, columns):
+            with np.errstate(divide="ignore"):
+                return _indicator_losses(
+                    -np.log(mapped), -np.log1p(-mapped), Y[:, columns], weight
+                )
 
         def fit(columns):
-            return _minimize_on_interval(
-                objective(columns),
-                bounds,
-                identity=0.0,
-                parameter="gamma",
-                owner="FocalPosteriorRecovery(gamma='fit', link='sigmoid')",
-                identity_text="gamma_ = 0",
+            alpha = self.alpha_
+            if np.ndim(alpha) == 1:
+                alpha = alpha[columns]
+            return self._fit_order(
+                lambda gamma: nll(
+                    _signed_binary_map(proba[:, columns], gamma, alpha), columns
+                ),
+                nll(proba[:, columns], columns),
+                "FocalPosteriorRecovery(gamma='fit', link='sigmoid')",
+                alpha=alpha,
             )
 
         if not self.per_label:
-            return fit(slice(None))
-        return np.array([fit([j]) for j in range(proba.shape[1])])
+            gamma = fit(slice(None))
+            if gamma is None:  # the raw output: no weights, order 0
+                self.alpha_ = None
+                return 0.0
+            return gamma
+        gammas = [fit([j]) for j in range(proba.shape[1])]
+        raw = [j for j, gamma in enumerate(gammas) if gamma is None]
+        if raw:  # alpha 0.5 weighs both values alike: the identity at order 0
+            alpha = np.broadcast_to(self.alpha_, (proba.shape[1],)).astype(float)
+            alpha[raw] = 0.5
+            self.alpha_ = alpha
+        return np.array([0.0 if gamma is None else gamma for gamma in gammas])
 
     def _sigmoid_map(self, proba):
         return _per_label_map(proba, self.gamma_, self.alpha_, _signed_binary_map)

@@ -1026,6 +1026,46 @@ def test_fit_on_one_hot_rows_with_alpha_gives_gamma_zero():
     with pytest.warns(FlatCalibrationWarning, match="whole search interval"):
         recovery = FocalPosteriorRecovery(gamma="fit", alpha=alpha).fit(q, y)
     assert recovery.gamma_ == 0.0
+    # The warning says the identity map is used: it is (with alpha, Psi of
+    # order 0 would reweight the rows).
+    assert recovery.alpha_ is None
+    rows = _interior_rows(5, 3, seed=3)
+    np.testing.assert_allclose(recovery.transform(rows), rows, rtol=1e-14)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("alpha", [[0.25, 0.5, 0.25], [1.0, 3.0, 0.5]])
+def test_fit_with_alpha_is_never_worse_than_raw(seed, alpha):
+    # Calibrated rows (y drawn from them): every weighted map moves them away
+    # from the posterior, so the raw output (the identity, not a member of the
+    # alpha family) must be chosen, and said.
+    from sklearn_focal.exceptions import PosteriorRecoveryWarning
+
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.ones(3), size=2000)
+    y = (rng.uniform(size=(2000, 1)) > np.cumsum(p, axis=1)).sum(axis=1)
+
+    def nll(q):  # transcribed
+        return float(np.mean(-np.log(q[np.arange(len(y)), y])))
+
+    with pytest.warns(PosteriorRecoveryWarning, match="worse than the raw output"):
+        recovery = FocalPosteriorRecovery(gamma="fit", alpha=alpha).fit(p, y)
+    assert recovery.gamma_ == 0.0
+    assert recovery.alpha_ is None
+    assert nll(recovery.transform(p)) <= nll(p) + 1e-12
+
+
+def test_fit_with_matching_alpha_keeps_the_weighted_map(gaussian_posteriors):
+    # The raw-output candidate does not displace a weighted map that fits.
+    y, eta = gaussian_posteriors
+    alpha = np.array([0.5, 1.0, 2.0])
+    q = theory.focal_minimizer(eta, 2.0, alpha=alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        recovery = FocalPosteriorRecovery(gamma="fit", alpha=alpha).fit(q, y)
+    assert recovery.alpha_ is not None
+    nll = lambda r: float(np.mean(-np.log(r[np.arange(len(y)), y])))  # noqa: E731
+    assert nll(recovery.transform(q)) < nll(q)
 
 
 @pytest.mark.parametrize("eps", [1e-7, 1e-10, 1e-13])

@@ -87,6 +87,38 @@ def test_gamma_fit_finds_the_training_order():
         assert abs(per_label.gamma_[j] - reference) < 1e-4
 
 
+@pytest.mark.parametrize("per_label", [False, True])
+@pytest.mark.parametrize("alpha", [0.25, [0.25, 0.75, 0.1]])
+def test_gamma_fit_with_alpha_is_never_worse_than_raw(alpha, per_label):
+    # Calibrated per-label probabilities: with alpha, gamma = 0 is not the
+    # identity, so the raw output must be a candidate of its own, and win.
+    from sklearn_focal.exceptions import PosteriorRecoveryWarning
+
+    eta, Y = _known_posteriors(n=3000, seed=4)
+    with pytest.warns(PosteriorRecoveryWarning, match="worse than the raw output"):
+        recovery = FocalPosteriorRecovery(
+            gamma="fit", alpha=alpha, link="sigmoid", per_label=per_label
+        ).fit(eta, Y)
+    np.testing.assert_array_equal(recovery.gamma_, 0.0)
+    assert _log_loss(recovery.transform(eta), Y) <= _log_loss(eta, Y) + 1e-12
+    if per_label:
+        np.testing.assert_array_equal(recovery.alpha_, 0.5)  # no weighting
+    else:
+        assert recovery.alpha_ is None
+
+
+def test_gamma_fit_with_alpha_flat_objective_is_the_identity():
+    from sklearn_focal.exceptions import FlatCalibrationWarning
+
+    Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    with pytest.warns(FlatCalibrationWarning, match="identity map is used"):
+        recovery = FocalPosteriorRecovery(gamma="fit", alpha=0.25, link="sigmoid").fit(
+            Y.astype(float), Y
+        )
+    eta, _ = _known_posteriors(n=5, n_labels=2)
+    np.testing.assert_allclose(recovery.transform(eta), eta, rtol=1e-15)
+
+
 def test_gamma_fit_flattens_overconfident_scores():
     # Scores sharper than the posterior: the fitted signed order is negative.
     eta, Y = _known_posteriors(n=3000, seed=2)
