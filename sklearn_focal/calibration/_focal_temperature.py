@@ -13,7 +13,9 @@ is 1.0 in float64 while ``1 - q`` (the sum of the others) is 1e-20, and
 NLL of a confidently wrong row infinite where it is finite (about 137 nats
 for that row). The log-space form below gives the same values as
 :func:`~sklearn_focal.theory.psi` wherever the probabilities resolve ``1 - q``
-(tested), and it carries the two derivatives the fit needs. The ``g < 0``
+(tested), and it carries the two derivatives the fit needs
+(:func:`~sklearn_focal.theory._focal_terms.log_h_terms`, the package's one
+form of ``log h`` from logs). The ``g < 0``
 branch is :func:`~sklearn_focal.theory.focal_minimizer` itself, differentiated
 implicitly.
 """
@@ -24,6 +26,7 @@ from numbers import Real
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import logsumexp
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_focal.calibration._base import (
@@ -39,31 +42,16 @@ from sklearn_focal.calibration._temperature import (
 )
 from sklearn_focal.calibration._unwrap import focal_gamma
 from sklearn_focal.exceptions import FlatCalibrationWarning
-from sklearn_focal.theory._focal_terms import log1mexp
+from sklearn_focal.theory._focal_terms import log1mexp, log_h_terms
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
 from sklearn_focal.utils.validation import check_gamma, check_probability_rows
 
 __all__ = ["FocalTemperatureScaling"]
 
-# Below this log-odds, log(softplus(x)) = x - e^x / 2 to double precision.
-_LOG_SOFTPLUS_SERIES_BELOW = -30.0
-
-
 # --------------------------------------------------------------------------
 # The map and its derivatives, by rows, in log space
 # --------------------------------------------------------------------------
-
-
-def _row_logsumexp(a):
-    """``log sum exp`` over the last axis, keeping dims; ``-inf`` for rows of ``-inf``.
-
-    A plain numpy form: scipy's logsumexp costs more than the map itself here.
-    """
-    top = np.max(a, axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        return top + np.log(np.sum(np.exp(a - top), axis=1, keepdims=True))
 
 
 def _shifted_scaled_logits(logits, temperature):
@@ -92,7 +80,7 @@ def _log_parts(u):
     others = shifted.copy()
     others[rows, top] = -np.inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_rest = _row_logsumexp(others)[:, 0]  # log sum_{j != top} q_j / q_top
+        log_rest = logsumexp(others, axis=1)  # log sum_{j != top} q_j / q_top
         log_norm = np.logaddexp(0.0, log_rest)
         log_q = shifted - log_norm[:, None]
         log_c = log1mexp(log_q)  # exact where q <= 1/2: every column but the top
@@ -100,39 +88,6 @@ def _log_parts(u):
         log_odds = log_c - log_q
         log_odds[rows, top] = log_rest
     return log_q, log_c, log_odds, top
-
-
-def _log_softplus(x):
-    """``log(log(1 + e^x))``, accurate for very negative ``x``."""
-    with np.errstate(divide="ignore", over="ignore"):
-        small = x < _LOG_SOFTPLUS_SERIES_BELOW
-        series = x - 0.5 * np.exp(np.minimum(x, _LOG_SOFTPLUS_SERIES_BELOW))
-        direct = np.log(np.logaddexp(0.0, np.maximum(x, _LOG_SOFTPLUS_SERIES_BELOW)))
-    return np.where(small, series, direct)
-
-
-def _log_h_terms(log_q, log_c, log_odds, order):
-    """``log h``, ``d log h / d order`` and ``d log h / d logit(q)``.
-
-    For ``0 < q < 1`` and ``order >= 0``, with
-    ``h(q) = q / ((1 - q)^order - order (1 - q)^(order - 1) q log q)``
-    written as ``log h = (1 - order) log(1 - q) - log core`` and
-    ``core = (1 - q)/q - order log q`` (a sum of positive terms):
-
-    - ``d log h / d order = -log(1 - q) + log(q) / core``;
-    - ``d log h / d t = (order - 1) q + (1 - q)(1/q + order) / core`` at
-      ``t = logit(q)``, every term bounded (``(1 - q)/(q core) <= 1``).
-    """
-    log_neg_log_q = _log_softplus(log_odds)  # -log q = log(1 + (1 - q)/q)
-    if order == 0:
-        log_core = log_odds
-    else:
-        log_core = np.logaddexp(log_odds, np.log(order) + log_neg_log_q)
-    log_h = (1.0 - order) * log_c - log_core
-    d_order = -log_c - np.exp(log_neg_log_q - log_core)
-    ratio = np.exp(log_odds - log_core)  # (1 - q) / (q core), in (0, 1]
-    slope = (order - 1.0) * np.exp(log_q) + ratio + order * np.exp(log_c - log_core)
-    return log_h, d_order, slope
 
 
 def _regular(log_q, log_c):
@@ -195,10 +150,10 @@ def _log_map_and_gradient(logits, log_temperature, gamma, *, gradient=True):
 def _psi_branch(xs, log_q, log_c, log_odds, top, regular, gamma, gradient):
     # log p = L - logsumexp(L), L = log h(q): Psi^gamma in log space.
     safe = (np.where(regular, a, 0.5) for a in (log_q, log_c, log_odds))
-    log_h, d_order, slope = _log_h_terms(*safe, gamma)
+    log_h, d_order, slope = log_h_terms(*safe, gamma)
     ones = log_q == 0  # q = 1: the other entries of the row are 0
     log_h = np.where(regular, log_h, np.where(ones, 0.0, -np.inf))
-    log_p = log_h - _row_logsumexp(log_h)
+    log_p = log_h - logsumexp(log_h, axis=1, keepdims=True)
     if not gradient:
         return log_p, None, None
     p = np.exp(log_p)
@@ -220,7 +175,7 @@ def _inverse_branch(xs, log_q, log_c, top, regular, order, gradient):
     log_pp, log_cp, log_odds_p, _ = log_p_parts
     regular_p = _regular(log_pp, log_cp) & regular
     safe = (np.where(regular_p, a, 0.5) for a in (log_pp, log_cp, log_odds_p))
-    _, d_order, slope = _log_h_terms(*safe, order)
+    _, d_order, slope = log_h_terms(*safe, order)
     # Implicit differentiation: S_i d log p_i + H_i d order = d log q_i + d c
     # with S_i = slope_i / (1 - p_i) and sum_i p_i d log p_i = 0.
     inv_s = np.where(regular_p, np.exp(log_cp) / slope, 0.0)  # 1 / S_i

@@ -40,6 +40,15 @@ form                              used by              why this form
 ``_residual_logit``                                    ``_theory_kernels``: ``log h``
                                                        and its slope in the logit of
                                                        ``q``, for Newton's method
+:func:`log_h_terms`               ``log_inverse_h``,   ``log h`` from ``log q``,
+                                  ``Focal              ``log(1 - q)`` and the
+                                  TemperatureScaling`` log-odds as the caller holds
+                                                       them (a softmax's top class:
+                                                       ``1 - q`` = sum of the
+                                                       others, so saturated rows
+                                                       stay finite), with its slopes
+                                                       in ``gamma`` and ``logit(q)``
+                                                       for the fit's exact gradient
 ``inverse_table``                 ``focal_minimizer``  compiled form, in
                                                        ``_theory_kernels``: a table
                                                        of ``h^{-1}``, Newton's start
@@ -59,13 +68,14 @@ and the torch expressions of :mod:`sklearn_focal.losses`.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
-from scipy.special import exprel
+from scipy.special import exprel, log_expit
 
 __all__ = [
     "entropy_nats",
     "focal_terms",
     "h_values",
     "log1mexp",
+    "log_h_terms",
     "log_inverse_h",
     "log_phi_scaled",
     "phi_direct",
@@ -189,11 +199,78 @@ def log_inverse_h(v, gamma):
         log_v = np.log(v)
         log_one_minus = np.log1p(-v)
         log_odds = log_one_minus - log_v
+    return -log_h_terms(log_v, log_one_minus, log_odds, gamma, slopes=False)
+
+
+# Below this log-odds t, log(-log q) = log(log(1 + e^t)) = t - e^t / 2 + ...
+# equals t to double precision (e^-40 / 2 is below half an ulp of 40).
+_LOG_NEG_LOG_Q_IS_LOG_ODDS_BELOW = -40.0
+
+
+def log_h_terms(log_q, log_complement, log_odds, gamma, *, slopes=True):
+    """``log h(q)`` and its derivatives in ``gamma`` and in ``logit(q)``, from logs.
+
+    For ``0 < q < 1`` and ``gamma >= 0``, elementwise,
+    ``log h = (1 - gamma) log(1 - q) - log core`` with
+    ``core = (1 - q)/q - gamma log q``, a sum of positive terms. The caller
+    passes ``log q``, ``log(1 - q)`` and ``log((1 - q)/q)`` in whatever form it
+    holds them most accurately (for a softmax's top class, ``1 - q`` is the
+    sum of the other classes, not ``1 - q`` rounded); ``log(-log q)`` is
+    ``log softplus(log-odds)``, exact as ``q -> 1``. The slopes are
+
+    - ``d log h / d gamma = -log(1 - q) + log(q) / core``;
+    - ``d log h / d logit(q) = (gamma - 1) q + (1 - q)(1/q + gamma) / core``,
+      every term bounded (``(1 - q)/(q core) <= 1``).
+
+    Parameters
+    ----------
+    log_q, log_complement, log_odds : ndarray
+        ``log q``, ``log(1 - q)`` and ``log((1 - q)/q)``, finite.
+    gamma : float
+        The order, >= 0.
+    slopes : bool, default=True
+        Whether to return the two derivatives too.
+
+    Returns
+    -------
+    log_h : ndarray
+        ``log h(q)``.
+    d_gamma, d_logit : ndarray
+        The derivatives, with ``slopes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.theory._focal_terms import log_h_terms
+    >>> log_q, log_c = np.log(np.array([0.25])), np.log(np.array([0.75]))
+    >>> log_h, d_gamma, d_logit = log_h_terms(log_q, log_c, log_c - log_q, 0.0)
+    >>> bool(np.isclose(log_h[0], np.log(0.25)))  # h(q) = q at gamma = 0
+    True
+    >>> bool(np.isclose(d_logit[0], 0.75))  # d log q / d logit(q) = 1 - q
+    True
+    """
+    with np.errstate(divide="ignore", over="ignore"):
+        # -log q = log(1 + (1 - q)/q) = -log_expit(-log-odds)
+        log_neg_log_q = np.where(
+            log_odds < _LOG_NEG_LOG_Q_IS_LOG_ODDS_BELOW,
+            log_odds,
+            np.log(-log_expit(-log_odds)),
+        )
         if gamma == 0:
             log_core = log_odds
         else:
-            log_core = np.logaddexp(log_odds, np.log(gamma) + np.log(-log_v))
-    return (gamma - 1.0) * log_one_minus + log_core
+            log_core = np.logaddexp(log_odds, np.log(gamma) + log_neg_log_q)
+        log_h = (1.0 - gamma) * log_complement - log_core
+        if not slopes:
+            return log_h
+        d_gamma = -log_complement - np.exp(log_neg_log_q - log_core)
+        ratio = np.exp(log_odds - log_core)  # (1 - q) / (q core), in (0, 1]
+        d_logit = (
+            (gamma - 1.0) * np.exp(log_q)
+            + ratio
+            + gamma * np.exp(log_complement - log_core)
+        )
+    return log_h, d_gamma, d_logit
 
 
 def phi_values(x, gamma):
