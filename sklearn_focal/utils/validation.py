@@ -1085,8 +1085,11 @@ def check_label_proba(y_prob, name="y_prob"):
 
     Accepts an array of shape (n_samples, n_labels) or scikit-learn's
     multi-label ``predict_proba`` output, a list of L arrays of shape
-    (n_samples, 2) whose second column (the probability of 1) is kept.
-    Values must lie in [0, 1]; the first bad entry is named.
+    (n_samples, 2) whose second column (the probability of 1) is kept; each
+    such array's rows must be probability rows (the rule of
+    :func:`check_distribution`) and all must have the same length. Values
+    must lie in [0, 1]; the first bad entry is named
+    (:func:`raise_outside_unit_interval`).
 
     Examples
     --------
@@ -1105,6 +1108,13 @@ def check_label_proba(y_prob, name="y_prob"):
                     "each label needs the (n_samples, 2) probabilities of 0 and 1 "
                     "(was the label constant in training?)"
                 )
+            if columns and part.shape[0] != columns[0].shape[0]:
+                raise ValueError(
+                    f"{name} is a list of per-label arrays of different lengths: "
+                    f"entry 0 has {columns[0].shape[0]} rows, entry {j} has "
+                    f"{part.shape[0]}; each must hold one row per sample"
+                )
+            _check_row_values(part, f"{name}[{j}]")
             columns.append(part[:, 1])
         y_prob = np.column_stack(columns)
     proba = float_array(y_prob, name).astype(np.float64, copy=False)
@@ -1115,13 +1125,5 @@ def check_label_proba(y_prob, name="y_prob"):
         )
     if proba.size == 0:
         raise ValueError(f"{name} is empty")
-    with np.errstate(invalid="ignore"):
-        bad = ~((proba >= 0) & (proba <= 1))
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
-        value = float(proba[row, column])
-        raise ValueError(
-            f"{name} must hold per-label probabilities in [0, 1]; entry "
-            f"[{row}, {column}] is {value!r}"
-        )
+    raise_outside_unit_interval(proba, name)
     return proba

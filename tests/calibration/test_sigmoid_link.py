@@ -275,7 +275,7 @@ def test_bad_sigmoid_input():
         FocalPosteriorRecovery(gamma="fit", link="sigmoid").fit(eta, Y[:, 0])
     bad = eta.copy()
     bad[3, 1] = 1.5
-    with pytest.raises(ValueError, match=r"entry \[3, 1\] is 1.5"):
+    with pytest.raises(ValueError, match=r"first bad value 1.5 at index \(3, 1\)"):
         FocalPosteriorRecovery(gamma=2.0, link="sigmoid").fit(bad)
     with pytest.raises(ValueError, match=r"y\[2, 0\] = 2"):
         Y2 = Y.copy()

@@ -100,6 +100,23 @@ def test_scikit_learn_list_output_and_sparse_y():
         assert metric(sp.csr_matrix(Y), as_list) == metric(Y, P)
 
 
+def test_scikit_learn_list_output_is_validated():
+    Y, P, _ = _data(n=20)
+    as_list = [np.column_stack([1 - P[:, j], P[:, j]]) for j in range(4)]
+    # A (n, 2) part is a probability row per sample: [0.9, 0.9] is not.
+    as_list[2][5] = [0.9, 0.9]
+    with pytest.raises(ValueError, match=r"y_prob\[2\] rows must sum to 1; row 5"):
+        multilabel_brier_score(Y, as_list)
+    as_list[2][5] = [-0.5, 1.5]
+    with pytest.raises(ValueError, match=r"y_prob\[2\] contains negative .* row 5"):
+        multilabel_log_loss(Y, as_list)
+    # Parts of different lengths: an error naming y_prob, not numpy's.
+    short = [np.column_stack([1 - P[:, j], P[:, j]]) for j in range(4)]
+    short[3] = short[3][:-1]
+    with pytest.raises(ValueError, match="y_prob is a list .* different lengths"):
+        multilabel_brier_score(Y, short)
+
+
 def test_log_loss_is_not_clipped():
     assert multilabel_log_loss([[1, 0]], [[0.0, 0.5]]) == np.inf
     assert np.isfinite(multilabel_log_loss([[0, 0]], [[0.0, 0.5]]))
@@ -109,7 +126,10 @@ def test_bad_input():
     Y, P, w = _data(n=20)
     bad = P.copy()
     bad[4, 2] = np.nan
-    with pytest.raises(ValueError, match=r"entry \[4, 2\] is nan"):
+    with pytest.raises(
+        ValueError,
+        match=r"y_prob must hold finite values in \[0, 1\]; first bad value nan at index \(4, 2\)",
+    ):
         multilabel_brier_score(Y, bad)
     Y2 = Y.copy()
     Y2[7, 1] = 3
