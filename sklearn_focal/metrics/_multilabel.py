@@ -18,7 +18,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import xlogy
 
-from sklearn_focal.metrics._calibration_error import expected_calibration_error
+from sklearn_focal.metrics._calibration_error import (
+    any_dask,
+    expected_calibration_error,
+)
 from sklearn_focal.utils._compat import Interval, StrOptions, validate_params
 from sklearn_focal.utils.validation import (
     check_indicator,
@@ -39,8 +42,17 @@ _COMMON_PARAMS = {
 }
 
 
-def _validate(y_true, y_prob, sample_weight):
+def _validate(y_true, y_prob, sample_weight, metric):
     """(Y int8 (n, L), P float64 (n, L), weights float64 (n,) or None)."""
+    parts = y_prob if isinstance(y_prob, list) else [y_prob]
+    if any_dask(y_true, sample_weight, *parts):
+        # Refused rather than computed whole in memory by np.asarray.
+        raise TypeError(
+            f"{metric} does not take dask arrays. Compute it on numpy arrays "
+            "(e.g. y_prob.compute() on a sample that fits in memory), or use "
+            "expected_calibration_error(y_true[:, j], y_prob[:, j], "
+            "kind='binary') per label j, which runs blockwise on dask arrays."
+        )
     proba = check_label_proba(y_prob, "y_prob")
     indicator = check_indicator(y_true, proba.shape[0], proba.shape[1], "y_true")
     if sample_weight is not None:
@@ -95,7 +107,9 @@ def multilabel_brier_score(
     >>> multilabel_brier_score(y, p, average=None)
     array([0.085, 0.025])
     """
-    indicator, proba, weight = _validate(y_true, y_prob, sample_weight)
+    indicator, proba, weight = _validate(
+        y_true, y_prob, sample_weight, "multilabel_brier_score"
+    )
     return _per_label_mean((proba - indicator) ** 2, weight, average)
 
 
@@ -142,7 +156,9 @@ def multilabel_log_loss(
     >>> bool(np.isclose(loss, np.log(2)))
     True
     """
-    indicator, proba, weight = _validate(y_true, y_prob, sample_weight)
+    indicator, proba, weight = _validate(
+        y_true, y_prob, sample_weight, "multilabel_log_loss"
+    )
     with np.errstate(divide="ignore"):
         losses = -xlogy(indicator, proba) - xlogy(1 - indicator, 1.0 - proba)
     return _per_label_mean(losses, weight, average)
@@ -214,7 +230,9 @@ def multilabel_calibration_error(
     >>> multilabel_calibration_error(y, p, n_bins=5, average=None).round(3)
     array([0.2  , 0.175])
     """
-    indicator, proba, weight = _validate(y_true, y_prob, sample_weight)
+    indicator, proba, weight = _validate(
+        y_true, y_prob, sample_weight, "multilabel_calibration_error"
+    )
     kwargs = {"n_bins": n_bins, "strategy": strategy, "norm": norm}
     if average == "pooled":
         pooled_weight = (

@@ -136,7 +136,7 @@ def binary_psi(
     array([0.0078, 0.75  , 0.9991])
     """
     if is_dask_array(p):  # lazily, chunk by chunk; errors name global indices
-        return _dask_map(binary_psi, p, gamma, alpha, pos_weight)
+        return _dask_map(binary_psi, p, gamma, alpha, pos_weight, name="p")
     gamma, array, rows, ratio, offset, unweighted = _prepare(
         p, "p", gamma, alpha, pos_weight
     )
@@ -182,7 +182,7 @@ def binary_psi(
     return _finish(out, array, "p", bad)
 
 
-def _dask_map(func, p, gamma, alpha, pos_weight):
+def _dask_map(func, p, gamma, alpha, pos_weight, *, name):
     """``func`` on a dask array of 1 or 2 dimensions, one row chunk at a time."""
     gamma = check_gamma(gamma)
     n_labels = p.shape[-1] if p.ndim >= 1 else None
@@ -196,7 +196,7 @@ def _dask_map(func, p, gamma, alpha, pos_weight):
         alpha=alpha,
         pos_weight=pos_weight,
         dtype=dtype,
-        name="p",
+        name=name,
         allow_1d=True,
     )
 
@@ -237,7 +237,9 @@ def binary_focal_minimizer(
     Returns
     -------
     ndarray of the same shape and float dtype as ``eta``
-        The minimizers ``q``.
+        The minimizers ``q``. A 1-D or 2-D dask array ``eta`` (chunked along
+        rows) gives a lazy dask array with its row chunks; a bad entry raises
+        when computed, naming its global index.
 
     Raises
     ------
@@ -259,6 +261,10 @@ def binary_focal_minimizer(
     >>> binary_psi(q, gamma=2.0, alpha=0.25).round(12)
     array([0.01, 0.5 , 0.99])
     """
+    if is_dask_array(eta):  # lazily, chunk by chunk; errors name global indices
+        return _dask_map(
+            binary_focal_minimizer, eta, gamma, alpha, pos_weight, name="eta"
+        )
     gamma, array, rows, ratio, offset, unweighted = _prepare(
         eta, "eta", gamma, alpha, pos_weight
     )

@@ -14,10 +14,18 @@ from sklearn_focal.metrics import (  # noqa: E402
     expected_calibration_error,
     maximum_calibration_error,
     multiclass_brier_score,
+    multilabel_brier_score,
+    multilabel_calibration_error,
+    multilabel_log_loss,
     posterior_kl_divergence,
 )
 from sklearn_focal.metrics._dask import _quantile_edges  # noqa: E402
-from sklearn_focal.theory import binary_psi, focal_minimizer, psi  # noqa: E402
+from sklearn_focal.theory import (  # noqa: E402
+    binary_focal_minimizer,
+    binary_psi,
+    focal_minimizer,
+    psi,
+)
 
 CHUNK = 700  # rows per chunk: several chunks, the last one short
 
@@ -92,6 +100,43 @@ def test_binary_psi_equals_numpy(ndim, weights):
     np.testing.assert_allclose(
         out.compute(), binary_psi(proba, 2.0, **weights), rtol=1e-12, atol=0
     )
+
+
+@pytest.mark.parametrize(
+    "ndim, weights", [(2, {}), (2, {"alpha": [0.2, 0.3, 0.4, 0.5]}), (1, {})]
+)
+def test_binary_focal_minimizer_is_lazy_and_equals_numpy(ndim, weights):
+    eta = np.random.default_rng(4).random((3000, 4))
+    if ndim == 1:
+        eta = eta[:, 0]
+    lazy = _dask(eta)
+    out = binary_focal_minimizer(lazy, 2.0, **weights)  # nothing computed yet
+    assert type(out) is type(lazy)
+    assert out.chunks[0] == lazy.chunks[0]
+    np.testing.assert_allclose(
+        out.compute(),
+        binary_focal_minimizer(eta, 2.0, **weights),
+        rtol=1e-12,
+        atol=0,
+    )
+    bad = eta.copy()
+    bad[BAD_ROW] = 1.5  # named by its global index, as on numpy
+    expected = _message(binary_focal_minimizer, bad, 2.0)
+    assert _message(binary_focal_minimizer, _dask(bad), 2.0) == expected
+    assert f"index {BAD_ROW}" in expected or f"index ({BAD_ROW}," in expected
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [multilabel_brier_score, multilabel_log_loss, multilabel_calibration_error],
+)
+def test_multilabel_metrics_refuse_dask_arrays(metric):
+    eta = np.random.default_rng(5).random((300, 3))
+    Y = (eta > 0.5).astype(int)
+    as_list = [_dask(np.column_stack([1 - eta[:, j], eta[:, j]])) for j in range(3)]
+    for y_true, y_prob in [(Y, _dask(eta)), (_dask(Y), eta), (Y, as_list)]:
+        with pytest.raises(TypeError, match=f"{metric.__name__} does not take dask"):
+            metric(y_true, y_prob)
 
 
 @pytest.mark.parametrize("gamma", [2.0, -1.0])
