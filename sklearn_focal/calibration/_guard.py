@@ -7,7 +7,10 @@ finite data over-fits instead, and its over-confidence is what Psi, which
 sharpens, makes worse. When the model is a
 :class:`~sklearn.frozen.FrozenEstimator`, the data passed to ``fit`` are
 held-out calibration data, and :func:`warn_if_recovery_hurts` compares the
-negative log-likelihood of the raw and the mapped probabilities on them.
+negative log-likelihood of the raw and the mapped probabilities on them: of
+the true class with ``link="softmax"``, per label (the binary log-loss of
+each entry of the indicator matrix, :func:`~sklearn_focal.theory.binary_psi`
+being the map) with ``link="sigmoid"``.
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -19,7 +22,7 @@ from sklearn.utils.validation import column_or_1d
 
 from sklearn_focal.calibration._base import _FLAT_TOL
 from sklearn_focal.exceptions import PosteriorRecoveryWarning
-from sklearn_focal.utils.validation import check_sample_weight
+from sklearn_focal.utils.validation import check_indicator, check_sample_weight
 
 __all__ = ["warn_if_recovery_hurts"]
 
@@ -27,6 +30,25 @@ __all__ = ["warn_if_recovery_hurts"]
 def _nll(proba_true, weight):
     with np.errstate(divide="ignore"):
         return float(np.average(-np.log(proba_true), weights=weight))
+
+
+def _label_log_losses(proba, Y):
+    """The binary log-loss of every entry: ``-log p`` where ``Y = 1``, else
+    ``-log(1 - p)``."""
+    with np.errstate(divide="ignore"):
+        return np.where(Y == 1, -np.log(proba), -np.log1p(-proba))
+
+
+def _weighted_entry_mean(losses, keep, row_weight):
+    """Mean of ``losses`` over the ``keep`` entries, rows weighted."""
+    total = row_weight @ np.where(keep, losses, 0.0).sum(axis=1)
+    return float(total / (row_weight @ keep.sum(axis=1)))
+
+
+def _order_text(gamma):
+    if np.ndim(gamma) == 0:
+        return f"gamma={float(gamma):g}"
+    return "gamma=[" + ", ".join(f"{float(g):g}" for g in np.ravel(gamma)) + "]"
 
 
 def warn_if_recovery_hurts(recovery, X, y, sample_weight, *, stacklevel):
@@ -37,7 +59,11 @@ def warn_if_recovery_hurts(recovery, X, y, sample_weight, *, stacklevel):
     non-zero order. Rows whose label is not one of ``classes_``, or whose raw
     probability of it is 0 (Psi keeps a zero), are left out; the warning is
     raised when the mapped NLL exceeds the raw one by more than
-    ``1e-6 * max(1, raw)`` nats per unit of weight.
+    ``1e-6 * max(1, raw)`` nats per unit of weight. With ``link="sigmoid"``
+    the NLL is the mean binary log-loss per entry of the indicator matrix
+    (rows weighted), entries whose raw loss is infinite (a raw 0 or 1 on the
+    other value, kept by the map) left out; the warning names the per-label
+    alternatives.
 
     Parameters
     ----------
@@ -58,10 +84,15 @@ def warn_if_recovery_hurts(recovery, X, y, sample_weight, *, stacklevel):
         isinstance(recovery.gamma, str)
         and recovery.gamma == "auto"
         and isinstance(recovery.estimator, FrozenEstimator)
-        and getattr(recovery, "link_", "softmax") == "softmax"
-        and np.ndim(recovery.gamma_) == 0
-        and recovery.gamma_ != 0
+        and np.any(np.asarray(recovery.gamma_) != 0)
     ):
+        return None
+    link = getattr(recovery, "link_", "softmax")
+    if link == "sigmoid":
+        return _warn_if_label_recovery_hurts(
+            recovery, X, y, sample_weight, stacklevel=stacklevel + 1
+        )
+    if np.ndim(recovery.gamma_) != 0:
         return None
     y = column_or_1d(y)
     classes = recovery.classes_
@@ -89,6 +120,39 @@ def warn_if_recovery_hurts(recovery, X, y, sample_weight, *, stacklevel):
             "at the focal-risk minimizer; this one is more confident than that "
             "(over-fitted?). Fit the map on the calibration data instead: "
             "FocalPosteriorRecovery(gamma='fit') or FocalTemperatureScaling.",
+            PosteriorRecoveryWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return raw_nll, mapped_nll
+
+
+def _warn_if_label_recovery_hurts(recovery, X, y, sample_weight, *, stacklevel):
+    """The check of :func:`warn_if_recovery_hurts` for ``link="sigmoid"``."""
+    Y = check_indicator(y, np.shape(y)[0])
+    row_weight = (
+        np.ones(Y.shape[0])
+        if sample_weight is None
+        else check_sample_weight(sample_weight, Y.shape[0])
+    )
+    raw = recovery._sigmoid_scores(recovery.estimator_, X)
+    raw_losses = _label_log_losses(raw, Y)
+    keep = np.isfinite(raw_losses)
+    if not row_weight @ keep.sum(axis=1) > 0:
+        return None
+    mapped_losses = _label_log_losses(recovery._sigmoid_map(raw), Y)
+    raw_nll = _weighted_entry_mean(raw_losses, keep, row_weight)
+    mapped_nll = _weighted_entry_mean(mapped_losses, keep, row_weight)
+    if mapped_nll > raw_nll + _FLAT_TOL * max(1.0, raw_nll):
+        warnings.warn(
+            "FocalPosteriorRecovery(gamma='auto', link='sigmoid'): binary_psi "
+            f"at the training order {_order_text(recovery.gamma_)} raises the "
+            "per-label negative log-likelihood of the calibration data from "
+            f"{raw_nll:.4g} (raw output) to {mapped_nll:.4g} nats per label "
+            "entry. binary_psi is exact only for a model at the focal-risk "
+            "minimizer; this one is more confident than that (over-fitted, or "
+            "already calibrated?). Fit the map on the calibration data instead: "
+            "FocalPosteriorRecovery(gamma='fit', link='sigmoid') or "
+            "TemperatureScaling(link='sigmoid').",
             PosteriorRecoveryWarning,
             stacklevel=stacklevel + 1,
         )

@@ -126,7 +126,10 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
           above the raw output's (an over-fitted, over-confident model), a
           :class:`~sklearn_focal.exceptions.PosteriorRecoveryWarning` names
           the better choices, ``gamma="fit"`` and
-          :class:`~sklearn_focal.FocalTemperatureScaling`.
+          :class:`~sklearn_focal.FocalTemperatureScaling` (with
+          ``link="sigmoid"``: the per-label log-loss of
+          :func:`~sklearn_focal.theory.binary_psi`, and ``gamma="fit"`` or
+          :class:`~sklearn_focal.TemperatureScaling` with ``link="sigmoid"``).
         - ``"fit"`` minimizes the negative log-likelihood of the mapped
           probabilities on calibration data over ``gamma`` in ``[-20, 20]``
           (``[0, 20]`` when ``alpha`` is set, where the two branches do not
@@ -382,6 +385,12 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         super()._fit_meta(X, y, sample_weight, fit_params)
         # gamma="auto" around a FrozenEstimator: X, y are calibration data, and
         # Psi may be checked on them (warns when it raises their NLL).
+        warn_if_recovery_hurts(self, X, y, sample_weight, stacklevel=5)
+        return self
+
+    def _fit_sigmoid_meta(self, X, y, sample_weight, fit_params):
+        super()._fit_sigmoid_meta(X, y, sample_weight, fit_params)
+        # The same check per label (binary_psi against the raw outputs).
         warn_if_recovery_hurts(self, X, y, sample_weight, stacklevel=5)
         return self
 

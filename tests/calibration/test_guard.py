@@ -108,6 +108,122 @@ def test_sample_weight_enters_the_comparison(posterior_data):
 
 
 # --------------------------------------------------------------------------
+# link="sigmoid": per-label outputs, binary_psi
+# --------------------------------------------------------------------------
+
+
+class LabelOutputs(BaseEstimator):
+    """A multi-label 'focal model': per-label outputs of known posteriors.
+
+    ``X`` holds the true per-label posteriors ``eta``; the output is ``eta``
+    itself (``at_minimizer=False``: calibrated already, so binary_psi, which
+    sharpens, can only hurt) or the binary focal-risk minimizer of ``eta``
+    (``at_minimizer=True``: binary_psi recovers ``eta`` exactly).
+    """
+
+    def __init__(self, gamma=2.0, at_minimizer=False):
+        self.gamma = gamma
+        self.at_minimizer = at_minimizer
+
+    def fit(self, X, Y):
+        self.gamma_ = self.gamma
+        return self
+
+    def predict_proba(self, X):
+        eta = np.asarray(X, dtype=float)
+        if self.at_minimizer:
+            return theory.binary_focal_minimizer(eta, self.gamma)
+        return eta
+
+
+@pytest.fixture(scope="module")
+def label_data():
+    rng = np.random.default_rng(1)
+    eta = rng.uniform(0.02, 0.98, size=(3000, 3))
+    Y = (rng.random(eta.shape) < eta).astype(int)
+    return eta, Y
+
+
+def per_label_log_loss(Y, proba):
+    # The mean binary log-loss per entry, by scikit-learn's log_loss.
+    return log_loss(Y.ravel(), proba.ravel(), labels=[0, 1])
+
+
+def test_sigmoid_warns_where_binary_psi_worsens_calibrated_outputs(label_data):
+    eta, Y = label_data
+    model = LabelOutputs(gamma=2.0).fit(eta, Y)
+    recovery = FocalPosteriorRecovery(FrozenEstimator(model), link="sigmoid")
+    caught = fit_recording(recovery, eta, Y)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "gamma='fit', link='sigmoid'" in message
+    assert "TemperatureScaling(link='sigmoid')" in message
+    assert caught[0].filename == __file__
+    raw_nll = per_label_log_loss(Y, eta)
+    mapped_nll = per_label_log_loss(Y, theory.binary_psi(eta, 2.0))
+    assert mapped_nll > raw_nll
+    assert f"{raw_nll:.4g}" in message and f"{mapped_nll:.4g}" in message
+
+
+def test_sigmoid_silent_at_the_focal_risk_minimizer(label_data):
+    eta, Y = label_data
+    model = LabelOutputs(gamma=2.0, at_minimizer=True).fit(eta, Y)
+    recovery = FocalPosteriorRecovery(FrozenEstimator(model), link="sigmoid")
+    assert fit_recording(recovery, eta, Y) == []
+    raw = model.predict_proba(eta)
+    assert per_label_log_loss(Y, theory.binary_psi(raw, 2.0)) < per_label_log_loss(
+        Y, raw
+    )
+
+
+def test_sigmoid_silent_where_the_check_does_not_apply(label_data):
+    eta, Y = label_data
+    model = LabelOutputs(gamma=2.0)
+    frozen = FrozenEstimator(model.fit(eta, Y))
+    for recovery in (
+        FocalPosteriorRecovery(frozen, gamma=2.0, link="sigmoid"),
+        FocalPosteriorRecovery(frozen, gamma="fit", link="sigmoid"),
+        FocalPosteriorRecovery(model, link="sigmoid"),  # refitted: training data
+        FocalPosteriorRecovery(FrozenEstimator(LabelOutputs(gamma=0.0).fit(eta, Y))),
+    ):
+        assert fit_recording(recovery, eta, Y) == []
+
+
+def test_sigmoid_leaves_out_entries_no_map_changes(label_data):
+    eta, Y = label_data
+    eta = eta.copy()
+    # A raw 0 on a positive and a raw 1 on a negative: infinite raw losses,
+    # the same for every map (binary_psi keeps 0 and 1), left out.
+    eta[0, 0], Y[0, 0] = 0.0, 1
+    eta[1, 1], Y[1, 1] = 1.0, 0
+    model = LabelOutputs(gamma=2.0).fit(eta, Y)
+    recovery = FocalPosteriorRecovery(FrozenEstimator(model), link="sigmoid")
+    caught = fit_recording(recovery, eta, Y)
+    assert len(caught) == 1
+    keep = np.ones(eta.shape, dtype=bool)
+    keep[0, 0] = keep[1, 1] = False
+    mapped = theory.binary_psi(eta, 2.0)
+    raw_nll = log_loss(Y[keep], eta[keep], labels=[0, 1])
+    mapped_nll = log_loss(Y[keep], mapped[keep], labels=[0, 1])
+    message = str(caught[0].message)
+    assert f"{raw_nll:.4g}" in message and f"{mapped_nll:.4g}" in message
+
+
+def test_sigmoid_sample_weight_enters_the_comparison(label_data):
+    eta, Y = label_data
+    model = LabelOutputs(gamma=2.0).fit(eta, Y)
+    mapped = theory.binary_psi(eta, 2.0)
+    # Weight only the rows where binary_psi lowers every label's loss.
+    raw_loss = np.where(Y == 1, -np.log(eta), -np.log1p(-eta))
+    mapped_loss = np.where(Y == 1, -np.log(mapped), -np.log1p(-mapped))
+    helps = np.all(mapped_loss <= raw_loss, axis=1)
+    assert 0 < helps.sum() < len(helps)
+    recovery = FocalPosteriorRecovery(FrozenEstimator(model), link="sigmoid")
+    assert fit_recording(recovery, eta, Y, sample_weight=helps.astype(float)) == []
+    assert len(fit_recording(recovery, eta, Y, sample_weight=~helps * 1.0)) == 1
+
+
+# --------------------------------------------------------------------------
 # Networks
 # --------------------------------------------------------------------------
 
