@@ -12,6 +12,7 @@ the threshold that maximizes the information of the next measurement.
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -22,7 +23,11 @@ from sklearn_focal.linear_model._families import (
     poisson_info_weight,
     poisson_k,
 )
+from sklearn_focal.utils._compat import Interval, StrOptions, validate_params
 from sklearn_focal.utils.validation import (
+    check_finite_array,
+    check_positive_definite,
+    check_real,
     check_sample_aligned,
     check_sample_weight,
 )
@@ -34,23 +39,63 @@ __all__ = [
     "optimal_threshold",
 ]
 
-_FAMILIES = ("gaussian", "poisson")
-_COORDINATES = ("variance", "scale")
+#: Why a Poisson threshold must be > 0, said in the error message.
+POISSON_THRESHOLD_RULE = (
+    " for the Poisson family (a count is always >= 0, so a bit against a "
+    "threshold <= 0 is always 1 and carries no information)"
+)
+
+_FAMILY = [StrOptions({"gaussian", "poisson"})]
+_REAL = [Interval(Real, None, None, closed="neither")]
+_SCALE = [Interval(Real, 0, None, closed="neither"), None]
 
 
-def _check_choice(value, name, options):
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
-    return value
+def check_row_inputs(family, n_samples, threshold, offset=None, sample_weight=None):
+    """Thresholds, offsets and weights of ``n_samples`` rows, as float64.
+
+    The one preparation of the per-row inputs of the 1-bit model, shared by
+    the design functions and :class:`OneBitGLM`: ``threshold`` (required)
+    and ``offset`` (``None``: zeros) are scalars or one finite value per row
+    (:func:`~sklearn_focal.utils.validation.check_sample_aligned`), Poisson
+    thresholds are > 0, and ``sample_weight`` follows
+    :func:`~sklearn_focal.utils.validation.check_sample_weight`.
+
+    Returns
+    -------
+    threshold, offset, weight : ndarray of shape (n_samples,)
+    """
+    threshold = check_sample_aligned(
+        threshold,
+        "threshold",
+        n_samples,
+        positive=family == "poisson",
+        why=POISSON_THRESHOLD_RULE,
+    )
+    offset = (
+        np.zeros(n_samples)
+        if offset is None
+        else check_sample_aligned(offset, "offset", n_samples)
+    )
+    return threshold, offset, check_sample_weight(sample_weight, n_samples)
 
 
-def _check_scale(scale):
-    if isinstance(scale, bool) or not np.isscalar(scale):
-        raise TypeError(f"scale must be a real number > 0, got {scale!r}")
-    scale = float(scale)
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be finite and > 0, got {scale!r}")
-    return scale
+def _gaussian_only(family, scale, coordinates=None):
+    """``(sigma, coordinates)`` of the Gaussian family; ``None`` for Poisson.
+
+    A Poisson variable has no scale (its variance is its mean), so a scale or
+    coordinates given with ``family="poisson"`` are refused, not ignored.
+    """
+    if family == "poisson":
+        for name, value in (("scale", scale), ("coordinates", coordinates)):
+            if value is not None:
+                raise ValueError(
+                    f"{name} applies to the Gaussian family only (a Poisson "
+                    f"variable has no scale: its variance is its mean); got "
+                    f"{name}={value!r} with family='poisson', leave it None"
+                )
+        return None, None
+    scale = 1.0 if scale is None else check_real(scale, "scale", lower=0.0)
+    return scale, "variance" if coordinates is None else coordinates
 
 
 # --------------------------------------------------------------------------
@@ -97,34 +142,51 @@ def poisson_informations(design, k, lam, weight):
 # --------------------------------------------------------------------------
 
 
-def _design_inputs(
-    X, coef, intercept, threshold, family, scale, offset, sample_weight, fit_intercept
+def _informations(
+    X,
+    coef,
+    intercept,
+    threshold,
+    family,
+    scale,
+    offset,
+    sample_weight,
+    fit_intercept,
+    coordinates,
 ):
-    family = _check_choice(family, "family", _FAMILIES)
-    X = check_array(X, dtype=np.float64, ensure_min_features=0)
+    """``(J, I)`` for the public design functions (their inputs checked)."""
+    scale, coordinates = _gaussian_only(family, scale, coordinates)
+    X = check_array(X, dtype=np.float64, ensure_min_features=0, input_name="X")
     n_samples, n_features = X.shape
-    coef = np.asarray(coef, dtype=np.float64).reshape(-1)
-    if coef.shape[0] != n_features:
-        raise ValueError(
-            f"coef has {coef.shape[0]} entries, X has {n_features} features"
-        )
-    if not np.all(np.isfinite(coef)):
-        raise ValueError("coef must be finite")
-    intercept = float(intercept)
-    if not math.isfinite(intercept):
-        raise ValueError(f"intercept must be finite, got {intercept}")
-    threshold = check_sample_aligned(threshold, "threshold", n_samples)
-    offset = (
-        np.zeros(n_samples)
-        if offset is None
-        else check_sample_aligned(offset, "offset", n_samples)
+    coef = check_finite_array(coef, "coef", shape=(n_features,))
+    intercept = check_real(intercept, "intercept")
+    threshold, offset, weight = check_row_inputs(
+        family, n_samples, threshold, offset, sample_weight
     )
-    weight = check_sample_weight(sample_weight, n_samples)
     design = np.hstack([X, np.ones((n_samples, 1))]) if fit_intercept else X
     eta = X @ coef + intercept + offset
-    return family, design, eta, threshold, weight
+    if family == "gaussian":
+        return gaussian_informations(
+            design, (threshold - eta) / scale, scale, weight, coordinates
+        )
+    return poisson_informations(design, poisson_k(threshold), np.exp(eta), weight)
 
 
+_DESIGN_PARAMS = {
+    "X": ["array-like"],
+    "coef": ["array-like"],
+    "intercept": _REAL,
+    "threshold": ["array-like", Real],
+    "family": _FAMILY,
+    "scale": _SCALE,
+    "offset": ["array-like", Real, None],
+    "sample_weight": ["array-like", None],
+    "fit_intercept": ["boolean"],
+    "coordinates": [StrOptions({"variance", "scale"}), None],
+}
+
+
+@validate_params(_DESIGN_PARAMS, prefer_skip_nested_validation=True)
 def fisher_information(
     X,
     coef,
@@ -132,11 +194,11 @@ def fisher_information(
     *,
     threshold,
     family="gaussian",
-    scale=1.0,
+    scale=None,
     offset=None,
     sample_weight=None,
     fit_intercept=True,
-    coordinates="variance",
+    coordinates=None,
 ) -> np.ndarray:
     """Fisher information ``J_n`` of 1-bit measurements (Proposition 1).
 
@@ -163,24 +225,36 @@ def fisher_information(
     intercept : float, default=0.0
         The intercept.
     threshold : float or array-like of shape (n_samples,)
-        The thresholds ``tau_i``.
+        The thresholds ``tau_i``, finite (and > 0 for the Poisson family).
     family : {"gaussian", "poisson"}, default="gaussian"
         The latent distribution.
-    scale : float, default=1.0
-        ``sigma > 0`` (Gaussian only).
-    offset : array-like of shape (n_samples,), default=None
+    scale : float, default=None
+        ``sigma > 0`` of the Gaussian family; ``None`` means 1.0. The Poisson
+        family has no scale (its variance is its mean): a scale given with
+        it raises ``ValueError`` rather than being ignored.
+    offset : float or array-like of shape (n_samples,), default=None
         Known part of the linear predictor.
     sample_weight : array-like of shape (n_samples,), default=None
         Multiplicity of each row.
     fit_intercept : bool, default=True
         Whether the intercept is a parameter (a row and column of ``J``).
-    coordinates : {"variance", "scale"}, default="variance"
-        Last Gaussian coordinate: ``sigma**2`` or ``sigma``.
+    coordinates : {"variance", "scale"}, default=None
+        Last Gaussian coordinate: ``sigma**2`` (``"variance"``, the paper's;
+        ``None`` means it) or ``sigma``. Gaussian only, like ``scale``.
 
     Returns
     -------
     ndarray of shape (n_parameters, n_parameters)
         ``J_n``.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter (and the first bad row of an array): a family
+        or coordinates not among the options, ``coef`` not of shape
+        ``(n_features,)``, a non-finite ``coef``, intercept, threshold or
+        offset, ``scale <= 0``, Poisson thresholds ``<= 0``, a scale or
+        coordinates with ``family="poisson"``, bad sample weights.
 
     See Also
     --------
@@ -212,6 +286,10 @@ def fisher_information(
     )[0]
 
 
+@validate_params(
+    {**_DESIGN_PARAMS, "threshold": ["array-like", Real, None]},
+    prefer_skip_nested_validation=True,
+)
 def fisher_information_uncensored(
     X,
     coef,
@@ -219,11 +297,11 @@ def fisher_information_uncensored(
     *,
     threshold=None,
     family="gaussian",
-    scale=1.0,
+    scale=None,
     offset=None,
     sample_weight=None,
     fit_intercept=True,
-    coordinates="variance",
+    coordinates=None,
 ) -> np.ndarray:
     """Fisher information ``I_n`` of the latent measurements themselves.
 
@@ -236,7 +314,9 @@ def fisher_information_uncensored(
     ----------
     X, coef, intercept, threshold, family, scale, offset, sample_weight, \
 fit_intercept, coordinates
-        As in :func:`fisher_information` (``threshold`` is ignored).
+        As in :func:`fisher_information`. ``threshold`` is accepted, so
+        that the same keyword arguments serve both functions, and ignored:
+        the latent measurements do not depend on it.
 
     Returns
     -------
@@ -251,13 +331,11 @@ fit_intercept, coordinates
     array([[2., 0.],
            [0., 1.]])
     """
-    if threshold is None:
-        threshold = 1.0
     return _informations(
         X,
         coef,
         intercept,
-        threshold,
+        1.0,  # any valid threshold: I does not depend on it
         family,
         scale,
         offset,
@@ -267,51 +345,17 @@ fit_intercept, coordinates
     )[1]
 
 
-def _informations(
-    X,
-    coef,
-    intercept,
-    threshold,
-    family,
-    scale,
-    offset,
-    sample_weight,
-    fit_intercept,
-    coordinates,
-):
-    family, design, eta, threshold, weight = _design_inputs(
-        X,
-        coef,
-        intercept,
-        threshold,
-        family,
-        scale,
-        offset,
-        sample_weight,
-        fit_intercept,
-    )
-    coordinates = _check_choice(coordinates, "coordinates", _COORDINATES)
-    if family == "gaussian":
-        scale = _check_scale(scale)
-        return gaussian_informations(
-            design, (threshold - eta) / scale, scale, weight, coordinates
-        )
-    _check_poisson_threshold(threshold)
-    return poisson_informations(design, poisson_k(threshold), np.exp(eta), weight)
-
-
-def _check_poisson_threshold(threshold):
-    bad = threshold <= 0
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            "Poisson thresholds must be > 0: a count is always >= 0, so a bit "
-            f"against threshold <= 0 is always 1 and carries no information; "
-            f"row {row} is {threshold[row]}"
-        )
-
-
-def efficiency(threshold, mean, scale=1.0, *, family="gaussian", parameter="mean"):
+@validate_params(
+    {
+        "threshold": ["array-like", Real],
+        "mean": ["array-like", Real],
+        "scale": _SCALE,
+        "family": _FAMILY,
+        "parameter": [StrOptions({"mean", "scale"})],
+    },
+    prefer_skip_nested_validation=True,
+)
+def efficiency(threshold, mean, scale=None, *, family="gaussian", parameter="mean"):
     """Per-sample efficiency ``J / I`` of one bit about one parameter.
 
     The fraction of the Fisher information of one latent measurement that
@@ -321,18 +365,20 @@ def efficiency(threshold, mean, scale=1.0, *, family="gaussian", parameter="mean
       scale``; its maximum is ``2 / pi`` at ``z = 0``.
     - Gaussian, ``parameter="scale"``: ``r(z) z**2 / 2`` (the same for
       ``sigma`` and ``sigma**2``); it vanishes at ``z = 0``.
-    - Poisson (``mean`` is ``lambda``; ``scale`` is ignored): ``lambda
-      pmf(k)**2 / (F(k) (1 - F(k)))``; at ``tau = 1`` it is
-      ``lambda / (e**lambda - 1)``.
+    - Poisson (``mean`` is ``lambda``): ``lambda pmf(k)**2 / (F(k)
+      (1 - F(k)))``; at ``tau = 1`` it is ``lambda / (e**lambda - 1)``.
 
     Parameters
     ----------
     threshold : float or array-like
-        Thresholds ``tau``.
+        Thresholds ``tau``, finite (and > 0 for the Poisson family).
     mean : float or array-like
-        Latent mean (``mu`` or ``lambda > 0``), broadcast against ``threshold``.
-    scale : float, default=1.0
-        ``sigma`` (Gaussian).
+        Latent mean (``mu``, or ``lambda > 0`` for the Poisson family),
+        finite, broadcast against ``threshold``.
+    scale : float, default=None
+        ``sigma > 0`` of the Gaussian family; ``None`` means 1.0. The Poisson
+        family has no scale (its variance is its mean): a scale given with
+        it raises ``ValueError`` rather than being ignored.
     family : {"gaussian", "poisson"}, default="gaussian"
         The latent distribution.
     parameter : {"mean", "scale"}, default="mean"
@@ -343,6 +389,14 @@ def efficiency(threshold, mean, scale=1.0, *, family="gaussian", parameter="mean
     ndarray
         ``J / I``, in [0, 1], with the broadcast shape of the inputs.
 
+    Raises
+    ------
+    ValueError
+        Naming the parameter and the first bad entry: a non-finite threshold
+        or mean, shapes that do not broadcast, ``scale <= 0``, a scale or
+        ``parameter="scale"`` with the Poisson family, a Poisson mean or
+        threshold ``<= 0``.
+
     Examples
     --------
     >>> import numpy as np
@@ -352,29 +406,46 @@ def efficiency(threshold, mean, scale=1.0, *, family="gaussian", parameter="mean
     >>> bool(np.isclose(efficiency(1.0, 1.0, family="poisson"), 1 / (np.e - 1)))
     True
     """
-    family = _check_choice(family, "family", _FAMILIES)
-    parameter = _check_choice(parameter, "parameter", ("mean", "scale"))
-    tau = np.asarray(threshold, dtype=np.float64)
-    mean = np.asarray(mean, dtype=np.float64)
-    if not (np.all(np.isfinite(tau)) and np.all(np.isfinite(mean))):
-        raise ValueError("threshold and mean must be finite")
-    if family == "gaussian":
-        scale = _check_scale(scale)
+    scale, _ = _gaussian_only(family, scale)
+    poisson = family == "poisson"
+    if poisson and parameter != "mean":
+        raise ValueError(
+            "parameter='scale' applies to the Gaussian family only (a Poisson "
+            "variable has one parameter, its mean)"
+        )
+    tau = check_finite_array(
+        threshold, "threshold", positive=poisson, why=POISSON_THRESHOLD_RULE
+    )
+    mean = check_finite_array(
+        mean, "mean", positive=poisson, why=" for the Poisson family (lambda)"
+    )
+    try:
+        np.broadcast_shapes(tau.shape, mean.shape)
+    except ValueError:
+        raise ValueError(
+            f"threshold (shape {tau.shape}) and mean (shape {mean.shape}) do not "
+            "broadcast to one shape"
+        ) from None
+    if not poisson:
         z = (tau - mean) / scale
         r = gaussian_info_weight(z)
         return r if parameter == "mean" else r * z * z / 2.0
-    if parameter != "mean":
-        raise ValueError("parameter='scale' applies to the Gaussian family only")
-    if np.any(mean <= 0):
-        raise ValueError("the Poisson mean must be > 0")
-    _check_poisson_threshold(np.atleast_1d(tau).ravel())
-    lam = mean
-    return poisson_info_weight(poisson_k(tau), lam) / lam
+    return poisson_info_weight(poisson_k(tau), mean) / mean
 
 
+@validate_params(
+    {
+        "mean": _REAL,
+        "scale": _SCALE,
+        "family": _FAMILY,
+        "criterion": [StrOptions({"mean", "scale", "determinant"})],
+        "current_information": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def optimal_threshold(
     mean,
-    scale=1.0,
+    scale=None,
     *,
     family="gaussian",
     criterion="mean",
@@ -400,16 +471,18 @@ def optimal_threshold(
     Parameters
     ----------
     mean : float
-        Latent mean (``lambda > 0`` for the Poisson family).
-    scale : float, default=1.0
-        ``sigma`` (Gaussian).
+        Latent mean, finite (``lambda > 0`` for the Poisson family).
+    scale : float, default=None
+        ``sigma > 0`` of the Gaussian family; ``None`` means 1.0. A scale
+        given with the Poisson family raises ``ValueError``.
     family : {"gaussian", "poisson"}, default="gaussian"
         The latent distribution.
     criterion : {"mean", "scale", "determinant"}, default="mean"
-        What to maximize.
+        What to maximize (``"mean"`` only for the Poisson family).
     current_information : array-like of shape (2, 2), default=None
-        Information about ``(mean, sigma**2)`` so far, positive definite;
-        required by ``"determinant"``.
+        Information about ``(mean, sigma**2)`` so far, finite, symmetric and
+        positive definite; required by ``"determinant"`` and refused by the
+        other criteria (which do not use it).
 
     Returns
     -------
@@ -426,20 +499,23 @@ def optimal_threshold(
     >>> optimal_threshold(1.0, family="poisson")  # k = 1 beats k = 0 at lambda = 1
     2.0
     """
-    family = _check_choice(family, "family", _FAMILIES)
-    criterion = _check_choice(criterion, "criterion", ("mean", "scale", "determinant"))
-    mean = float(mean)
-    if not math.isfinite(mean):
-        raise ValueError(f"mean must be finite, got {mean}")
+    scale, _ = _gaussian_only(family, scale)
+    if current_information is not None and criterion != "determinant":
+        raise ValueError(
+            "current_information is used by criterion='determinant' only; got "
+            f"it with criterion={criterion!r}"
+        )
     if family == "poisson":
         if criterion != "mean":
-            raise ValueError("the Poisson family has one parameter: criterion='mean'")
-        if mean <= 0:
-            raise ValueError(f"the Poisson mean must be > 0, got {mean}")
+            raise ValueError(
+                "the Poisson family has one parameter: criterion='mean', got "
+                f"criterion={criterion!r}"
+            )
+        mean = check_real(mean, "mean", lower=0.0)
         # The information is unimodal in k around lambda; scan well past it.
         k = np.arange(0.0, math.ceil(mean + 12.0 * math.sqrt(mean) + 12.0))
         return float(k[np.argmax(poisson_info_weight(k, mean))] + 1.0)
-    scale = _check_scale(scale)
+    mean = check_real(mean, "mean")
     if criterion == "mean":
         return mean
     if criterion == "scale":
@@ -457,13 +533,7 @@ def optimal_threshold(
             "information about (mean, sigma**2) so far: one bit alone has "
             "rank-one information and determinant 0"
         )
-    J0 = np.asarray(current_information, dtype=np.float64)
-    if J0.shape != (2, 2) or not np.all(np.isfinite(J0)):
-        raise ValueError("current_information must be a finite 2 x 2 matrix")
-    try:
-        np.linalg.cholesky(0.5 * (J0 + J0.T))
-    except np.linalg.LinAlgError:
-        raise ValueError("current_information must be positive definite") from None
+    J0 = check_positive_definite(current_information, "current_information", 2)
     inverse = np.linalg.inv(J0)
 
     def gain(z):  # det(J0 + r g g') / det(J0) - 1 = r g' J0^-1 g

@@ -21,7 +21,7 @@ from sklearn_focal.linear_model._families import (
     poisson_log_probs,
 )
 from sklearn_focal.linear_model._fisher import (
-    _check_poisson_threshold,
+    check_row_inputs,
     gaussian_informations,
     poisson_informations,
 )
@@ -29,6 +29,7 @@ from sklearn_focal.utils._compat import Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
 from sklearn_focal.utils.validation import (
     check_bits,
+    check_real,
     check_sample_aligned,
     check_sample_weight,
 )
@@ -223,15 +224,9 @@ class OneBitGLM(BaseEstimator):
                 "or one threshold per row (with metadata routing enabled, "
                 "request it with set_fit_request(threshold=True))"
             )
-        tau = check_sample_aligned(threshold, "threshold", n_samples)
-        offset = (
-            np.zeros(n_samples)
-            if offset is None
-            else check_sample_aligned(offset, "offset", n_samples)
+        tau, offset, weight = check_row_inputs(
+            self.family, n_samples, threshold, offset, sample_weight
         )
-        weight = check_sample_weight(sample_weight, n_samples)
-        if self.family == "poisson":
-            _check_poisson_threshold(tau)
         # rows of positive weight (a view of all rows in the common case)
         used = weight > 0
         used = slice(None) if used.all() else used
@@ -492,8 +487,7 @@ class OneBitGLM(BaseEstimator):
             present).
         """
         check_is_fitted(self)
-        if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < 1:
-            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        alpha = check_real(alpha, "alpha", lower=0.0, upper=1.0)
         estimate = self._params()
         half = -ndtri(alpha / 2.0) * self.standard_errors_
         return np.column_stack([estimate - half, estimate + half])
@@ -506,13 +500,20 @@ class OneBitGLM(BaseEstimator):
             params.append([self.scale_])
         return np.concatenate(params)
 
-    def _linear_predictor(self, X, offset):
+    def _linear_predictor(self, X, offset, threshold=None):
+        """``(eta, tau)`` of the rows of ``X``; ``tau`` is None without thresholds."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        if threshold is None:  # predict: no thresholds needed
+            tau = None
+            if offset is not None:
+                offset = check_sample_aligned(offset, "offset", X.shape[0])
+        else:
+            tau, offset, _ = check_row_inputs(
+                self.family, X.shape[0], threshold, offset
+            )
         eta = X @ self.coef_ + self.intercept_
-        if offset is not None:
-            eta = eta + check_sample_aligned(offset, "offset", X.shape[0])
-        return eta
+        return (eta if offset is None else eta + offset), tau
 
     def predict(self, X, offset=None):
         """The latent mean, as statsmodels' GLM predicts.
@@ -530,17 +531,16 @@ class OneBitGLM(BaseEstimator):
             ``E[X_i] = x_i' beta + b + offset`` (Gaussian) or
             ``exp(x_i' beta + b + offset)`` (Poisson).
         """
-        eta = self._linear_predictor(X, offset)
+        eta, _ = self._linear_predictor(X, offset)
         return eta if self.family == "gaussian" else np.exp(eta)
 
     def _log_probs(self, X, threshold, offset):
-        eta = self._linear_predictor(X, offset)
+        check_is_fitted(self)
         if threshold is None:
             raise ValueError("threshold is required (a scalar or one per row)")
-        tau = check_sample_aligned(threshold, "threshold", eta.shape[0])
+        eta, tau = self._linear_predictor(X, offset, threshold)
         if self.family == "gaussian":
             return gaussian_log_probs((eta - tau) / self.scale_)
-        _check_poisson_threshold(tau)
         return poisson_log_probs(poisson_k(tau), np.exp(eta))
 
     def predict_proba(self, X, threshold=None, offset=None):

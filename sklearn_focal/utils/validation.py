@@ -38,6 +38,7 @@ __all__ = [
     "check_bits",
     "check_class_priors",
     "check_distribution",
+    "check_finite_array",
     "check_gamma",
     "check_gamma_array",
     "check_indicator",
@@ -46,7 +47,9 @@ __all__ = [
     "check_label_proba",
     "check_label_weights",
     "check_pmf",
+    "check_positive_definite",
     "check_probability_rows",
+    "check_real",
     "check_sample_aligned",
     "check_sample_weight",
     "check_unit_interval",
@@ -98,25 +101,82 @@ def check_gamma(gamma, name="gamma", *, signed=False):
     >>> check_gamma(2)
     2.0
     """
-    if isinstance(gamma, bool) or not isinstance(gamma, Real | np.floating):
+    return check_real(gamma, name, lower=None if signed else 0.0, closed="left")
+
+
+def check_real(value, name, *, lower=None, upper=None, closed="neither"):
+    """A finite real number as a float, optionally within an interval.
+
+    The one scalar rule of sklearn_focal (focusing parameters, scales,
+    intercepts, means, significance levels): a real number (Python or numpy,
+    or a 0-d array of numbers); a bool is never a number. NaN and infinity
+    are refused, then ``lower`` and ``upper`` bound the value, closed on the
+    sides that ``closed`` names, as in scikit-learn's ``Interval``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Parameter name, for the messages.
+    lower, upper : float, default=None
+        Bounds; ``None``: unbounded on that side.
+    closed : {"neither", "left", "right", "both"}, default="neither"
+        Which bounds belong to the interval.
+
+    Returns
+    -------
+    float
+        ``value``.
+
+    Raises
+    ------
+    TypeError
+        For a bool, a string or any other non-real value.
+    ValueError
+        For NaN, infinity or a value outside the interval.
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import check_real
+    >>> check_real(2, "scale", lower=0)
+    2.0
+    >>> check_real(1.0, "alpha", lower=0, upper=1)
+    Traceback (most recent call last):
+        ...
+    ValueError: alpha must be in (0, 1), got 1.0
+    """
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating):
         if (
-            isinstance(gamma, np.ndarray)
-            and gamma.ndim == 0
-            and gamma.dtype.kind in "biuf"
+            isinstance(value, np.ndarray)
+            and value.ndim == 0
+            and value.dtype.kind in "biuf"
         ):
-            gamma = gamma.item()
+            value = value.item()
         else:
             raise TypeError(
-                f"{name} must be a real number, got {type(gamma).__name__}: {gamma!r}"
+                f"{name} must be a real number, got {type(value).__name__}: {value!r}"
             )
-    if isinstance(gamma, bool):  # a 0-d bool array
-        raise TypeError(f"{name} must be a real number, got bool: {gamma!r}")
-    gamma = float(gamma)
-    if not np.isfinite(gamma):
-        raise ValueError(f"{name} must be finite, got {gamma}")
-    if gamma < 0 and not signed:
-        raise ValueError(f"{name} must be >= 0, got {gamma}")
-    return gamma
+    if isinstance(value, bool):  # a 0-d bool array
+        raise TypeError(f"{name} must be a real number, got bool: {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    left = closed in ("left", "both")
+    right = closed in ("right", "both")
+    below = lower is not None and (value < lower if left else value <= lower)
+    above = upper is not None and (value > upper if right else value >= upper)
+    if below or above:
+        if upper is None:
+            rule = f"{'>=' if left else '>'} {lower:g}"
+        elif lower is None:
+            rule = f"{'<=' if right else '<'} {upper:g}"
+        else:
+            rule = (
+                f"in {'[' if left else '('}{lower:g}, {upper:g}{']' if right else ')'}"
+            )
+        raise ValueError(f"{name} must be {rule}, got {value}")
+    return value
 
 
 def check_gamma_array(gamma, name="gamma"):
@@ -962,12 +1022,13 @@ def check_bits(y, n_samples, name="y"):
     return bits
 
 
-def check_sample_aligned(values, name, n_samples):
+def check_sample_aligned(values, name, n_samples, *, positive=False, why=""):
     """A finite scalar or one finite value per row, as float64 of ``n_samples``.
 
     The rule of per-row fit parameters such as thresholds and offsets: a
     scalar is broadcast; an array must be 1-D with ``n_samples`` entries;
-    every value finite (the message names the first bad row). ``None`` is a
+    every value finite and, with ``positive``, > 0 (the message names the
+    first bad row, see :func:`check_finite_array`). ``None`` is a
     ``ValueError`` (the value is required).
 
     Parameters
@@ -978,6 +1039,10 @@ def check_sample_aligned(values, name, n_samples):
         Parameter name, for the messages.
     n_samples : int
         The number of rows.
+    positive : bool, default=False
+        Whether every value must be > 0.
+    why : str, default=""
+        Said after the rule ``> 0`` in the message.
 
     Returns
     -------
@@ -1007,11 +1072,108 @@ def check_sample_aligned(values, name, n_samples):
             f"of shape {array.shape}"
         )
     array = array.astype(np.float64)  # a copy
-    bad = ~np.isfinite(array)
-    if bad.any():
-        row = _first_bad_row(bad)
-        raise ValueError(f"{name} must be finite; row {row} is {float(array[row])}")
+    return check_finite_array(array, name, positive=positive, why=why)
+
+
+def check_finite_array(values, name, *, shape=None, positive=False, why=""):
+    """Real values as a new float64 array, each finite (and > 0 if ``positive``).
+
+    The rule of arrays of parameters (coefficients, thresholds, means,
+    information matrices): real numbers (a bool or a string is a
+    ``TypeError``), of ``shape`` when given, every entry finite and, with
+    ``positive``, > 0. Each ``ValueError`` names the parameter and the first
+    bad entry (``row 3`` in a 1-D array, ``index (1, 0)`` otherwise).
+
+    Parameters
+    ----------
+    values : float or array-like
+        The values.
+    name : str
+        Parameter name, for the messages.
+    shape : tuple of int, default=None
+        The required shape; ``None``: any.
+    positive : bool, default=False
+        Whether every entry must be > 0.
+    why : str, default=""
+        Said after the rule ``> 0`` (for example ``" for the Poisson family"``).
+
+    Returns
+    -------
+    ndarray
+        A new float64 array of the input's shape.
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import check_finite_array
+    >>> check_finite_array([1, 2], "coef", shape=(2,))
+    array([1., 2.])
+    >>> check_finite_array([[1.0, 2.0], [0.0, 3.0]], "mean", positive=True)
+    Traceback (most recent call last):
+        ...
+    ValueError: mean must be > 0; index (1, 0) is 0.0
+    """
+    try:
+        array = np.asarray(values)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if shape is not None and array.shape != tuple(shape):
+        raise ValueError(
+            f"{name} must have shape {tuple(shape)}, got an array of shape "
+            f"{array.shape}"
+        )
+    array = array.astype(np.float64)  # a copy
+    for bad, rule in (
+        (~np.isfinite(array), "finite"),
+        (~(array > 0) if positive else None, f"> 0{why}"),
+    ):
+        if bad is not None and bad.any():
+            first = int(np.flatnonzero(bad.ravel())[0])
+            value = float(array.ravel()[first])
+            if array.ndim == 0:
+                raise ValueError(f"{name} must be {rule}, got {value}")
+            where = "row" if array.ndim == 1 else "index"
+            raise ValueError(
+                f"{name} must be {rule}; {where} {_index_text(array, first)} is {value}"
+            )
     return array
+
+
+def check_positive_definite(matrix, name, n):
+    """A symmetric positive definite ``n x n`` matrix as float64.
+
+    Finite entries (:func:`check_finite_array`), symmetric to 1e-10 of its
+    largest entry, and a Cholesky factor. The symmetric part is returned.
+
+    Examples
+    --------
+    >>> from sklearn_focal.utils.validation import check_positive_definite
+    >>> check_positive_definite([[2.0, 0.5], [0.5, 1.0]], "information", 2)
+    array([[2. , 0.5],
+           [0.5, 1. ]])
+    >>> check_positive_definite([[1.0, 0.0], [0.0, -1.0]], "information", 2)
+    Traceback (most recent call last):
+        ...
+    ValueError: information must be positive definite (its Cholesky factorization fails)
+    """
+    matrix = check_finite_array(matrix, name, shape=(n, n))
+    asymmetry = np.abs(matrix - matrix.T)
+    if asymmetry.max(initial=0.0) > 1e-10 * np.abs(matrix).max(initial=0.0):
+        row, column = (int(i) for i in np.unravel_index(asymmetry.argmax(), (n, n)))
+        raise ValueError(
+            f"{name} must be symmetric; entry ({row}, {column}) is "
+            f"{float(matrix[row, column])!r} but ({column}, {row}) is "
+            f"{float(matrix[column, row])!r}"
+        )
+    matrix = 0.5 * (matrix + matrix.T)
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"{name} must be positive definite (its Cholesky factorization fails)"
+        ) from None
+    return matrix
 
 
 def is_multilabel_indicator(y):

@@ -245,21 +245,245 @@ def test_optimal_threshold_poisson(lam):
     assert optimal_threshold(lam, family="poisson") == k[np.argmax(J)] + 1
 
 
-def test_bad_inputs_of_design_functions():
-    X = np.zeros((2, 1))
-    with pytest.raises(ValueError, match="family"):
-        fisher_information(X, [0.0], threshold=0.0, family="binomial")
-    with pytest.raises(ValueError, match="coef has 2 entries"):
-        fisher_information(X, [0.0, 1.0], threshold=0.0)
-    with pytest.raises(ValueError, match="threshold must be finite; row 1"):
-        fisher_information(X, [0.0], threshold=[0.0, np.nan])
-    with pytest.raises(ValueError, match="scale must be finite and > 0"):
-        fisher_information(X, [0.0], threshold=0.0, scale=0.0)
-    with pytest.raises(ValueError, match="Poisson thresholds must be > 0.*row 0"):
-        fisher_information(X, [0.0], threshold=[0.0, 1.0], family="poisson")
-    with pytest.raises(ValueError, match="coordinates"):
-        fisher_information(X, [0.0], threshold=0.0, coordinates="sd")
-    with pytest.raises(ValueError, match="Gaussian family only"):
-        efficiency(1.0, 1.0, family="poisson", parameter="scale")
-    with pytest.raises(ValueError, match="one parameter"):
-        optimal_threshold(1.0, family="poisson", criterion="scale")
+_X2 = np.zeros((2, 1))
+_J0 = np.array([[3.0, 0.2], [0.2, 0.4]])
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        # options through validate_params (scikit-learn's message names them)
+        (
+            lambda: fisher_information(_X2, [0.0], threshold=0.0, family="binomial"),
+            ValueError,
+            "'family' parameter of fisher_information must be a str among",
+        ),
+        (
+            lambda: fisher_information(_X2, [0.0], threshold=0.0, coordinates="sd"),
+            ValueError,
+            "'coordinates' parameter of fisher_information",
+        ),
+        (
+            lambda: fisher_information_uncensored(_X2, [0.0], fit_intercept="yes"),
+            ValueError,
+            "'fit_intercept' parameter of fisher_information_uncensored",
+        ),
+        (
+            lambda: efficiency(0.0, 0.0, parameter="location"),
+            ValueError,
+            "'parameter' parameter of efficiency",
+        ),
+        (
+            lambda: optimal_threshold(0.0, criterion="variance"),
+            ValueError,
+            "'criterion' parameter of optimal_threshold",
+        ),
+        (
+            lambda: fisher_information(_X2, [0.0], threshold=0.0, scale=0.0),
+            ValueError,
+            r"'scale' parameter of fisher_information must be .*\(0.0, inf\)",
+        ),
+        (
+            lambda: fisher_information(_X2, [0.0], np.inf, threshold=0.0),
+            ValueError,
+            "'intercept' parameter of fisher_information",
+        ),
+        (
+            lambda: optimal_threshold(np.nan),
+            ValueError,
+            "'mean' parameter of optimal_threshold",
+        ),
+        # a bool is never a number (validate_params lets it through as 1)
+        (
+            lambda: fisher_information(_X2, [0.0], threshold=0.0, scale=True),
+            TypeError,
+            "scale must be a real number, got bool",
+        ),
+        (
+            lambda: fisher_information(_X2, [0.0], True, threshold=0.0),
+            TypeError,
+            "intercept must be a real number, got bool",
+        ),
+        (
+            lambda: fisher_information(_X2, [0.0], threshold=[True, False]),
+            TypeError,
+            "threshold must hold real numbers, got dtype bool",
+        ),
+        # arrays: the parameter and the first bad row or index
+        (
+            lambda: fisher_information(_X2, [0.0, 1.0], threshold=0.0),
+            ValueError,
+            r"coef must have shape \(1,\), got an array of shape \(2,\)",
+        ),
+        (
+            lambda: fisher_information(
+                np.zeros((2, 3)), [0.0, np.inf, np.nan], 0.0, threshold=0.0
+            ),
+            ValueError,
+            "coef must be finite; row 1 is inf",
+        ),
+        (
+            lambda: fisher_information(_X2, [0.0], threshold=[0.0, np.nan]),
+            ValueError,
+            "threshold must be finite; row 1 is nan",
+        ),
+        (
+            lambda: fisher_information(_X2, [0.0], threshold=[0.0, 1.0, 2.0]),
+            ValueError,
+            r"threshold must be a scalar or have shape \(2,\)",
+        ),
+        (
+            lambda: fisher_information(
+                _X2, [0.0], threshold=0.0, offset=[1.0, -np.inf]
+            ),
+            ValueError,
+            "offset must be finite; row 1 is -inf",
+        ),
+        (
+            lambda: fisher_information(
+                _X2, [0.0], threshold=0.0, sample_weight=[1, -1]
+            ),
+            ValueError,
+            "sample_weight must be finite and >= 0; row 1 is -1.0",
+        ),
+        (
+            lambda: fisher_information(
+                _X2, [0.0], threshold=[1.0, 0.0], family="poisson"
+            ),
+            ValueError,
+            r"threshold must be > 0 for the Poisson family \(a count .*; row 1 is 0.0",
+        ),
+        (
+            lambda: efficiency([[0.0, 1.0], [np.nan, 0.0]], 0.0),
+            ValueError,
+            r"threshold must be finite; index \(1, 0\) is nan",
+        ),
+        (
+            lambda: efficiency(0.0, [0.0, np.inf, 1.0]),
+            ValueError,
+            "mean must be finite; row 1 is inf",
+        ),
+        (
+            lambda: efficiency([1.0, 2.0, 3.0], [1.0, 2.0]),
+            ValueError,
+            r"threshold \(shape \(3,\)\) and mean \(shape \(2,\)\) do not broadcast",
+        ),
+        (
+            lambda: efficiency([1.0, 2.0], [1.0, -2.0], family="poisson"),
+            ValueError,
+            r"mean must be > 0 for the Poisson family \(lambda\); row 1 is -2.0",
+        ),
+        (
+            lambda: efficiency([1.0, -0.5], 1.0, family="poisson"),
+            ValueError,
+            "threshold must be > 0 for the Poisson family.*; row 1 is -0.5",
+        ),
+        (
+            lambda: efficiency(1.0, 1.0, family="poisson", parameter="scale"),
+            ValueError,
+            "parameter='scale' applies to the Gaussian family only",
+        ),
+        (
+            lambda: optimal_threshold(-1.0, family="poisson"),
+            ValueError,
+            "mean must be > 0, got -1.0",
+        ),
+        (
+            lambda: optimal_threshold(1.0, family="poisson", criterion="scale"),
+            ValueError,
+            "one parameter: criterion='mean', got criterion='scale'",
+        ),
+        (
+            lambda: optimal_threshold(0.0, criterion="determinant"),
+            ValueError,
+            "needs current_information",
+        ),
+        (
+            lambda: optimal_threshold(0.0, current_information=_J0),
+            ValueError,
+            "current_information is used by criterion='determinant' only",
+        ),
+        (
+            lambda: optimal_threshold(
+                0.0, criterion="determinant", current_information=np.eye(3)
+            ),
+            ValueError,
+            r"current_information must have shape \(2, 2\)",
+        ),
+        (
+            lambda: optimal_threshold(
+                0.0, criterion="determinant", current_information=[[1, 0], [np.nan, 1]]
+            ),
+            ValueError,
+            r"current_information must be finite; index \(1, 0\) is nan",
+        ),
+        (
+            lambda: optimal_threshold(
+                0.0, criterion="determinant", current_information=[[1, 0.5], [0, 1]]
+            ),
+            ValueError,
+            r"current_information must be symmetric; entry \(0, 1\)",
+        ),
+        (
+            lambda: optimal_threshold(
+                0.0, criterion="determinant", current_information=-_J0
+            ),
+            ValueError,
+            "current_information must be positive definite",
+        ),
+    ],
+)
+def test_bad_inputs_of_design_functions(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+# --------------------------------------------------------------------------
+# The Poisson family has no scale: a scale is refused, not ignored
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: efficiency(1.0, 2.0, s, family="poisson"),
+        lambda s: efficiency(1.0, 2.0, scale=s, family="poisson"),
+        lambda s: optimal_threshold(2.0, s, family="poisson"),
+        lambda s: fisher_information(
+            _X2, [0.0], threshold=1.0, family="poisson", scale=s
+        ),
+        lambda s: fisher_information_uncensored(_X2, [0.0], family="poisson", scale=s),
+    ],
+)
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_poisson_refuses_a_scale(call, scale):
+    # 1.0, the Gaussian default, too: the value would be ignored either way
+    with pytest.raises(ValueError, match=r"scale applies to the Gaussian family only"):
+        call(scale)
+
+
+def test_poisson_refuses_gaussian_coordinates():
+    with pytest.raises(ValueError, match="coordinates applies to the Gaussian family"):
+        fisher_information(
+            _X2, [0.0], threshold=1.0, family="poisson", coordinates="scale"
+        )
+
+
+def test_gaussian_defaults_are_unit_scale_and_variance_coordinates():
+    # scale=None means sigma = 1; coordinates=None means (.., sigma**2):
+    # r(z) z**2 / 2 and 2 / pi written here
+    tau = np.array([-1.0, 0.5, 2.0])
+    z = tau - 0.3
+    expected = _r(z) * z * z / 2
+    np.testing.assert_allclose(
+        efficiency(tau, 0.3, parameter="scale"), expected, rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        efficiency(tau, 0.3, 2.0, parameter="scale"),
+        _r(z / 2) * z * z / 8,
+        rtol=1e-13,
+    )
+    X = np.zeros((3, 1))
+    J = fisher_information(X, [0.0], 0.3, threshold=tau)
+    assert J[-1, -1] == pytest.approx(np.sum(_r(z) * z**2 / 4), rel=1e-13)
+    assert optimal_threshold(0.3) == 0.3

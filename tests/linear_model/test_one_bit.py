@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+import statsmodels.api as sm  # the test extra: missing, the tests fail
 from scipy import optimize, stats
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -45,7 +46,6 @@ def poisson_data(n, seed=0, coef=(0.4, -0.3), intercept=1.0, offset=None):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_gaussian_matches_statsmodels_probit(seed, fit_intercept):
-    sm = pytest.importorskip("statsmodels.api")  # in the test extra
     X, y, tau = gaussian_data(3000, seed)
     model = OneBitGLM(fit_intercept=fit_intercept).fit(X, y, threshold=tau)
     columns = [X, np.ones((len(y), 1))] if fit_intercept else [X]
@@ -167,8 +167,15 @@ def test_conf_int_and_predictions():
     np.testing.assert_allclose(
         (ci[:, 1] - ci[:, 0]) / 2, stats.norm.ppf(0.95) * model.standard_errors_
     )
-    with pytest.raises(ValueError, match="alpha"):
-        model.conf_int(alpha=1.5)
+    for alpha, error, match in [
+        (1.5, ValueError, r"alpha must be in \(0, 1\), got 1.5"),
+        (0.0, ValueError, r"alpha must be in \(0, 1\), got 0.0"),
+        (np.nan, ValueError, "alpha must be finite, got nan"),
+        (True, TypeError, "alpha must be a real number, got bool"),
+        ("0.05", TypeError, "alpha must be a real number, got str"),
+    ]:
+        with pytest.raises(error, match=match):
+            model.conf_int(alpha=alpha)
     np.testing.assert_allclose(model.predict(X), X @ model.coef_ + model.intercept_)
     proba = model.predict_proba(X, threshold=tau)
     expected = stats.norm.sf((tau - model.predict(X)) / model.scale_)
@@ -361,8 +368,14 @@ def test_not_identifiable():
 def test_poisson_thresholds_must_be_positive():
     X, y, tau = poisson_data(100, 14)
     tau[5] = 0.0
-    with pytest.raises(ValueError, match="Poisson thresholds must be > 0.*row 5"):
+    match = "threshold must be > 0 for the Poisson family.*; row 5 is 0.0"
+    with pytest.raises(ValueError, match=match):
         OneBitGLM("poisson").fit(X, y, threshold=tau)
+    model = OneBitGLM("poisson").fit(X, y, threshold=tau + (tau == 0))
+    for method in (model.predict_proba, model.score):
+        args = (X, y) if method == model.score else (X,)
+        with pytest.raises(ValueError, match=match):
+            method(*args, threshold=tau)
 
 
 @pytest.mark.parametrize("family", ["gaussian", "poisson"])
