@@ -121,8 +121,9 @@ def binary_psi(
     ``core_neg = 1 - p - gamma p log p`` (sums of positive terms), in linear
     space where that is exact and in log space otherwise: a vectorized
     compiled pass (logs and exp written out to within an ulp, parallel over
-    elements) and an exact pass with libm's functions for the entries it
-    leaves (0, 1, subnormal scores, odds out of range).
+    elements) and, for the entries it leaves (0, 1, subnormal scores, odds
+    out of range), an exact pass in log space through the package's compiled
+    log h in logit form.
 
     Examples
     --------
@@ -144,10 +145,7 @@ def binary_psi(
         _finish(rows, array, "p", _count_bad(rows))
         return array.copy()
     from sklearn_focal.theory import _binary_kernels
-    from sklearn_focal.utils._fastmath import power_mode
 
-    mode = power_mode(gamma)
-    m = int(np.floor(gamma)) if gamma < 2**31 else 0
     # One contiguous run of scores per weight: the whole array for a shared
     # weight, else one column per label (a transposed copy).
     columns = rows.T.copy() if rows.shape[1] > 1 else rows.reshape(1, -1)
@@ -170,11 +168,8 @@ def binary_psi(
             _binary_kernels.binary_psi_exact_pass,
             _binary_kernels.binary_psi_exact_pass_serial,
             columns[j],
-            float(ratio[j]),
             float(offset[j]),
             gamma,
-            mode,
-            m,
             out[j],
             size=size,
         )

@@ -358,3 +358,27 @@ def test_bad_parameters(function):
         function([], 2.0)
     with pytest.raises(TypeError):
         function(["a"], 2.0)
+
+
+@pytest.mark.parametrize("gamma", GAMMAS[1:])
+def test_exact_pass_alone_matches_mpmath(gamma):
+    # Every entry through the exact pass (the package's compiled log h, in
+    # logit form), not only those the vectorized pass leaves.
+    from sklearn_focal.theory import _binary_kernels
+
+    q = np.concatenate(
+        [
+            10.0 ** -np.arange(1.0, 320.0, 23.0),
+            [0.3, 0.5],
+            1.0 - 2.0 ** -np.arange(2, 53, 5),
+        ]
+    )
+    offset = float(np.log(0.75 / 0.25))  # alpha = 0.25
+    out = np.full_like(q, -1.0)
+    assert _binary_kernels.binary_psi_exact_pass_serial(q, offset, gamma, out) == 0
+    for value, v in zip(out, q, strict=True):
+        reference = mp_posterior_of_minimizer(v, gamma, 0.25, None)
+        if reference < mpmath.mpf(10) ** -300:
+            assert value <= 1e-299
+        else:
+            assert abs(mpmath.mpf(value) - reference) <= RTOL * reference, v
