@@ -39,6 +39,38 @@ def _binary_focal(p, Y, gamma):
     )
 
 
+def _posterior_of_output(q, gamma, alpha=None):
+    """The eta whose binary focal risk is minimized at ``q``, transcribed.
+
+    ``R(q) = eta A (1 - q)^gamma log(1/q) + (1 - eta) B q^gamma log(1/(1 - q))``
+    (``A = alpha``, ``B = 1 - alpha``; both 1 without alpha) is stationary
+    where ``eta A (-f'(q)) = (1 - eta) B g'(q)``; the derivatives by hand are
+    sums of positive terms for 0 < q < 1.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    a = 1.0 if alpha is None else np.asarray(alpha, dtype=np.float64)
+    b = 1.0 if alpha is None else 1.0 - a
+    c = 1.0 - q
+    minus_f_slope = gamma * c ** (gamma - 1) * -np.log(q) + c**gamma / q
+    g_slope = gamma * q ** (gamma - 1) * -np.log1p(-q) + q**gamma / c
+    return b * g_slope / (b * g_slope + a * minus_f_slope)
+
+
+def _risk_minimizer(eta, gamma, alpha=None):
+    """argmin over q of the binary focal risk at one eta, by scipy, transcribed."""
+    a = 1.0 if alpha is None else alpha
+    b = 1.0 if alpha is None else 1.0 - alpha
+
+    def risk(t):  # in the logit of q, where the minimum is well conditioned
+        q, c = expit(t), expit(-t)
+        return -eta * a * c**gamma * np.log(q) - (1 - eta) * b * q**gamma * np.log(c)
+
+    t = minimize_scalar(
+        risk, bounds=(-40.0, 40.0), method="bounded", options={"xatol": 1e-10}
+    ).x
+    return float(expit(t))
+
+
 # --------------------------------------------------------------------------
 # FocalPosteriorRecovery
 # --------------------------------------------------------------------------
@@ -46,12 +78,22 @@ def _binary_focal(p, Y, gamma):
 
 @pytest.mark.parametrize("alpha", [None, 0.25, [0.25, 0.5, 0.9]])
 def test_transformer_recovers_known_posteriors(alpha):
-    eta, _ = _known_posteriors(n=300)
-    q = binary_focal_minimizer(eta, 2.0, alpha=alpha)
+    # Outputs q of a model at the focal-risk minimizer and their posteriors
+    # eta, from the loss transcribed here (not from the package).
+    q = expit(np.random.default_rng(0).normal(-1.0, 1.5, size=(300, 3)))
+    eta = _posterior_of_output(q, 2.0, alpha)
     recovery = FocalPosteriorRecovery(gamma=2.0, alpha=alpha, link="sigmoid").fit(q)
     assert recovery.link_ == "sigmoid"
     np.testing.assert_allclose(recovery.transform(q), eta, rtol=1e-12)
     np.testing.assert_allclose(recovery.inverse_transform(eta), q, rtol=1e-12)
+    # inverse_transform is the risk minimizer, found by scipy per element.
+    back = recovery.inverse_transform(eta)
+    labels_alpha = np.broadcast_to(0.5 if alpha is None else alpha, (3,))
+    for i, j in [(0, 0), (7, 1), (42, 2), (299, 0), (150, 2)]:
+        weight = None if alpha is None else float(labels_alpha[j])
+        assert back[i, j] == pytest.approx(
+            _risk_minimizer(eta[i, j], 2.0, weight), abs=1e-7
+        )
 
 
 def test_auto_link_follows_y():
@@ -65,21 +107,23 @@ def test_auto_link_follows_y():
 
 @pytest.mark.slow
 def test_gamma_fit_finds_the_training_order():
-    eta, Y = _known_posteriors(n=20000, seed=1)
-    q = binary_focal_minimizer(eta, 2.0, alpha=0.25)
+    # Outputs at the focal-risk minimizer, labels drawn from their posteriors
+    # (the transcribed stationarity condition, not the package).
+    rng = np.random.default_rng(1)
+    q = expit(rng.normal(-1.0, 1.5, size=(20000, 3)))
+    Y = (rng.uniform(size=q.shape) < _posterior_of_output(q, 2.0, 0.25)).astype(int)
     shared = FocalPosteriorRecovery(gamma="fit", alpha=0.25).fit(q, Y)
     assert abs(shared.gamma_ - 2.0) < 0.25
     orders = np.array([0.5, 2.0, 4.0])
-    q = np.column_stack(
-        [binary_focal_minimizer(eta[:, j], orders[j]) for j in range(3)]
-    )
+    Y = (rng.uniform(size=q.shape) < _posterior_of_output(q, orders)).astype(int)
     per_label = FocalPosteriorRecovery(gamma="fit", per_label=True).fit(q, Y)
     assert per_label.gamma_.shape == (3,)
     np.testing.assert_allclose(per_label.gamma_, orders, atol=0.3)
-    # Each order is the minimizer of that label's log-loss (scipy, transcribed).
+    # Each order is the minimizer of that label's log-loss (scipy, the signed
+    # map transcribed: for g >= 0 the posterior of which q is the output).
     for j in range(3):
         reference = minimize_scalar(
-            lambda g, j=j: _log_loss(binary_psi(q[:, j], g), Y[:, j]),
+            lambda g, j=j: _log_loss(_posterior_of_output(q[:, j], g), Y[:, j]),
             bounds=(0.0, 20.0),
             method="bounded",
             options={"xatol": 1e-8},
