@@ -156,7 +156,14 @@ def _informations(
 ):
     """``(J, I)`` for the public design functions (their inputs checked)."""
     scale, coordinates = _gaussian_only(family, scale, coordinates)
-    X = check_array(X, dtype=np.float64, ensure_min_features=0, input_name="X")
+    X = check_array(
+        X,
+        dtype=np.float64,
+        ensure_min_features=0,
+        ensure_all_finite=False,
+        input_name="X",
+    )
+    X = check_finite_array(X, "X", copy=False)  # names the first bad entry
     n_samples, n_features = X.shape
     coef = check_finite_array(coef, "coef", shape=(n_features,))
     intercept = check_real(intercept, "intercept")

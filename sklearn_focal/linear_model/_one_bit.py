@@ -29,6 +29,7 @@ from sklearn_focal.utils._compat import Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
 from sklearn_focal.utils.validation import (
     check_bits,
+    check_finite_array,
     check_real,
     check_sample_aligned,
     check_sample_weight,
@@ -215,7 +216,10 @@ class OneBitGLM(BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None (y holds the bits)"
             )
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
+        X = validate_data(
+            self, X, dtype=np.float64, ensure_min_samples=1, ensure_all_finite=False
+        )
+        X = check_finite_array(X, "X", copy=False)  # names the first bad entry
         n_samples = X.shape[0]
         bits = check_bits(y, n_samples)
         if threshold is None:
@@ -503,7 +507,10 @@ class OneBitGLM(BaseEstimator):
     def _linear_predictor(self, X, offset, threshold=None):
         """``(eta, tau)`` of the rows of ``X``; ``tau`` is None without thresholds."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(
+            self, X, dtype=np.float64, reset=False, ensure_all_finite=False
+        )
+        X = check_finite_array(X, "X", copy=False)  # names the first bad entry
         if threshold is None:  # predict: no thresholds needed
             tau = None
             if offset is not None:

@@ -1057,7 +1057,7 @@ def check_sample_aligned(values, name, n_samples, *, positive=False, why=""):
     >>> check_sample_aligned([1.0, float("nan")], "threshold", 2)
     Traceback (most recent call last):
         ...
-    ValueError: threshold must be finite; row 1 is nan
+    ValueError: threshold must be finite (no NaN or inf); row 1 is nan
     """
     if values is None:
         raise ValueError(f"{name} is required (a scalar or one value per row)")
@@ -1075,14 +1075,16 @@ def check_sample_aligned(values, name, n_samples, *, positive=False, why=""):
     return check_finite_array(array, name, positive=positive, why=why)
 
 
-def check_finite_array(values, name, *, shape=None, positive=False, why=""):
-    """Real values as a new float64 array, each finite (and > 0 if ``positive``).
+def check_finite_array(values, name, *, shape=None, positive=False, why="", copy=True):
+    """Real values as a float64 array, each finite (and > 0 if ``positive``).
 
-    The rule of arrays of parameters (coefficients, thresholds, means,
-    information matrices): real numbers (a bool or a string is a
-    ``TypeError``), of ``shape`` when given, every entry finite and, with
-    ``positive``, > 0. Each ``ValueError`` names the parameter and the first
-    bad entry (``row 3`` in a 1-D array, ``index (1, 0)`` otherwise).
+    The rule of arrays of parameters and data (coefficients, thresholds,
+    means, information matrices, design matrices): real numbers (a bool or a
+    string is a ``TypeError``), of ``shape`` when given, every entry finite
+    and, with ``positive``, > 0. Each ``ValueError`` names the parameter and
+    the first bad entry (``row 3`` in a 1-D array, ``index (3, 1)``
+    otherwise); a non-finite entry's message says "NaN or inf", as
+    scikit-learn's estimator checks expect of a feature matrix.
 
     Parameters
     ----------
@@ -1096,11 +1098,13 @@ def check_finite_array(values, name, *, shape=None, positive=False, why=""):
         Whether every entry must be > 0.
     why : str, default=""
         Said after the rule ``> 0`` (for example ``" for the Poisson family"``).
+    copy : bool, default=True
+        ``False`` returns a float64 input itself (large design matrices).
 
     Returns
     -------
     ndarray
-        A new float64 array of the input's shape.
+        A float64 array of the input's shape (new, unless ``copy=False``).
 
     Examples
     --------
@@ -1123,9 +1127,13 @@ def check_finite_array(values, name, *, shape=None, positive=False, why=""):
             f"{name} must have shape {tuple(shape)}, got an array of shape "
             f"{array.shape}"
         )
-    array = array.astype(np.float64)  # a copy
+    array = array.astype(np.float64, copy=copy)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # one reduction, no mask, in the common case (an overflowing sum of
+        # finite values only sends it to the exact check)
+        finite = math.isfinite(float(np.sum(array)))
     for bad, rule in (
-        (~np.isfinite(array), "finite"),
+        (None if finite else ~np.isfinite(array), "finite (no NaN or inf)"),
         (~(array > 0) if positive else None, f"> 0{why}"),
     ):
         if bad is not None and bad.any():

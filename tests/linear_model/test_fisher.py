@@ -320,12 +320,22 @@ _J0 = np.array([[3.0, 0.2], [0.2, 0.4]])
                 np.zeros((2, 3)), [0.0, np.inf, np.nan], 0.0, threshold=0.0
             ),
             ValueError,
-            "coef must be finite; row 1 is inf",
+            r"coef must be finite \(no NaN or inf\); row 1 is inf",
+        ),
+        (
+            lambda: fisher_information([[0.0], [np.nan]], [0.0], threshold=0.0),
+            ValueError,
+            r"X must be finite \(no NaN or inf\); index \(1, 0\) is nan",
+        ),
+        (
+            lambda: fisher_information_uncensored([[np.inf], [0.0]], [0.0]),
+            ValueError,
+            r"X must be finite \(no NaN or inf\); index \(0, 0\) is inf",
         ),
         (
             lambda: fisher_information(_X2, [0.0], threshold=[0.0, np.nan]),
             ValueError,
-            "threshold must be finite; row 1 is nan",
+            r"threshold must be finite \(no NaN or inf\); row 1 is nan",
         ),
         (
             lambda: fisher_information(_X2, [0.0], threshold=[0.0, 1.0, 2.0]),
@@ -337,7 +347,7 @@ _J0 = np.array([[3.0, 0.2], [0.2, 0.4]])
                 _X2, [0.0], threshold=0.0, offset=[1.0, -np.inf]
             ),
             ValueError,
-            "offset must be finite; row 1 is -inf",
+            r"offset must be finite \(no NaN or inf\); row 1 is -inf",
         ),
         (
             lambda: fisher_information(
@@ -356,12 +366,12 @@ _J0 = np.array([[3.0, 0.2], [0.2, 0.4]])
         (
             lambda: efficiency([[0.0, 1.0], [np.nan, 0.0]], 0.0),
             ValueError,
-            r"threshold must be finite; index \(1, 0\) is nan",
+            r"threshold must be finite \(no NaN or inf\); index \(1, 0\) is nan",
         ),
         (
             lambda: efficiency(0.0, [0.0, np.inf, 1.0]),
             ValueError,
-            "mean must be finite; row 1 is inf",
+            r"mean must be finite \(no NaN or inf\); row 1 is inf",
         ),
         (
             lambda: efficiency([1.0, 2.0, 3.0], [1.0, 2.0]),
@@ -415,7 +425,8 @@ _J0 = np.array([[3.0, 0.2], [0.2, 0.4]])
                 0.0, criterion="determinant", current_information=[[1, 0], [np.nan, 1]]
             ),
             ValueError,
-            r"current_information must be finite; index \(1, 0\) is nan",
+            r"current_information must be finite \(no NaN or inf\); "
+            r"index \(1, 0\) is nan",
         ),
         (
             lambda: optimal_threshold(

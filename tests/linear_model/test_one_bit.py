@@ -327,20 +327,44 @@ def test_y_not_binary():
         OneBitGLM().fit(X, None, threshold=tau)
 
 
+@pytest.mark.parametrize("value, shown", [(np.nan, "nan"), (-np.inf, "-inf")])
+def test_non_finite_X_names_its_first_entry(value, shown):
+    X, y, tau = gaussian_data(50, 12)
+    bad = X.copy()
+    bad[7, 1] = value
+    bad[9, 0] = value
+    match = rf"X must be finite \(no NaN or inf\); index \(7, 1\) is {shown}"
+    with pytest.raises(ValueError, match=match):
+        OneBitGLM().fit(bad, y, threshold=tau)
+    model = OneBitGLM().fit(X, y, threshold=tau)
+    with pytest.raises(ValueError, match=match):
+        model.predict(bad)
+    with pytest.raises(ValueError, match=match):
+        model.predict_proba(bad, threshold=tau)
+    with pytest.raises(ValueError, match=match):
+        model.score(bad, y, threshold=tau)
+
+
 def test_threshold_missing_non_finite_or_wrong_length():
     X, y, tau = gaussian_data(50, 12)
     with pytest.raises(ValueError, match="threshold is required"):
         OneBitGLM().fit(X, y)
     bad = tau.copy()
     bad[3] = np.nan
-    with pytest.raises(ValueError, match="threshold must be finite; row 3"):
+    with pytest.raises(
+        ValueError, match=r"threshold must be finite \(no NaN or inf\); row 3"
+    ):
         OneBitGLM().fit(X, y, threshold=bad)
     bad[3] = np.inf
-    with pytest.raises(ValueError, match="threshold must be finite; row 3 is inf"):
+    with pytest.raises(
+        ValueError, match=r"threshold must be finite \(no NaN or inf\); row 3 is inf"
+    ):
         OneBitGLM().fit(X, y, threshold=bad)
     with pytest.raises(ValueError, match=r"threshold must be a scalar or have shape"):
         OneBitGLM().fit(X, y, threshold=tau[:-1])
-    with pytest.raises(ValueError, match="offset must be finite; row 0"):
+    with pytest.raises(
+        ValueError, match=r"offset must be finite \(no NaN or inf\); row 0"
+    ):
         OneBitGLM().fit(X, y, threshold=tau, offset=np.r_[np.nan, np.zeros(49)])
 
 

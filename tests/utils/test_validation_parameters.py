@@ -104,13 +104,18 @@ def test_check_gamma_is_check_real_from_zero():
         (["a"], {}, TypeError, "coef must hold real numbers, got dtype <U1"),
         ([[1.0], [1.0, 2.0]], {}, ValueError, "coef could not be converted"),
         ([1.0, 2.0], {"shape": (3,)}, ValueError, r"coef must have shape \(3,\), got"),
-        ([0.0, 1.0, np.nan], {}, ValueError, "coef must be finite; row 2 is nan"),
-        (np.inf, {}, ValueError, "coef must be finite, got inf"),
+        (
+            [0.0, 1.0, np.nan],
+            {},
+            ValueError,
+            r"coef must be finite \(no NaN or inf\); row 2 is nan",
+        ),
+        (np.inf, {}, ValueError, r"coef must be finite \(no NaN or inf\), got inf"),
         (
             [[1.0, 2.0], [3.0, -np.inf]],
             {},
             ValueError,
-            r"coef must be finite; index \(1, 1\) is -inf",
+            r"coef must be finite \(no NaN or inf\); index \(1, 1\) is -inf",
         ),
         ([1.0, 0.0, -1.0], {"positive": True}, ValueError, "> 0; row 1 is 0.0"),
         (
@@ -147,7 +152,9 @@ def test_check_finite_array_names_the_first_nonfinite_row(values):
         np.testing.assert_array_equal(v.check_finite_array(values, "x"), values)
     else:
         row = finite.index(False)
-        with pytest.raises(ValueError, match=f"x must be finite; row {row} is "):
+        with pytest.raises(
+            ValueError, match=rf"x must be finite \(no NaN or inf\); row {row} is "
+        ):
             v.check_finite_array(values, "x")
 
 
@@ -156,7 +163,9 @@ def test_check_sample_aligned_positive():
         v.check_sample_aligned(
             [1.0, 0.0], "threshold", 2, positive=True, why=" because"
         )
-    with pytest.raises(ValueError, match="threshold must be finite; row 0 is nan"):
+    with pytest.raises(
+        ValueError, match=r"threshold must be finite \(no NaN or inf\); row 0 is nan"
+    ):
         v.check_sample_aligned([np.nan, 0.0], "threshold", 2, positive=True)
     np.testing.assert_array_equal(
         v.check_sample_aligned(2, "threshold", 3, positive=True), [2.0, 2.0, 2.0]
@@ -172,7 +181,10 @@ def test_check_sample_aligned_positive():
     "matrix, match",
     [
         (np.eye(3), r"info must have shape \(2, 2\)"),
-        ([[1.0, np.nan], [np.nan, 1.0]], r"info must be finite; index \(0, 1\) is nan"),
+        (
+            [[1.0, np.nan], [np.nan, 1.0]],
+            r"info must be finite \(no NaN or inf\); index \(0, 1\) is nan",
+        ),
         ([[1.0, 0.1], [0.0, 1.0]], r"info must be symmetric; entry \(0, 1\) is 0.1"),
         ([[1.0, 2.0], [2.0, 1.0]], "info must be positive definite"),
         (np.zeros((2, 2)), "info must be positive definite"),
