@@ -396,28 +396,19 @@ class _BaseProbaPostprocessor(
     def _sigmoid_cross_val_scores(self, X, y, routed):
         """Held-out per-label scores of clones of the estimator (plain K-fold:
         scikit-learn does not stratify multi-label y)."""
-        cv = check_cv(self.cv, y, classifier=True)
-        n_samples = _safe_len(y)
-        scores = None
-        seen = np.zeros(n_samples, dtype=np.intp)
-        for train, test in cv.split(X, y, **routed.splitter.split):
-            fold_params = _check_method_params(
-                X, params=routed.estimator.fit, indices=train
-            )
-            model = clone(self.estimator).fit(
-                _safe_indexing(X, train), _safe_indexing(y, train), **fold_params
-            )
-            fold_scores = self._sigmoid_scores(model, _safe_indexing(X, test))
-            if scores is None:
-                scores = np.empty((n_samples, fold_scores.shape[1]))
-            scores[test] = fold_scores
-            seen[test] += 1
-        if np.any(seen != 1):
-            raise ValueError(
-                f"cv={self.cv!r} must partition the samples: every sample must be "
-                "in exactly one test fold."
-            )
-        return scores
+        Y = check_indicator(y, _safe_len(y))
+
+        def check_fold(model, train):
+            fold = Y[train]
+            constant = np.flatnonzero(fold.min(axis=0) == fold.max(axis=0))
+            if constant.size:
+                raise ValueError(
+                    f"Labels {constant.tolist()} take a single value in a "
+                    f"training fold of cv={self.cv!r}; every label needs both "
+                    "0 and 1 in every training fold. Use fewer folds."
+                )
+
+        return self._cv_predictions(X, y, routed, self._sigmoid_scores, check_fold)
 
     def _link(self):
         return getattr(self, "link_", "softmax")
@@ -543,8 +534,25 @@ class _BaseProbaPostprocessor(
 
     def _cross_val_scores(self, X, y, classes, routed):
         """Held-out scores of clones of the estimator, one per CV fold."""
+
+        def check_fold(model, train):
+            fold_classes = np.asarray(getattr(model, "classes_", classes))
+            if fold_classes.shape != classes.shape or np.any(fold_classes != classes):
+                missing = sorted(set(classes.tolist()) - set(fold_classes.tolist()))
+                raise ValueError(
+                    f"Classes {missing} are missing from a training fold of cv="
+                    f"{self.cv!r}; every class needs samples in every training "
+                    "fold. Use fewer folds or a stratified splitter."
+                )
+
+        return self._cv_predictions(X, y, routed, self._scores, check_fold)
+
+    def _cv_predictions(self, X, y, routed, scores_of, check_fold):
+        """The one cross-validation loop: ``scores_of(model, X_test)`` of a
+        clone fitted on each training fold, after ``check_fold(model, train)``
+        (a class, or a label's value, missing from the fold raises)."""
         cv = check_cv(self.cv, y, classifier=True)
-        n_samples = len(y)
+        n_samples = _safe_len(y)
         scores = None
         seen = np.zeros(n_samples, dtype=np.intp)
         for train, test in cv.split(X, y, **routed.splitter.split):
@@ -554,15 +562,8 @@ class _BaseProbaPostprocessor(
             model = clone(self.estimator).fit(
                 _safe_indexing(X, train), _safe_indexing(y, train), **fold_params
             )
-            fold_classes = np.asarray(getattr(model, "classes_", classes))
-            if fold_classes.shape != classes.shape or np.any(fold_classes != classes):
-                missing = sorted(set(classes.tolist()) - set(fold_classes.tolist()))
-                raise ValueError(
-                    f"Classes {missing} are missing from a training fold of cv="
-                    f"{self.cv!r}; every class needs samples in every training "
-                    "fold. Use fewer folds or a stratified splitter."
-                )
-            fold_scores = self._scores(model, _safe_indexing(X, test))
+            check_fold(model, train)
+            fold_scores = scores_of(model, _safe_indexing(X, test))
             if scores is None:
                 scores = np.empty((n_samples, fold_scores.shape[1]))
             scores[test] = fold_scores

@@ -338,3 +338,23 @@ def test_bad_sigmoid_input():
     fitted = FocalPosteriorRecovery(gamma=2.0, link="sigmoid").fit(eta)
     with pytest.raises(ValueError, match="features"):
         fitted.transform(eta[:, :2])
+
+
+def test_meta_fit_reports_a_label_constant_in_a_training_fold():
+    # As a class missing from a fold on the softmax path: the clone of that
+    # fold cannot score the label, so fitting stops with a clear error.
+    from sklearn.model_selection import KFold
+
+    X, Y = make_multilabel_classification(n_samples=90, n_classes=3, random_state=0)
+    Y[:, 1] = 0
+    Y[:30, 1] = 1  # only in the first fold's rows: constant in its training fold
+    model = FocalPosteriorRecovery(
+        OneVsRestClassifier(LogisticRegression()), gamma="fit", cv=KFold(3)
+    )
+    with (
+        pytest.warns(UserWarning, match="Label"),
+        pytest.raises(
+            ValueError, match=r"Labels \[1\] take a single value in a training fold"
+        ),
+    ):
+        model.fit(X, Y)
