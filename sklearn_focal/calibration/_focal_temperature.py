@@ -26,7 +26,7 @@ from numbers import Real
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import logsumexp
+from scipy.special import expit, log_expit, logsumexp
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_focal.calibration._base import (
@@ -34,8 +34,13 @@ from sklearn_focal.calibration._base import (
     _BaseProbaPostprocessor,
     _calibration_rows,
     _minimize_on_interval,
+    _validate_rows,
 )
-from sklearn_focal.calibration._posterior import _GAMMA_FIT_BOUNDS, _signed_map
+from sklearn_focal.calibration._posterior import (
+    _GAMMA_FIT_BOUNDS,
+    _signed_binary_map,
+    _signed_map,
+)
 from sklearn_focal.calibration._temperature import (
     _LOG_TEMPERATURE_BOUNDS,
     TemperatureScaling,
@@ -237,6 +242,105 @@ def _separated(logits, y, weight):
     return bool(np.all(first))
 
 
+# --------------------------------------------------------------------------
+# link="sigmoid": the signed binary map of sigmoid(z / T), by entries
+# --------------------------------------------------------------------------
+
+
+def _binary_logit_and_gradient(logits, log_temperature, gamma, *, gradient=True):
+    """``logit p`` of ``p = binary_psi^gamma(sigmoid(z / T))`` and its derivatives.
+
+    Elementwise. For ``gamma >= 0``, ``logit p = log h(q) - log h(1 - q)``
+    (:func:`~sklearn_focal.theory.binary_psi` without alpha) from the logs of
+    ``q = sigmoid(u)`` and ``1 - q``, ``u = z / T``: exact however far ``u``
+    is from 0. For ``gamma < 0``, ``p`` is
+    :func:`~sklearn_focal.theory.binary_focal_minimizer` of order ``-gamma``,
+    which solves ``log h(p) - log h(1 - p) = u``; its derivatives follow by
+    implicit differentiation. Returns ``logit p`` and, with ``gradient``,
+    ``d logit p / d log T`` and ``d logit p / d gamma`` (0 where ``u`` or
+    ``logit p`` is infinite).
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        u = logits / np.exp(log_temperature)
+        regular = np.isfinite(u)
+        safe_u = np.where(regular, u, 0.0)
+        if gamma >= 0:
+            log_q, log_c = log_expit(safe_u), log_expit(-safe_u)
+            terms_q = log_h_terms(log_q, log_c, -safe_u, gamma, slopes=gradient)
+            terms_c = log_h_terms(log_c, log_q, safe_u, gamma, slopes=gradient)
+            if not gradient:
+                return np.where(regular, terms_q - terms_c, u), None, None
+            logit_p = np.where(regular, terms_q[0] - terms_c[0], u)
+            # d logit(q) / du = 1, d logit(1 - q) / du = -1, du / d log T = -u.
+            d_t = -safe_u * (terms_q[2] + terms_c[2])
+            d_g = terms_q[1] - terms_c[1]
+            return logit_p, np.where(regular, d_t, 0.0), np.where(regular, d_g, 0.0)
+        p = _signed_binary_map(expit(u), gamma, None)
+        log_p, log_not_p = np.log(p), np.log1p(-p)
+        logit_p = log_p - log_not_p
+        if not gradient:
+            return logit_p, None, None
+        regular = regular & np.isfinite(logit_p)
+        safe = np.where(regular, logit_p, 0.0)
+        log_p, log_not_p = log_expit(safe), log_expit(-safe)
+        _, d_order_p, slope_p = log_h_terms(log_p, log_not_p, -safe, -gamma)
+        _, d_order_c, slope_c = log_h_terms(log_not_p, log_p, safe, -gamma)
+        # F = log h(p) - log h(1 - p) - u = 0: S d logit p + D d order = du,
+        # with S = slope_p + slope_c, D = d_order_p - d_order_c, order = -gamma.
+        slope = slope_p + slope_c
+        d_t = -safe_u / slope
+        d_g = (d_order_p - d_order_c) / slope
+        return logit_p, np.where(regular, d_t, 0.0), np.where(regular, d_g, 0.0)
+
+
+def _binary_losses(logit_p, Y, objective):
+    """Per-entry log-loss or Brier score of ``p = sigmoid(logit_p)``, and ``p``."""
+    p = expit(logit_p)
+    if objective == "nll":
+        losses = -np.where(Y == 1, log_expit(logit_p), log_expit(-logit_p))
+    else:
+        losses = (p - Y) ** 2
+    return losses, p
+
+
+def _binary_calibration_loss(
+    logits, Y, keep, weight, objective, log_temperature, gamma, *, gradient=True
+):
+    """Mean per-entry loss of the binary map over ``keep``, rows weighted.
+
+    Returns the value and, with ``gradient``, its gradient in ``(log T, g)``.
+    """
+    logit_p, d_t, d_g = _binary_logit_and_gradient(
+        logits, log_temperature, gamma, gradient=gradient
+    )
+    losses, p = _binary_losses(logit_p, Y, objective)
+    row_weight = np.ones(Y.shape[0]) if weight is None else weight
+    count = float(row_weight @ keep.sum(axis=1))
+
+    def mean(entries):
+        return float(row_weight @ np.where(keep, entries, 0.0).sum(axis=1)) / count
+
+    value = mean(losses)
+    if not gradient:
+        return value
+    slope = p - Y  # d log-loss / d logit p
+    if objective != "nll":
+        slope = 2.0 * slope * p * (1.0 - p)
+    return value, np.array([mean(slope * d_t), mean(slope * d_g)])
+
+
+def _labels_separated(logits, Y, keep, weight):
+    """Whether every ``keep`` entry of a row of positive weight is on its
+    label's side (logit > 0 for a 1, < 0 for a 0).
+
+    Then ``T -> 0`` lowers every entry's loss towards 0 (no finite minimizer).
+    """
+    right = np.where(Y == 1, logits > 0, logits < 0) | ~keep
+    if weight is not None:
+        right = right | ~(weight > 0)[:, None]
+    return bool(np.all(right))
+
+
 class FocalTemperatureScaling(_BaseProbaPostprocessor):
     """Temperature scaling and the signed focal map, fitted jointly.
 
@@ -306,6 +410,17 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
         ``"logits"``: real-valued scores (in meta mode the estimator's
         ``decision_function``; a binary 1-D score ``s`` becomes ``(0, s)``).
 
+    link : {"auto", "softmax", "sigmoid"}, default="auto"
+        ``"softmax"``: the map above over the classes. ``"sigmoid"``:
+        per-label scores of a multi-label or detection model, each mapped by
+        ``p = binary_psi^g(sigmoid(z / T))`` (the signed binary map of
+        :class:`~sklearn_focal.FocalPosteriorRecovery` with
+        ``link="sigmoid"``, without ``alpha``), one ``(T, g)`` shared by the
+        labels; ``y`` is a multi-label indicator matrix and the objective the
+        mean per-label log-loss (or Brier score); probabilities are read as
+        their logits ``log(p / (1 - p))``. ``"auto"`` is ``"sigmoid"`` when
+        ``y`` is a multi-label indicator matrix, else ``"softmax"``.
+
     Attributes
     ----------
     temperature_ : float
@@ -316,7 +431,11 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
 
     loss_ : float
         The calibration loss (``objective``) of the fitted map on the
-        calibration data, per unit of sample weight.
+        calibration data, per unit of sample weight (per label entry with
+        ``link="sigmoid"``).
+
+    link_ : {"softmax", "sigmoid"}
+        The link in use.
 
     estimator_ : estimator instance
         The fitted estimator. Meta-estimator mode only.
@@ -372,6 +491,18 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     any test error a probability near 0. With a fixed ``gamma`` the identity
     is ``T = 1``.
 
+    With ``link="sigmoid"``, ``logit p = log h(q) - log h(1 - q)`` is
+    computed from ``log q`` and ``log(1 - q)`` of ``q = sigmoid(z / T)``, so
+    saturated entries keep finite losses; for ``g < 0``, ``p`` is
+    :func:`~sklearn_focal.theory.binary_focal_minimizer`, differentiated
+    implicitly. Entries whose raw probability is 0 on a 1 (or 1 on a 0) are
+    left out of the NLL, and when every entry lies on its label's side of
+    0 the identity is kept, with a
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`. In the binary
+    family ``T`` and ``g`` are nearly interchangeable (``logit p`` is close
+    to linear in ``z`` for both), so the fitted pair is well determined by
+    its loss, less so by its two values.
+
     ``sample_weight`` must be finite, non-negative and not all zero;
     otherwise a ``ValueError`` is raised before anything is fitted.
 
@@ -414,6 +545,19 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     >>> fts = FocalTemperatureScaling(FrozenEstimator(clf)).fit(X[1::2], y[1::2])
     >>> fts.predict_proba(X[:1]).shape
     (1, 3)
+
+    Per-label outputs (``link="sigmoid"``), here of a model trained with the
+    sigmoid focal loss of order 2 on known posteriors:
+
+    >>> from sklearn_focal.theory import binary_focal_minimizer
+    >>> eta = rng.uniform(0.05, 0.95, size=(2000, 2))
+    >>> labels = (rng.random(eta.shape) < eta).astype(int)
+    >>> q = binary_focal_minimizer(eta, 2.0)
+    >>> fts = FocalTemperatureScaling(link="sigmoid").fit(q, labels)
+    >>> fts.transform(q[:1]).shape
+    (1, 2)
+    >>> bool(np.abs(fts.transform(q) - eta).mean() < np.abs(q - eta).mean())
+    True
     """
 
     _parameter_constraints: dict = {
@@ -429,16 +573,25 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
         "objective": [StrOptions({"nll", "brier"})],
         "cv": ["cv_object"],
         "input": [StrOptions({"proba", "logits"})],
+        "link": [StrOptions({"auto", "softmax", "sigmoid"})],
     }
 
     def __init__(
-        self, estimator=None, *, gamma="fit", objective="nll", cv=None, input="proba"
+        self,
+        estimator=None,
+        *,
+        gamma="fit",
+        objective="nll",
+        cv=None,
+        input="proba",
+        link="auto",
     ):
         self.estimator = estimator
         self.gamma = gamma
         self.objective = objective
         self.cv = cv
         self.input = input
+        self.link = link
 
     @_fit_context(
         # FocalTemperatureScaling.estimator is not validated yet
@@ -496,6 +649,8 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     # logits from decision_function.
     _scores = TemperatureScaling._scores
     _transformer_scores = TemperatureScaling._transformer_scores
+    _sigmoid_scores = TemperatureScaling._sigmoid_scores
+    _sigmoid_transformer_scores = TemperatureScaling._sigmoid_transformer_scores
 
     def _needs_calibration_data(self):
         return True
@@ -523,13 +678,7 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
         else:
             keep = np.ones(len(y), dtype=bool)
         logits, y, weight = _calibration_rows(logits, y, sample_weight, keep)
-        fit_gamma = isinstance(self.gamma, str) and self.gamma == "fit"
-        if fit_gamma:
-            gamma = 0.0
-        elif isinstance(self.gamma, str):  # "auto"
-            gamma = focal_gamma(estimator, "FocalTemperatureScaling(gamma='auto')")
-        else:
-            gamma = check_gamma(self.gamma, signed=True)
+        fit_gamma, gamma = self._resolve_gamma(estimator)
         if _separated(logits, y, weight):
             warnings.warn(
                 "FocalTemperatureScaling: every calibration row (of positive "
@@ -543,7 +692,15 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
             )
             log_temperature = 0.0
         elif fit_gamma:
-            log_temperature, gamma = self._fit_joint(logits, y, weight)
+            log_temperature, gamma = self._fit_joint(
+                lambda theta: _calibration_value(
+                    logits, y, weight, self.objective, *theta
+                ),
+                lambda theta: _calibration_loss(
+                    logits, y, weight, self.objective, *theta
+                ),
+                "FocalTemperatureScaling",
+            )
         else:
             log_temperature = _minimize_on_interval(
                 lambda t: _calibration_value(
@@ -561,15 +718,18 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
             logits, y, weight, self.objective, log_temperature, gamma
         )
 
-    def _fit_joint(self, logits, y, weight):
-        objective = self.objective
+    def _resolve_gamma(self, estimator):
+        """``(fit_gamma, gamma)``: whether g is fitted, and its fixed or start value."""
+        if isinstance(self.gamma, str) and self.gamma == "fit":
+            return True, 0.0
+        if isinstance(self.gamma, str):  # "auto"
+            return False, focal_gamma(
+                estimator, "FocalTemperatureScaling(gamma='auto')"
+            )
+        return False, check_gamma(self.gamma, signed=True)
 
-        def value(theta):
-            return _calibration_value(logits, y, weight, objective, *theta)
-
-        def value_and_gradient(theta):
-            return _calibration_loss(logits, y, weight, objective, *theta)
-
+    def _fit_joint(self, value, value_and_gradient, owner):
+        """The joint fit of ``(log T, g)``, given the objective and its gradient."""
         # The one-parameter fits: the best temperature at g = 0 and the best
         # signed map at T = 1, the starts (with the identity) of the joint fit.
         with warnings.catch_warnings(record=True) as caught:
@@ -579,7 +739,7 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
                 _LOG_TEMPERATURE_BOUNDS,
                 identity=0.0,
                 parameter="log T",
-                owner="FocalTemperatureScaling",
+                owner=owner,
                 identity_text="temperature_ = 1",
             )
             start_g = _minimize_on_interval(
@@ -587,7 +747,7 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
                 _GAMMA_FIT_BOUNDS,
                 identity=0.0,
                 parameter="gamma",
-                owner="FocalTemperatureScaling",
+                owner=owner,
                 identity_text="gamma_ = 0",
             )
         flat = [w for w in caught if issubclass(w.category, FlatCalibrationWarning)]
@@ -622,7 +782,7 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
         tolerance = _FLAT_TOL * max(1.0, abs(at_identity))
         if len(flat) == 2 and at_identity <= best_value + tolerance:
             warnings.warn(
-                "FocalTemperatureScaling: the calibration objective is flat: "
+                f"{owner}: the calibration objective is flat: "
                 "neither the temperature nor the focal order can be told from "
                 "the identity map by the calibration data (as when every "
                 "calibration row is one-hot, or correct and nearly one-hot). "
@@ -638,6 +798,69 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
             logits, np.log(self.temperature_), self.gamma_, gradient=False
         )
         return np.exp(log_p)
+
+    # ---- the sigmoid link -------------------------------------------------
+
+    def _fit_sigmoid_map(self, logits, Y, sample_weight, estimator):
+        owner = "FocalTemperatureScaling(link='sigmoid')"
+        objective = self.objective
+        if objective == "nll":
+            # A logit of -inf on a 1 (or +inf on a 0) has an infinite loss
+            # under every map of the family: such entries are left out.
+            keep = ~np.where(Y == 1, logits == -np.inf, logits == np.inf)
+        else:
+            keep = np.ones(Y.shape, dtype=bool)
+        row_weight = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
+        if not row_weight @ keep.sum(axis=1) > 0:
+            raise ValueError(
+                "Every calibration entry (of a row with a positive "
+                "sample_weight) gives its observed label probability 0, a loss "
+                "that no map can change; the map cannot be fitted."
+            )
+        fit_gamma, gamma = self._resolve_gamma(estimator)
+
+        def value(theta):
+            return _binary_calibration_loss(
+                logits, Y, keep, sample_weight, objective, *theta, gradient=False
+            )
+
+        def value_and_gradient(theta):
+            return _binary_calibration_loss(
+                logits, Y, keep, sample_weight, objective, *theta
+            )
+
+        if _labels_separated(logits, Y, keep, sample_weight):
+            warnings.warn(
+                f"{owner}: every calibration entry (of a row of positive weight) "
+                "lies on its label's side of 0, so the calibration loss falls "
+                "towards 0 as the map sharpens without limit: no finite map "
+                "minimizes it, and the most extreme map of the search would put "
+                "probability ~0 on every error. The identity map is used "
+                f"(temperature_ = 1, gamma_ = {gamma:g}).",
+                FlatCalibrationWarning,
+                stacklevel=6,  # the user's fit, through fit and _fit
+            )
+            log_temperature = 0.0
+        elif fit_gamma:
+            log_temperature, gamma = self._fit_joint(value, value_and_gradient, owner)
+        else:
+            log_temperature = _minimize_on_interval(
+                lambda t: value((t, gamma)),
+                _LOG_TEMPERATURE_BOUNDS,
+                identity=0.0,
+                parameter="log T",
+                owner=f"FocalTemperatureScaling(gamma={gamma:g}, link='sigmoid')",
+                identity_text="temperature_ = 1",
+            )
+        self.temperature_ = float(np.exp(log_temperature))
+        self.gamma_ = float(gamma)
+        self.loss_ = value((log_temperature, gamma))
+
+    def _sigmoid_map(self, logits):
+        logit_p, _, _ = _binary_logit_and_gradient(
+            logits, np.log(self.temperature_), self.gamma_, gradient=False
+        )
+        return expit(logit_p)
 
     # ---- transformer API --------------------------------------------------
 
@@ -659,6 +882,9 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
         if self.estimator is not None:
             return self.predict_proba(X)
         check_is_fitted(self)
+        if self._link() == "sigmoid":
+            X = _validate_rows(self, X, reset=False)
+            return self._sigmoid_map(self._sigmoid_transformer_scores(X))
         return self._map(self._transformer_scores(self._transform_input(X)))
 
     def __sklearn_tags__(self):

@@ -8,12 +8,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mptestutils import mp_h, mp_softmax, reference_psi
-from scipy.special import softmax
+from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import make_multilabel_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.multioutput import MultiOutputClassifier
 
 from sklearn_focal import (
     FocalPosteriorRecovery,
@@ -22,6 +24,8 @@ from sklearn_focal import (
     theory,
 )
 from sklearn_focal.calibration._focal_temperature import (
+    _binary_calibration_loss,
+    _binary_logit_and_gradient,
     _calibration_loss,
     _log_map_and_gradient,
 )
@@ -442,3 +446,187 @@ def test_bad_data():
     bad[4, 0] += 0.5
     with pytest.raises(ValueError, match="row 4"):
         FocalTemperatureScaling().fit(bad, y)
+
+
+# --------------------------------------------------------------------------
+# link="sigmoid": binary_psi^g(sigmoid(z / T)) per label
+# --------------------------------------------------------------------------
+
+
+def reference_binary_map(logits, temperature, gamma):
+    """The package's binary_psi / binary_focal_minimizer on probabilities
+    (tested against mpmath in their own tests); no code of the estimator."""
+    q = expit(np.asarray(logits) / temperature)
+    if gamma >= 0:
+        return theory.binary_psi(q, gamma)
+    return theory.binary_focal_minimizer(q, -gamma)
+
+
+def reference_binary_loss(
+    logits, Y, log_temperature, gamma, objective="nll", weights=None
+):
+    p = reference_binary_map(logits, np.exp(log_temperature), gamma)
+    if objective == "nll":
+        with np.errstate(divide="ignore"):
+            losses = np.where(Y == 1, -np.log(p), -np.log1p(-p))
+    else:
+        losses = (p - Y) ** 2
+    return np.average(losses.mean(axis=1), weights=weights)
+
+
+def mp_binary_loss(logits, Y, log_temperature, gamma, objective, weights):
+    """The mean per-label loss of binary_psi^gamma(sigmoid(z / T)) in mpmath."""
+    rows = []
+    with mpmath.workdps(30):
+        temperature = mpmath.exp(mpmath.mpf(log_temperature))
+        for z_row, y_row in zip(logits, Y, strict=True):
+            total = mpmath.mpf(0)
+            for z, y in zip(z_row, y_row, strict=True):
+                q = 1 / (1 + mpmath.exp(-mpmath.mpf(z) / temperature))
+                h_q, h_c = mp_h(q, gamma), mp_h(1 - q, gamma)
+                p, not_p = h_q / (h_q + h_c), h_c / (h_q + h_c)
+                if objective == "nll":
+                    total += -mpmath.log(p if y == 1 else not_p)
+                else:
+                    total += (p - y) ** 2
+            rows.append(float(total / len(z_row)))
+    return np.average(rows, weights=weights)
+
+
+def binary_generated(n, temperature, gamma, *, seed=0):
+    rng = np.random.default_rng(seed)
+    z = 3 * rng.standard_normal((n, 2))
+    p = reference_binary_map(z, temperature, gamma)
+    return z, (rng.random(p.shape) < p).astype(int)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0, 7.0, -0.5, -3.0])
+@pytest.mark.parametrize("log_temperature", [-0.7, 0.0, 0.9])
+def test_sigmoid_map_equals_binary_psi_of_scaled_sigmoid(gamma, log_temperature):
+    rng = np.random.default_rng(1)
+    z = 3 * rng.standard_normal((40, 3))
+    logit_p, _, _ = _binary_logit_and_gradient(
+        z, log_temperature, gamma, gradient=False
+    )
+    expected = reference_binary_map(z, np.exp(log_temperature), gamma)
+    np.testing.assert_allclose(expit(logit_p), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("gamma", [1.0, 3.0])
+def test_sigmoid_saturated_entries_keep_their_information(gamma):
+    # sigmoid(45) rounds to 1.0 and binary_psi of it is 1; the map of the
+    # logit is not: mpmath reference of h(q) / (h(q) + h(1 - q)).
+    z = np.array([[45.0, -50.0, 38.0]])
+    logit_p, _, _ = _binary_logit_and_gradient(z, 0.0, gamma, gradient=False)
+    assert np.all(np.isfinite(logit_p))
+    with mpmath.workdps(60):
+        for u, got in zip(z[0], logit_p[0], strict=True):
+            q = 1 / (1 + mpmath.exp(-mpmath.mpf(u)))
+            expected = mpmath.log(mp_h(q, gamma) / mp_h(1 - q, gamma))
+            np.testing.assert_allclose(got, float(expected), rtol=1e-12)
+
+
+@pytest.mark.parametrize("objective", ["nll", "brier"])
+@pytest.mark.parametrize(
+    "log_temperature, gamma",
+    [(0.3, 1.7), (-0.4, 1e-3), (0.0, 0.0), (0.2, -2.5), (0.1, -1e-3), (0.5, 8.0)],
+)
+def test_sigmoid_gradient_matches_finite_differences(objective, log_temperature, gamma):
+    rng = np.random.default_rng(2)
+    z = 3 * rng.standard_normal((60, 3))
+    Y = (rng.random(z.shape) < 0.4).astype(int)
+    weights = rng.random(60)
+    keep = np.ones(z.shape, dtype=bool)
+    _, gradient = _binary_calibration_loss(
+        z, Y, keep, weights, objective, log_temperature, gamma
+    )
+    # binary_psi of high order puts 1 - p below float64's resolution: for
+    # gamma >= 0 the reference loss is mpmath's h(q) / (h(q) + h(1 - q)).
+    loss = reference_binary_loss if gamma < 0 else mp_binary_loss
+    step = 1e-6
+    numeric = []
+    for dt, dg in ((step, 0.0), (0.0, step)):
+        up = loss(z, Y, log_temperature + dt, gamma + dg, objective, weights)
+        down = loss(z, Y, log_temperature - dt, gamma - dg, objective, weights)
+        numeric.append((up - down) / (2 * step))
+    np.testing.assert_allclose(gradient, numeric, rtol=2e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("objective", ["nll", "brier"])
+def test_sigmoid_joint_fit_equals_grid_minimum(objective):
+    # In the binary family T and g are nearly exchangeable (logit p is
+    # close to linear in z for both), so the fitted loss, not the point, is
+    # compared with the brute-force minimum.
+    z, Y = binary_generated(300, 1.4, 1.5, seed=3)
+    fts = FocalTemperatureScaling(
+        input="logits", link="sigmoid", objective=objective
+    ).fit(z, Y)
+    assert fts.link_ == "sigmoid"
+    fitted = reference_binary_loss(
+        z, Y, np.log(fts.temperature_), fts.gamma_, objective
+    )
+    np.testing.assert_allclose(fts.loss_, fitted, rtol=1e-10)
+    *_, grid_value, _, _ = grid_minimum(
+        lambda t, g: reference_binary_loss(z, Y, t, g, objective),
+        (-1.5, 1.5),
+        (-4.0, 6.0),
+        n_coarse=21,
+        n_fine=11,
+    )
+    assert fts.loss_ <= grid_value + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sigmoid_never_worse_than_temperature_scaling_or_signed_map(seed):
+    temperature, gamma = [(0.6, 2.0), (1.5, -1.0), (1.0, 0.0), (2.0, 3.0)][seed]
+    z, Y = binary_generated(400, temperature, gamma, seed=seed)
+    fts = FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
+    ts = TemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
+    signed = FocalPosteriorRecovery(gamma="fit", link="sigmoid").fit(expit(z), Y)
+    ours = reference_binary_loss(z, Y, np.log(fts.temperature_), fts.gamma_)
+    assert ours <= reference_binary_loss(z, Y, np.log(ts.temperature_), 0.0) + 1e-12
+    assert ours <= reference_binary_loss(z, Y, 0.0, float(signed.gamma_)) + 1e-12
+
+
+def test_sigmoid_separated_entries_keep_the_identity():
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((50, 3))
+    Y = (z > 0).astype(int)
+    with pytest.warns(FlatCalibrationWarning, match="side of 0") as record:
+        fts = FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
+    assert record[0].filename == __file__
+    assert (fts.temperature_, fts.gamma_) == (1.0, 0.0)
+    np.testing.assert_allclose(fts.transform(z), expit(z), rtol=1e-12)
+    Y[0, 0] = 1 - Y[0, 0]  # one entry on the wrong side
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlatCalibrationWarning)
+        fts = FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
+    assert fts.temperature_ != 1.0
+
+
+def test_sigmoid_frozen_equals_transformer_on_its_probabilities():
+    X, Y = make_multilabel_classification(
+        400, n_features=6, n_classes=3, random_state=0
+    )
+    clf = MultiOutputClassifier(LogisticRegression(max_iter=1000)).fit(X[:200], Y[:200])
+    proba = np.column_stack([p[:, 1] for p in clf.predict_proba(X)])
+    meta = FocalTemperatureScaling(FrozenEstimator(clf)).fit(X[200:], Y[200:])
+    assert meta.link_ == "sigmoid"  # link="auto" and an indicator y
+    transformer = FocalTemperatureScaling(link="sigmoid").fit(proba[200:], Y[200:])
+    assert meta.temperature_ == pytest.approx(transformer.temperature_)
+    assert meta.gamma_ == pytest.approx(transformer.gamma_)
+    expected = reference_binary_map(
+        np.log(proba[:10]) - np.log1p(-proba[:10]), meta.temperature_, meta.gamma_
+    )
+    np.testing.assert_allclose(meta.predict_proba(X[:10]), expected, rtol=1e-10)
+    np.testing.assert_allclose(transformer.transform(proba[:10]), expected, rtol=1e-10)
+
+
+def test_sigmoid_bad_data():
+    z = np.random.default_rng(0).standard_normal((20, 2))
+    with pytest.raises(ValueError, match="multi-label indicator"):
+        FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, np.zeros(20))
+    with pytest.raises(ValueError, match=r"y\[3, 1\]"):
+        Y = np.zeros((20, 2))
+        Y[3, 1] = 0.5
+        FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
