@@ -85,6 +85,8 @@ def _log_parts(u):
     others = shifted.copy()
     others[rows, top] = -np.inf
     with np.errstate(divide="ignore", invalid="ignore"):
+        # scipy's logsumexp (here and in _psi_branch): 1.05-1.34x the time of
+        # the private copy it replaced on the whole objective, measured; kept.
         log_rest = logsumexp(others, axis=1)  # log sum_{j != top} q_j / q_top
         log_norm = np.logaddexp(0.0, log_rest)
         log_q = shifted - log_norm[:, None]
