@@ -147,7 +147,13 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         it must be ``None`` with ``objective="nll"``. ``"auto"`` (meta mode)
         reads the order the estimator was trained with (its fitted
         ``gamma_`` first), as :class:`~sklearn_focal.FocalPosteriorRecovery`
-        does.
+        does. There is no ``alpha`` parameter, hence no ``alpha="auto"``:
+        the focal objective is unweighted, and a wrapped model's class
+        weights (``alpha_``, ``pos_weight_``) are not read. A
+        ``FocalPosteriorRecovery(alpha="auto")`` wrapped around a
+        TemperatureScaling finds no weights either (it reads the fitted
+        ``alpha_`` of a focal model only): pass the training ``alpha``
+        explicitly to it (see :ref:`user_guide_sigmoid`).
 
     cv : int, cross-validation generator, iterable or None, default=None
         Splitting strategy for the held-out predictions in meta-estimator
@@ -395,13 +401,16 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         with np.errstate(divide="ignore"):
             return np.log(proba)
 
-    def _fit_map(self, logits, y, sample_weight, estimator):
+    def _resolve_gamma(self, estimator):
+        """``gamma_``: None for the NLL objective, else the focal order."""
         if self.objective == "nll":
-            self.gamma_ = None
-        elif isinstance(self.gamma, str):  # "auto"
-            self.gamma_ = focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
-        else:
-            self.gamma_ = check_gamma(self.gamma)
+            return None
+        if isinstance(self.gamma, str):  # "auto"
+            return focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
+        return check_gamma(self.gamma)
+
+    def _fit_map(self, logits, y, sample_weight, estimator):
+        self.gamma_ = self._resolve_gamma(estimator)
         self.temperature_ = self._fit_temperature(logits, y, sample_weight)
 
     def _fit_temperature(self, logits, y, sample_weight):
@@ -460,13 +469,7 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         return _label_logits(check_label_proba(X, "X"))
 
     def _fit_sigmoid_map(self, logits, Y, sample_weight, estimator):
-        if self.objective == "nll":
-            self.gamma_ = None
-        elif isinstance(self.gamma, str):  # "auto"
-            self.gamma_ = focal_gamma(estimator, f"{type(self).__name__}(gamma='auto')")
-        else:
-            self.gamma_ = check_gamma(self.gamma)
-        gamma = self.gamma_
+        self.gamma_ = gamma = self._resolve_gamma(estimator)
 
         def objective(columns):
             def loss(log_temperature):

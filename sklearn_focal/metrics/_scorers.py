@@ -96,7 +96,13 @@ class _ProbaScorer:
                 f"{self!r} is only supported with metadata routing enabled: "
                 "sklearn.set_config(enable_metadata_routing=True)"
             )
-        proba = estimator.predict_proba(X)
+        proba = self._response(estimator, estimator.predict_proba(X), metadata)
+        if sample_weight is not None:
+            metadata["sample_weight"] = sample_weight
+        return -self._score_func(y_true, proba, **{**self._kwargs, **metadata})
+
+    def _response(self, estimator, proba, metadata):
+        """The scores given to ``score_func``; adds ``labels`` to ``metadata``."""
         classes = getattr(estimator, "classes_", None)
         if is_classifier(estimator) and classes is not None and len(classes) <= 2:
             # make_scorer's binary rule: the column of the positive class,
@@ -109,9 +115,7 @@ class _ProbaScorer:
             proba = proba[:, 1]
         if classes is not None and "labels" not in metadata:
             metadata["labels"] = classes
-        if sample_weight is not None:
-            metadata["sample_weight"] = sample_weight
-        return -self._score_func(y_true, proba, **{**self._kwargs, **metadata})
+        return proba
 
     def _accept_sample_weight(self):
         # scikit-learn >= 1.9 asks every scorer of a multi-metric dict this
@@ -193,38 +197,9 @@ class _LabelProbaScorer(_ProbaScorer):
     binary column is taken.
     """
 
-    def __call__(self, estimator, X, y_true, sample_weight=None, **metadata):
-        """Minus ``score_func`` of ``estimator.predict_proba(X)``.
-
-        Parameters
-        ----------
-        estimator : object
-            Fitted multi-label estimator with ``predict_proba``.
-        X : array-like of shape (n_samples, n_features)
-            Test data.
-        y_true : array-like of shape (n_samples, n_labels)
-            Indicator matrix of the labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-        **metadata : dict
-            Further metadata requested with ``set_score_request``; only with
-            metadata routing enabled.
-
-        Returns
-        -------
-        score : float
-            ``-score_func(y_true, proba, ...)``.
-        """
-        if metadata and not routing_enabled():
-            raise ValueError(
-                f"passing extra keyword arguments ({sorted(metadata)}) to "
-                f"{self!r} is only supported with metadata routing enabled: "
-                "sklearn.set_config(enable_metadata_routing=True)"
-            )
-        proba = estimator.predict_proba(X)
-        if sample_weight is not None:
-            metadata["sample_weight"] = sample_weight
-        return -self._score_func(y_true, proba, **{**self._kwargs, **metadata})
+    def _response(self, estimator, proba, metadata):
+        # The columns are the labels: the output as it is, no labels added.
+        return proba
 
 
 def _classes_aware_scorer(score_func, **kwargs):

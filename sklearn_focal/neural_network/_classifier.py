@@ -153,7 +153,12 @@ class FocalClassifier(NeuralNetClassifier):
         For multi-label y: None or a float in (0, 1), the weight of the
         positive term of the sigmoid focal loss (``1 - alpha`` for negatives;
         torchvision's and mmdet's ``alpha=0.25``, torchvision's ``alpha=-1``
-        and fvcore's default are None).
+        and fvcore's default are None). There is no ``'auto'`` here: the
+        weights trained with are stored as ``alpha_`` (and ``pos_weight_``),
+        which :meth:`predict_proba` uses to recover the posterior and which
+        ``FocalPosteriorRecovery(alpha="auto")`` reads, also through a
+        Pipeline, a FrozenEstimator or a fitted search (see
+        :ref:`user_guide_sigmoid`).
     label_smoothing : float, default=0.0
         Label smoothing of the targets, in ``[0, 1)``.
     posterior : {'recovered', 'raw'}, default='recovered'
@@ -869,15 +874,7 @@ class FocalClassifier(NeuralNetClassifier):
             return super().initialize_criterion()
         if self._multilabel:
             return self._initialize_binary_criterion()
-        kwargs = self.get_params_for("criterion")
-        clash = sorted(_OWN_CRITERION_PARAMS.keys() & kwargs.keys())
-        if clash:
-            own = _OWN_CRITERION_PARAMS[clash[0]]
-            raise ValueError(
-                f"criterion__{clash[0]} is set by FocalClassifier from its own "
-                f"{own!r} parameter, which predict_proba also uses to recover the "
-                f"posterior; set {own}=... instead."
-            )
+        kwargs = self._criterion_kwargs(_OWN_CRITERION_PARAMS)
         alpha = getattr(self, "_criterion_alpha", None)
         self.criterion_ = self.criterion(
             gamma=float(self.gamma),
@@ -889,18 +886,24 @@ class FocalClassifier(NeuralNetClassifier):
         )
         return self
 
-    def _initialize_binary_criterion(self):
-        """Multi-label y: BinaryFocalLoss with ``gamma``, ``alpha`` (the weight
-        of positives) and ``pos_weight``."""
+    def _criterion_kwargs(self, own_params):
+        """The ``criterion__*`` parameters, refusing those in ``own_params``
+        (criterion argument -> the FocalClassifier parameter that sets it)."""
         kwargs = self.get_params_for("criterion")
-        clash = sorted(_OWN_BINARY_CRITERION_PARAMS.keys() & kwargs.keys())
+        clash = sorted(own_params.keys() & kwargs.keys())
         if clash:
-            own = _OWN_BINARY_CRITERION_PARAMS[clash[0]]
+            own = own_params[clash[0]]
             raise ValueError(
                 f"criterion__{clash[0]} is set by FocalClassifier from its own "
                 f"{own!r} parameter, which predict_proba also uses to recover the "
                 f"probabilities; set {own}=... instead."
             )
+        return kwargs
+
+    def _initialize_binary_criterion(self):
+        """Multi-label y: BinaryFocalLoss with ``gamma``, ``alpha`` (the weight
+        of positives) and ``pos_weight``."""
+        kwargs = self._criterion_kwargs(_OWN_BINARY_CRITERION_PARAMS)
         if float(self.label_smoothing) != 0.0:
             raise ValueError(
                 "label_smoothing applies to the softmax focal loss; for "

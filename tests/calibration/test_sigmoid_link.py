@@ -340,7 +340,14 @@ def test_bad_sigmoid_input():
         fitted.transform(eta[:, :2])
 
 
-def test_meta_fit_reports_a_label_constant_in_a_training_fold():
+@pytest.mark.parametrize(
+    "calibrator",
+    [
+        lambda est, cv: FocalPosteriorRecovery(est, gamma="fit", cv=cv),
+        lambda est, cv: TemperatureScaling(est, cv=cv),
+    ],
+)
+def test_meta_fit_reports_a_label_constant_in_a_training_fold(calibrator):
     # As a class missing from a fold on the softmax path: the clone of that
     # fold cannot score the label, so fitting stops with a clear error.
     from sklearn.model_selection import KFold
@@ -348,9 +355,7 @@ def test_meta_fit_reports_a_label_constant_in_a_training_fold():
     X, Y = make_multilabel_classification(n_samples=90, n_classes=3, random_state=0)
     Y[:, 1] = 0
     Y[:30, 1] = 1  # only in the first fold's rows: constant in its training fold
-    model = FocalPosteriorRecovery(
-        OneVsRestClassifier(LogisticRegression()), gamma="fit", cv=KFold(3)
-    )
+    model = calibrator(OneVsRestClassifier(LogisticRegression()), KFold(3))
     with (
         pytest.warns(UserWarning, match="Label"),
         pytest.raises(

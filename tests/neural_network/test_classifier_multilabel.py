@@ -243,3 +243,18 @@ def test_multiclass_multioutput_y_is_refused():
     y = np.random.default_rng(0).integers(0, 3, size=(len(X), 2))
     with pytest.raises(ValueError, match="y"):
         FocalClassifier(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("multilabel", [False, True])
+@pytest.mark.parametrize("name, own", [("gamma", "gamma"), ("alpha", "alpha")])
+def test_criterion_parameters_of_its_own_are_refused_for_both_criteria(
+    multilabel, name, own
+):
+    # One check for FocalLoss (1-D y) and BinaryFocalLoss (multi-label y).
+    X, y = _multilabel_data()
+    y = y if multilabel else y[:, 0]
+    clf = FocalClassifier(**{**FAST, "max_epochs": 1, f"criterion__{name}": 0.5})
+    with pytest.raises(
+        ValueError, match=f"criterion__{name} is set by FocalClassifier .*'{own}'"
+    ):
+        clf.fit(X, y)
