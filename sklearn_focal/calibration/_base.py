@@ -10,6 +10,8 @@ bounded one-parameter search with its flatness rule
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
+import os
+import sys
 import warnings
 from inspect import signature
 
@@ -99,6 +101,27 @@ def _column_indices(y, n_classes):
     return y
 
 
+_PACKAGE_DIRS = None
+
+
+def _user_stacklevel():
+    """``stacklevel`` for a ``warnings.warn`` in the calling function that
+    points at the first frame outside sklearn_focal and scikit-learn: the
+    user's ``fit`` call, however deep the calibrator's call chain is."""
+    global _PACKAGE_DIRS
+    if _PACKAGE_DIRS is None:
+        import sklearn
+
+        _PACKAGE_DIRS = tuple(
+            os.path.dirname(os.path.abspath(path)) + os.sep
+            for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
+        )
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 # Two maps whose mean calibration losses differ by less than this, in nats
 # per unit of weight (relative above 1 nat), cannot be told apart by the
 # calibration data: 1e-6 nats per row is a total of 1e-3 nats over 1000 rows.
@@ -182,7 +205,7 @@ def _minimize_on_interval(
                 f"the raw output. The identity map is used ({identity_text})."
                 f"{identity_hint}",
                 PosteriorRecoveryWarning,
-                stacklevel=8,
+                stacklevel=_user_stacklevel(),
             )
             return None
         return x
@@ -202,7 +225,7 @@ def _minimize_on_interval(
         f"{owner}: the calibration objective is flat: {why}. The calibration "
         f"data cannot fit the map, so the identity map is used ({identity_text}).",
         FlatCalibrationWarning,
-        stacklevel=8,  # the user's fit, through fit, _fit and _fit_map
+        stacklevel=_user_stacklevel(),  # the user's fit call
     )
     return None if outside else float(identity)
 

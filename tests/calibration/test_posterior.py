@@ -1048,8 +1048,11 @@ def test_fit_with_alpha_is_never_worse_than_raw(seed, alpha):
     def nll(q):  # transcribed
         return float(np.mean(-np.log(q[np.arange(len(y)), y])))
 
-    with pytest.warns(PosteriorRecoveryWarning, match="worse than the raw output"):
+    with pytest.warns(
+        PosteriorRecoveryWarning, match="worse than the raw output"
+    ) as record:
         recovery = FocalPosteriorRecovery(gamma="fit", alpha=alpha).fit(p, y)
+    assert record[0].filename == __file__  # points at the user's fit call
     assert recovery.gamma_ == 0.0
     assert recovery.alpha_ is None
     assert nll(recovery.transform(p)) <= nll(p) + 1e-12

@@ -139,10 +139,13 @@ def test_gamma_fit_with_alpha_is_never_worse_than_raw(alpha, per_label):
     from sklearn_focal.exceptions import PosteriorRecoveryWarning
 
     eta, Y = _known_posteriors(n=3000, seed=4)
-    with pytest.warns(PosteriorRecoveryWarning, match="worse than the raw output"):
+    with pytest.warns(
+        PosteriorRecoveryWarning, match="worse than the raw output"
+    ) as record:
         recovery = FocalPosteriorRecovery(
             gamma="fit", alpha=alpha, link="sigmoid", per_label=per_label
         ).fit(eta, Y)
+    assert record[0].filename == __file__  # points at the user's fit call
     np.testing.assert_array_equal(recovery.gamma_, 0.0)
     assert _log_loss(recovery.transform(eta), Y) <= _log_loss(eta, Y) + 1e-12
     if per_label:
@@ -155,10 +158,11 @@ def test_gamma_fit_with_alpha_flat_objective_is_the_identity():
     from sklearn_focal.exceptions import FlatCalibrationWarning
 
     Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
-    with pytest.warns(FlatCalibrationWarning, match="identity map is used"):
+    with pytest.warns(FlatCalibrationWarning, match="identity map is used") as record:
         recovery = FocalPosteriorRecovery(gamma="fit", alpha=0.25, link="sigmoid").fit(
             Y.astype(float), Y
         )
+    assert record[0].filename == __file__
     eta, _ = _known_posteriors(n=5, n_labels=2)
     np.testing.assert_allclose(recovery.transform(eta), eta, rtol=1e-15)
 
