@@ -128,7 +128,8 @@ def test_bad_input():
     bad[4, 2] = np.nan
     with pytest.raises(
         ValueError,
-        match=r"y_prob must hold finite values in \[0, 1\]; first bad value nan at index \(4, 2\)",
+        match=r"y_prob must hold finite values in \[0, 1\]; "
+        r"first bad value nan at index \(4, 2\)",
     ):
         multilabel_brier_score(Y, bad)
     Y2 = Y.copy()
