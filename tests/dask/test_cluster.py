@@ -11,21 +11,19 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 
+import dask
+import distributed
 import numpy as np
 import pytest
+import skorch  # noqa: F401  (torch and skorch are in the test extra: import, not skip)
+from joblib import parallel_config
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-distributed = pytest.importorskip("distributed")
-pytest.importorskip("torch")
-pytest.importorskip("skorch")
-
-import dask  # noqa: E402
-from joblib import parallel_config  # noqa: E402
-from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
-
-from sklearn_focal import (  # noqa: E402
+from sklearn_focal import (
     FocalClassifier,
     FocalPosteriorRecovery,
     FocalTemperatureScaling,
@@ -93,10 +91,17 @@ def test_grid_search_on_local_cluster_equals_local_run():
     local = {name: search.fit(X, y) for name, search in _searches().items()}
     start = time.monotonic()
     with _cluster(2) as cluster, distributed.Client(cluster, timeout=60) as client:
-        with parallel_config(backend="dask", wait_for_workers_timeout=60):
-            remote = {name: search.fit(X, y) for name, search in _searches().items()}
-        # Both worker processes took tasks.
-        assert len(client.scheduler_info()["workers"]) == 2
+        client.wait_for_workers(2, timeout=60)
+        workers = set(client.scheduler_info()["workers"])
+        remote, tasks = {}, {}
+        for name, search in _searches().items():
+            with parallel_config(backend="dask", wait_for_workers_timeout=60):
+                with distributed.get_task_stream(client) as stream:
+                    remote[name] = search.fit(X, y)
+            tasks[name] = Counter(task["worker"] for task in stream.data)
+        # Both worker processes took tasks of each search (8 fits each).
+        for name, counts in tasks.items():
+            assert set(counts) == workers and len(workers) == 2, (name, counts)
         # torch in a worker process uses the worker's one thread, not every
         # core (distributed's nanny starts workers with OMP_NUM_THREADS=1).
         before, after, cores = client.submit(_torch_threads_in_worker).result(60)
