@@ -51,14 +51,33 @@ def _order_text(gamma):
     return "gamma=[" + ", ".join(f"{float(g):g}" for g in np.ravel(gamma)) + "]"
 
 
+def _map_is_identity(recovery):
+    """Whether the fitted map leaves every output as it is.
+
+    Order 0 is the identity only without class weights: with ``alpha`` (or a
+    ``pos_weight``, folded into it) the map at order 0 still rescales the
+    odds, by the weight ratio, and can hurt as any other order.
+    """
+    if np.any(np.asarray(recovery.gamma_, dtype=float) != 0):
+        return False
+    alpha = getattr(recovery, "alpha_", None)
+    if alpha is None:
+        return True
+    alpha = np.asarray(alpha, dtype=float)
+    if getattr(recovery, "link_", "softmax") == "sigmoid":
+        return bool(np.all(alpha == 0.5))
+    return bool(np.all(alpha == alpha.flat[0]))
+
+
 def warn_if_recovery_hurts(recovery, X, y, sample_weight, *, stacklevel):
     """Warn when Psi raises the calibration NLL of a fitted recovery above raw.
 
     Only for ``gamma="auto"`` around a FrozenEstimator (the fit data are then
-    calibration data, not the training data of a refitted clone) and a
-    non-zero order. Rows whose label is not one of ``classes_``, or whose raw
-    probability of it is 0 (Psi keeps a zero), are left out; the warning is
-    raised when the mapped NLL exceeds the raw one by more than
+    calibration data, not the training data of a refitted clone) and a map
+    that is not the identity (a non-zero order, or class weights). Rows whose
+    label is not one of ``classes_``, or whose raw probability of it is 0
+    (Psi keeps a zero), are left out; the warning is raised when the mapped
+    NLL exceeds the raw one by more than
     ``1e-6 * max(1, raw)`` nats per unit of weight. With ``link="sigmoid"``
     the NLL is the mean binary log-loss per entry of the indicator matrix
     (rows weighted), entries whose raw loss is infinite (a raw 0 or 1 on the
@@ -84,7 +103,7 @@ def warn_if_recovery_hurts(recovery, X, y, sample_weight, *, stacklevel):
         isinstance(recovery.gamma, str)
         and recovery.gamma == "auto"
         and isinstance(recovery.estimator, FrozenEstimator)
-        and np.any(np.asarray(recovery.gamma_) != 0)
+        and not _map_is_identity(recovery)
     ):
         return None
     link = getattr(recovery, "link_", "softmax")

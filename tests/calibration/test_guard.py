@@ -165,6 +165,22 @@ def test_sigmoid_warns_where_binary_psi_worsens_calibrated_outputs(label_data):
     assert f"{raw_nll:.4g}" in message and f"{mapped_nll:.4g}" in message
 
 
+def test_sigmoid_order_zero_with_alpha_is_checked_too(label_data):
+    # At gamma = 0, alpha = 0.25 still multiplies the odds by 3: on calibrated
+    # outputs that hurts, and the guard must not skip it as an identity.
+    eta, Y = label_data
+    model = LabelOutputs(gamma=0.0).fit(eta, Y)
+    recovery = FocalPosteriorRecovery(
+        FrozenEstimator(model), link="sigmoid", alpha=0.25
+    )
+    caught = fit_recording(recovery, eta, Y)
+    odds = 3.0 * eta / (1.0 - eta)
+    mapped_nll = per_label_log_loss(Y, odds / (1.0 + odds))
+    assert mapped_nll > per_label_log_loss(Y, eta)
+    assert len(caught) == 1
+    assert f"{mapped_nll:.4g}" in str(caught[0].message)
+
+
 def test_sigmoid_silent_at_the_focal_risk_minimizer(label_data):
     eta, Y = label_data
     model = LabelOutputs(gamma=2.0, at_minimizer=True).fit(eta, Y)
