@@ -19,6 +19,7 @@ from sklearn_focal.calibration._unwrap import focal_gamma, raw_proba
 from sklearn_focal.theory._focal_terms import focal_terms, log1mexp
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
+from sklearn_focal.utils._dask import is_dask_array, map_row_blocks
 from sklearn_focal.utils.validation import (
     as_float64_proba,
     check_gamma,
@@ -526,11 +527,19 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_classes)
-            ``softmax(logits / temperature_)``; rows sum to 1.
+            ``softmax(logits / temperature_)``; rows sum to 1. In transformer
+            mode a dask array ``X`` (chunked along rows) gives a lazy float64
+            dask array with the same row chunks; a bad row raises when
+            computed, naming its global row.
         """
         if self.estimator is not None:
             return self.predict_proba(X)
         check_is_fitted(self)
+        if is_dask_array(X):  # lazily, chunk by chunk, same row chunks
+            return map_row_blocks(self._transform_rows, X, dtype=np.float64, name="X")
+        return self._transform_rows(X)
+
+    def _transform_rows(self, X):
         if self._link() == "sigmoid":
             X = _validate_rows(self, X, reset=False)
             return self._sigmoid_map(self._sigmoid_transformer_scores(X))

@@ -151,6 +151,22 @@ def test_recovery_transform_equals_numpy(gamma):
     )
 
 
+@pytest.mark.parametrize(
+    "input, link", [("proba", "softmax"), ("logits", "softmax"), ("proba", "sigmoid")]
+)
+def test_temperature_scaling_transform_equals_numpy(input, link):
+    proba, y, _, _ = _data()
+    if link == "sigmoid":  # per-label probabilities, indicator labels
+        y = (np.random.default_rng(1).random(proba.shape) < proba).astype(int)
+    X = np.log(proba) if input == "logits" else proba
+    model = TemperatureScaling(input=input).fit(X[:1000], y[:1000])
+    assert model.link_ == link and model.temperature_ != 1.0
+    out = model.transform(_dask(X))
+    assert out.chunks[0] == _dask(X).chunks[0]
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.compute(), model.transform(X), rtol=1e-12, atol=0)
+
+
 BAD_ROW = 2 * CHUNK + 37  # in the third chunk
 
 
@@ -172,6 +188,7 @@ def test_bad_row_in_third_chunk_is_named_by_global_index(defect, problem):
     lazy = _dask(proba)
     recovery = FocalPosteriorRecovery(gamma=2.0).fit(proba[:5])
     sigmoid = FocalPosteriorRecovery(gamma=2.0, link="sigmoid").fit(proba[:5])
+    temperature = TemperatureScaling().fit(proba[:300], y[:300])
     calls = {
         "psi": lambda x, y: psi(x, 2.0),
         "focal_minimizer": lambda x, y: focal_minimizer(x, 2.0),
@@ -182,6 +199,7 @@ def test_bad_row_in_third_chunk_is_named_by_global_index(defect, problem):
         "binary_psi": lambda x, y: binary_psi(x, 2.0),
         "binary_psi 1-D": lambda x, y: binary_psi(x[:, 1], 2.0),
         "sigmoid transform": lambda x, y: sigmoid.transform(x),
+        "temperature transform": lambda x, y: temperature.transform(x),
     }
     for name, call in calls.items():
         if name.startswith(("binary_psi", "sigmoid")) and defect == 0.9:
