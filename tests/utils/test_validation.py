@@ -405,6 +405,26 @@ def test_check_sample_weight_none_is_ones():
     np.testing.assert_array_equal(v.check_sample_weight(None, 3), np.ones(3))
 
 
+def test_check_sample_weight_allow_zero_sum_relaxes_only_the_zero_total():
+    # a chunk of a dask array may carry no weight; every other rule stays
+    out = v.check_sample_weight([0, 0.0], 2, allow_zero_sum=True)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [0.0, 0.0])
+    for weights, match in [
+        ([0.0, -1.0], "row 1 is -1.0"),
+        ([np.nan, 0.0], "row 0 is nan"),
+        ([1e308, 1e308], "sums to infinity"),
+        ([0.0], "has 1 entries, expected 2"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            v.check_sample_weight(weights, 2, allow_zero_sum=True)
+    with pytest.raises(ValueError, match="sums to zero"):
+        v.check_weight_total(0.0)
+    with pytest.raises(ValueError, match="sums to infinity"):
+        v.check_weight_total(np.inf)
+    v.check_weight_total(1e-300)  # positive and finite: accepted
+
+
 @pytest.mark.parametrize(
     "weights, match",
     [
