@@ -414,11 +414,13 @@ def test_pipeline_never_materializes_on_a_memory_limited_cluster():
     # labels independent of the scores: accuracy about 1/10, while the mean
     # top-label confidence after psi is far above it
     assert 0.5 < ece <= 1.0
-    # Memory flat in the data: each worker grew (imports and compiled
-    # kernels included, ~100-150 MiB measured) by far less than its half of
-    # the rows (730 MiB).
+    # Memory bounded: a worker above 95% of its 500 MiB limit is killed by
+    # its nanny, and with no retries the computation fails; a killed worker
+    # that was restarted would come back under a new address. The same two
+    # workers answer before and after, each below its limit now. (The peak
+    # RSS of a worker process is not a usable measure here: it can include
+    # what the process inherited from this one when it was started.)
     assert before.keys() == after.keys() and len(after) == 2
-    for worker, (_, peak) in after.items():
-        growth = (peak - before[worker][0]) * 2**20
-        assert growth < size / 4, (worker, before[worker], after[worker])
+    for worker, (current, _) in after.items():
+        assert current * 2**20 < limit, (worker, before[worker], after[worker])
     assert elapsed < 300, elapsed
