@@ -17,11 +17,12 @@ import dask
 import distributed
 import numpy as np
 import pytest
+import sklearn
 import skorch  # noqa: F401  (torch and skorch are in the test extra: import, not skip)
 from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 
 from sklearn_focal import (
     FocalClassifier,
@@ -117,6 +118,40 @@ def test_grid_search_on_local_cluster_equals_local_run():
         assert np.all(np.isfinite(b["mean_test_score"])), name
         # The scores depend on gamma: equal results are not four copies.
         assert np.unique(b["mean_test_score"]).size > 1, name
+
+
+def _one_bit_search():
+    glm = (
+        OneBitGLM()
+        .set_fit_request(threshold=True, offset=False, sample_weight=False)
+        .set_score_request(threshold=True)
+    )
+    return GridSearchCV(glm, {"fit_intercept": [False, True]}, cv=KFold(3))
+
+
+def test_one_bit_glm_grid_search_with_routed_thresholds_on_a_cluster():
+    # The thresholds are sample-aligned metadata: routed to every fold's fit
+    # and score on the workers exactly as in a local run.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 2))
+    threshold = rng.uniform(-2.0, 3.0, size=600)
+    latent = X @ np.array([1.5, -0.5]) + 0.5 + 0.8 * rng.normal(size=600)
+    y = (latent >= threshold).astype(float)
+    with sklearn.config_context(enable_metadata_routing=True):
+        local = _one_bit_search().fit(X, y, threshold=threshold)
+        with _cluster(2) as cluster, distributed.Client(cluster, timeout=60):
+            with parallel_config(backend="dask", wait_for_workers_timeout=60):
+                remote = _one_bit_search().fit(X, y, threshold=threshold)
+    a, b = local.cv_results_, remote.cv_results_
+    assert a["params"] == b["params"]
+    for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    # the data have an intercept: the search must see it (scores differ)
+    assert b["mean_test_score"][1] > b["mean_test_score"][0]
+    assert remote.best_params_ == {"fit_intercept": True}
+    np.testing.assert_array_equal(
+        remote.best_estimator_.coef_, local.best_estimator_.coef_
+    )
 
 
 class _DiesInFit(ClassifierMixin, BaseEstimator):
