@@ -414,11 +414,13 @@ class FocalClassifier(NeuralNetClassifier):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multi-label indicator matrix.
         classes : array-like of shape (n_classes,), default=None
             All the classes, required on the first call if ``y`` does not
-            contain every class.
+            contain every class. For a multi-label indicator ``y`` the labels
+            are its columns: leave it unset (``range(n_labels)`` is accepted);
+            other values raise a ``ValueError``.
         **fit_params : dict
             ``sample_weight``, as in :meth:`fit`; the rest goes to skorch.
 
@@ -570,7 +572,7 @@ class FocalClassifier(NeuralNetClassifier):
         )
         check_classification_targets(y)
         if multilabel:
-            return self._prepare_multilabel(X, y, reset=reset)
+            return self._prepare_multilabel(X, y, reset=reset, classes=classes)
         if reset:
             self._multilabel = False
         if reset:
@@ -594,12 +596,22 @@ class FocalClassifier(NeuralNetClassifier):
             )
         return _as_float32(X), y_encoded.astype(np.int64)
 
-    def _prepare_multilabel(self, X, y, *, reset):
+    def _prepare_multilabel(self, X, y, *, reset, classes=None):
         """Indicator ``y`` (n, L) as float32 targets; ``classes_`` = 0..L-1."""
         if hasattr(y, "toarray"):  # sparse indicator
             y = y.toarray()
         y = np.asarray(y)
         if reset:
+            for name, given in (("classes", classes), ("classes", self.classes)):
+                if given is not None and not np.array_equal(
+                    np.asarray(given), np.arange(y.shape[1])
+                ):
+                    raise ValueError(
+                        f"{name}={np.asarray(given).tolist()!r} does not apply to "
+                        "a multi-label indicator y: its labels are its "
+                        f"{y.shape[1]} columns, classes_ = 0..{y.shape[1] - 1}. "
+                        f"Leave {name} unset (or pass range({y.shape[1]}))."
+                    )
             self._multilabel = True
             self._y_dtype = y.dtype
             self._classes_ = np.arange(y.shape[1])

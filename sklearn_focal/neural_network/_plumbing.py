@@ -127,9 +127,17 @@ def _array_batches(dataset):
 
 
 def _encoded_accuracy(net, X, y):
-    """Accuracy of ``net`` on ``X`` against encoded labels ``y``."""
+    """Accuracy of ``net`` on ``X`` against encoded labels ``y``.
+
+    For a multi-label indicator ``y`` (2-D), the subset accuracy of
+    :meth:`predict` (every label of a row right), as ``score`` reports it.
+    """
+    y = np.asarray(y)
+    if y.ndim == 2:
+        predicted = np.asarray(net.predict(X)) > 0
+        return float(np.mean(np.all(predicted == (y > 0.5), axis=1)))
     predicted = np.argmax(net.predict_raw_proba(X), axis=1)
-    return float(np.mean(predicted == np.asarray(y)))
+    return float(np.mean(predicted == y))
 
 
 def _is_auto(device):

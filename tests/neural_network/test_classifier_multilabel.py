@@ -258,3 +258,38 @@ def test_criterion_parameters_of_its_own_are_refused_for_both_criteria(
         ValueError, match=f"criterion__{name} is set by FocalClassifier .*'{own}'"
     ):
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize("where", ["init", "partial_fit"])
+def test_classes_other_than_the_columns_are_refused_for_multilabel_y(where):
+    X, y = _multilabel_data()
+    match = r"classes=\['a', 'b', 'c', 'd'\] does not apply to a multi-label"
+    with pytest.raises(ValueError, match=match):
+        if where == "init":
+            FocalClassifier(classes=list("abcd"), **FAST).fit(X, y)
+        else:
+            FocalClassifier(**FAST).partial_fit(X, y, classes=list("abcd"))
+    # The columns themselves are accepted.
+    clf = FocalClassifier(**{**FAST, "max_epochs": 1}).partial_fit(
+        X, y, classes=range(4)
+    )
+    np.testing.assert_array_equal(clf.classes_, np.arange(4))
+
+
+def test_validation_accuracy_is_the_subset_accuracy_for_multilabel_y():
+    # skorch's valid_acc used the arg-max of the raw output, meaningless for
+    # an indicator y; it is the share of rows with every label right.
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y = _multilabel_data(n=200)
+    X_valid, y_valid = X[150:], y[150:]
+    clf = FocalClassifier(
+        gamma=2.0,
+        alpha=0.25,
+        random_state=0,
+        **{**FAST, "train_split": predefined_split(Dataset(X_valid, y_valid))},
+    ).fit(X[:150], y[:150])
+    subset = np.all(clf.predict(X_valid) == y_valid, axis=1)
+    assert 0 < subset.sum() < len(subset)  # the check can tell the two apart
+    assert clf.history[-1, "valid_acc"] == pytest.approx(np.mean(subset))
