@@ -187,7 +187,9 @@ class FocalClassifier(NeuralNetClassifier):
         - ``optimizer=torch.optim.Adam``, ``lr=1e-3``, ``max_epochs=30``;
         - ``train_split=None``: train on all the data, as scikit-learn's
           estimators do (skorch's validation split is e.g.
-          ``skorch.dataset.ValidSplit(0.1, stratified=True)``);
+          ``skorch.dataset.ValidSplit(0.1, stratified=True)``, with
+          ``stratified=False`` for a multi-label ``y``; its ``valid_acc`` is
+          then the subset accuracy);
         - ``verbose=0`` (1 prints skorch's epoch table);
         - ``device='auto'``: ``'cuda'`` when available, else ``'cpu'``,
           decided at each fit and prediction; None leaves the module and the
