@@ -35,6 +35,7 @@ from sklearn_focal.utils._fastmath import (
     exp_nonpositive,
     exp_nonpositive_accurate,
     log1p_unit,
+    log_normal_accurate,
     power_by_mode,
     power_mode,
 )
@@ -45,6 +46,8 @@ __all__ = [
     "binary_focal_rows",
     "binary_focal_rows_serial",
     "dispatch",
+    "hard_target_focal_positions",
+    "hard_target_focal_positions_serial",
     "hard_target_focal_rows",
     "hard_target_focal_rows_serial",
     "power_mode",
@@ -179,6 +182,168 @@ def hard_target_focal_rows_serial(
 ):
     """:func:`_hard_target_focal` on one thread."""
     return _hard_target_focal(
+        x, target, gamma, mode, weight, ignore_index, mean, loss, grad
+    )
+
+
+def _log_p_target(one_minus, others, exp_t, shifted_t, total, logits):
+    """``log p_t`` from the sums of one position, at the precision of ``logits``."""
+
+
+@overload(_log_p_target, inline="always")
+def _log_p_target_overload(one_minus, others, exp_t, shifted_t, total, logits):
+    if logits.dtype == types.float32:
+        # Both branches as selects, so that the loop over positions vectorizes:
+        # log p_t = -log1p(others / exp_t) near p_t = 1 (exp_t > others there),
+        # and (x_t - max) - log(total) otherwise; total is in [1, C] or NaN,
+        # and (total - total) carries a NaN that the polynomial log would drop.
+        def log_p(one_minus, others, exp_t, shifted_t, total, logits):
+            near_one = -log1p_unit(others / exp_t)
+            far = shifted_t - (log_normal_accurate(total) + (total - total))
+            return near_one if one_minus < 0.5 else far
+
+        return log_p
+
+    def log_p(one_minus, others, exp_t, shifted_t, total, logits):
+        if one_minus < 0.5:
+            return math.log1p(-one_minus)
+        return shifted_t - math.log(total)
+
+    return log_p
+
+
+# Positions per block of the (N, C, S) kernel: its C x block exponentials
+# (float64, at most 128 KiB) stay in cache between the passes that use them.
+_POSITION_BLOCK = 256
+_POSITION_SCRATCH = 1 << 14
+
+
+@njit(cache=True, inline="always")
+def _hard_target_focal_positions(
+    x, target, gamma, mode, weight, ignore_index, mean, loss, grad
+):
+    """:func:`_hard_target_focal` on (N, C, S) logits in their own layout.
+
+    ``x[i, :, s]`` are the logits of position ``s`` of sample ``i`` (the
+    classes are strided, the positions contiguous), ``target`` and ``loss``
+    are (N, S) and ``grad`` is (N, C, S), as
+    :func:`torch.nn.functional.cross_entropy` takes (N, C, d1, ...) input.
+    The loops over the classes run across a block of contiguous positions
+    (a running maximum, then the exponentials and their sums), so that they
+    vectorize without moving the classes last. The arithmetic and the
+    special cases are those of :func:`_hard_target_focal_row`; the first bad
+    position is reported by its index in ``target`` flattened.
+    """
+    n, k, size = x.shape
+    m = int(math.floor(gamma)) if mode != POWER_GENERAL else 0
+    weighted = weight.size > 0
+    denominator = 0.0
+    for i in range(n):
+        for s in range(size):
+            t = target[i, s]
+            if t == ignore_index:
+                continue
+            if t < 0 or t >= k:
+                return i * size + s, denominator, 0.0
+            denominator += weight[t] if weighted else 1.0
+    grad_scale = 1.0
+    if mean:
+        grad_scale = 1.0 / denominator if denominator != 0.0 else 0.0
+    block = max(8, min(_POSITION_BLOCK, _POSITION_SCRATCH // k))
+    per_sample = (size + block - 1) // block
+    total_loss = 0.0
+    for b in prange(n * per_sample):
+        i = b // per_sample
+        start = (b - i * per_sample) * block
+        width = min(size, start + block) - start
+        # Separate arrays: LLVM vectorizes the loops below only when it can
+        # tell them apart (slices of one scratch array defeat it).
+        exps = np.empty((k, block))
+        largest = np.empty(block)
+        others = np.empty(block)
+        exp_t = np.empty(block)
+        shifted_t = np.empty(block)
+        scale = np.empty(block)
+        labels = target[i, start : start + width]
+        row = x[i, 0, start : start + width]
+        for p in range(width):
+            largest[p] = row[p]
+        for j in range(1, k):
+            row = x[i, j, start : start + width]
+            for p in range(width):
+                largest[p] = max(largest[p], row[p])
+        for p in range(width):
+            others[p] = 0.0
+            exp_t[p] = 0.0
+            shifted_t[p] = 0.0
+        for j in range(k):
+            row = x[i, j, start : start + width]
+            exps_j = exps[j]
+            for p in range(width):
+                d = np.float64(row[p]) - largest[p]
+                e = _shifted_exp(d, x)
+                exps_j[p] = e
+                hit = labels[p] == j
+                # The sum of the other classes' exponentials: 1 - p_t is
+                # never computed by subtraction.
+                others[p] += 0.0 if hit else e
+                exp_t[p] = e if hit else exp_t[p]
+                shifted_t[p] = d if hit else shifted_t[p]
+        block_loss = 0.0
+        n_ignored = 0
+        for p in range(width):
+            t = labels[p]
+            valid = t != ignore_index
+            n_ignored += 0 if valid else 1
+            # weight[0] for an ignored position: a select, not a branch.
+            w = weight[t if valid else 0] if weighted else 1.0
+            w = w if valid else 0.0
+            total = others[p] + exp_t[p]
+            one_minus = others[p] / total
+            log_p = _log_p_target(
+                one_minus, others[p], exp_t[p], shifted_t[p], total, x
+            )
+            prob = 1.0 - one_minus if one_minus < 0.5 else exp_t[p] / total
+            modulating = power_by_mode(one_minus, gamma, mode, m)
+            value = -w * modulating * log_p if valid else 0.0
+            loss[i, start + p] = value
+            block_loss += value
+            # p log p -> 0 as p -> 0 (a -inf target logit), never 0 * -inf.
+            p_log_p = prob * log_p if log_p > -math.inf else 0.0
+            coef = grad_scale * w * modulating * (one_minus - gamma * p_log_p)
+            scale[p] = coef / others[p] if others[p] > 0.0 else 0.0
+            exp_t[p] = -coef
+        for j in range(k):
+            out = grad[i, j, start : start + width]
+            exps_j = exps[j]
+            for p in range(width):
+                out[p] = exp_t[p] if labels[p] == j else exps_j[p] * scale[p]
+        if n_ignored:
+            # Exact zeros, whatever the logits of an ignored position.
+            for p in range(width):
+                if labels[p] == ignore_index:
+                    for j in range(k):
+                        grad[i, j, start + p] = 0.0
+        total_loss += block_loss
+    return -1, denominator, total_loss
+
+
+@njit(cache=True, parallel=True, fastmath=_VECTOR_MATH, error_model="numpy")
+def hard_target_focal_positions(
+    x, target, gamma, mode, weight, ignore_index, mean, loss, grad
+):
+    """:func:`_hard_target_focal_positions`, parallel over blocks of positions."""
+    return _hard_target_focal_positions(
+        x, target, gamma, mode, weight, ignore_index, mean, loss, grad
+    )
+
+
+@njit(cache=True, fastmath=_VECTOR_MATH, error_model="numpy")
+def hard_target_focal_positions_serial(
+    x, target, gamma, mode, weight, ignore_index, mean, loss, grad
+):
+    """:func:`_hard_target_focal_positions` on one thread."""
+    return _hard_target_focal_positions(
         x, target, gamma, mode, weight, ignore_index, mean, loss, grad
     )
 

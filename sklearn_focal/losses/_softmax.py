@@ -118,12 +118,25 @@ def _cpu_focal(x, target, gamma, weight, reduction, ignore_index, label_smoothin
 
     Kernels cover float32/float64 CPU logits with C >= 2 classes, with class
     indices (label smoothing included) or with probability targets that need
-    no gradient. (C,) and (N, C, d1, ...) inputs run as (M, C) rows. Anything
-    else, including malformed targets, takes the torch path, which also
-    reports the errors.
+    no gradient. (N, C, d1, ...) logits with class indices and no smoothing
+    run in their own layout; other (C,) and (N, C, d1, ...) inputs run as
+    (M, C) rows. Anything else, including malformed targets, takes the torch
+    path, which also reports the errors.
     """
     if x.device.type != "cpu" or x.ndim == 0 or not _COMPILED_KERNELS.get():
         return None
+    if (
+        x.ndim > 2
+        and label_smoothing == 0.0
+        and x.shape[1] >= 2
+        and target.dtype in _INDEX_DTYPES
+        and target.shape == x.shape[:1] + x.shape[2:]
+    ):
+        # Class indices on (N, C, d1, ...): the kernel reads the classes in
+        # place, strided, with no copy to classes-last rows and back.
+        return _CpuHardTargetFocal.apply(
+            x, target.long(), gamma, weight, ignore_index, reduction
+        )
     if x.ndim != 2:
         # (C,) -> (1, C); (N, C, d1, ...) -> (N d1 ..., C), classes last.
         soft = target.is_floating_point()
@@ -168,27 +181,30 @@ def _cpu_focal(x, target, gamma, weight, reduction, ignore_index, label_smoothin
     return None
 
 
-def _run_row_kernel(ctx, kernels, x, labels, reduction, *args):
+def _run_row_kernel(ctx, kernels, x, labels, reduction, *args, shape=None):
     """Call a compiled (N, C) focal kernel on the array ``x``, keep its gradient
     for the backward pass and return the reduced loss.
 
     ``kernels`` is the (parallel, serial) pair; the kernel receives ``x``,
     ``args``, whether the reduction is the mean, and the row-loss and gradient
-    arrays, and returns ``(bad_row, denominator, total)``.
+    arrays, and returns ``(bad_row, denominator, total)``. ``x`` may also be
+    (N, C, S) logits of the ``shape`` (N, C, d1, ...): the per-position
+    losses and the gradient then take that shape.
     """
+    shape = x.shape if shape is None else shape
     from sklearn_focal.losses import _kernels as _loss_kernels
 
-    loss = np.empty(x.shape[0], dtype=x.dtype)
+    loss = np.empty(x.shape[:1] + x.shape[2:], dtype=x.dtype)
     grad = np.empty_like(x)
     bad, denominator, total = _loss_kernels.dispatch(
         *kernels, x, *args, reduction == "mean", loss, grad, size=x.size
     )
     if bad >= 0:
-        raise _out_of_bounds(labels[bad], x.shape[1], bad)
+        raise _out_of_bounds(labels.reshape(-1)[bad], x.shape[1], bad)
     ctx.reduction = reduction
-    ctx.save_for_backward(torch.from_numpy(grad))
+    ctx.save_for_backward(torch.from_numpy(grad).view(shape))
     if reduction == "none":
-        return torch.from_numpy(loss)
+        return torch.from_numpy(loss).view(shape[:1] + shape[2:])
     if reduction == "mean":
         # CrossEntropyLoss's (weighted) mean: NaN when no row counts.
         total = total / denominator if denominator else math.nan
@@ -263,14 +279,24 @@ class _CpuHardTargetFocal(_CompiledRowFocal):
 
         ctx.n_other_inputs = 5
         labels = target.detach().contiguous().numpy()
-        kernels = (
-            _loss_kernels.hard_target_focal_rows,
-            _loss_kernels.hard_target_focal_rows_serial,
-        )
+        x = logits.detach().contiguous().numpy()
+        if x.ndim == 2:
+            kernels = (
+                _loss_kernels.hard_target_focal_rows,
+                _loss_kernels.hard_target_focal_rows_serial,
+            )
+        else:
+            # (N, C, d1, ...) -> (N, C, S) and (N, S): views, no copies.
+            x = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+            labels = labels.reshape(x.shape[0], x.shape[2])
+            kernels = (
+                _loss_kernels.hard_target_focal_positions,
+                _loss_kernels.hard_target_focal_positions_serial,
+            )
         return _run_row_kernel(
             ctx,
             kernels,
-            logits.detach().contiguous().numpy(),
+            x,
             labels,
             reduction,
             labels,
@@ -278,6 +304,7 @@ class _CpuHardTargetFocal(_CompiledRowFocal):
             _loss_kernels.power_mode(gamma),
             _class_weight_array(weight),
             ignore_index,
+            shape=logits.shape,
         )
 
 
