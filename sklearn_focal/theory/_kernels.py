@@ -20,9 +20,12 @@ from numba import njit, prange
 
 from sklearn_focal.utils import _numba_cache  # noqa: F401  (caches outside the package)
 from sklearn_focal.utils._fastmath import (
+    POWER_BITS,
     POWER_GENERAL,
     POWER_HALF_INTEGER,
     POWER_INTEGER,
+    log_normal_accurate,
+    power_by_bits,
     power_by_mode,
     power_mode,
 )
@@ -62,9 +65,148 @@ def _log_inverse_h_core(v, gamma):
     return math.log((1.0 - v) / v - gamma * math.log(v))
 
 
+# Rows per block of the vectorized path: about this many entries, so that
+# a block of q and of out stays in the L1/L2 cache between its two passes.
+_BLOCK_ENTRIES = 2048
+
+
+@njit(cache=True, inline="always")
+def _h_over_alpha(v, inv_alpha, gamma, m, half):
+    """``h(v) / alpha`` of one entry without branches or calls (vectorizable).
+
+    The exponent is ``gamma - 1 = m + half / 2`` (``half`` loop-invariant):
+    ``(1 - v)^(gamma - 1)`` is ``num / den`` with ``num``, ``den`` products of
+    powers of ``1 - v`` (:func:`power_by_bits`) and its square root, and
+    ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))`` as in
+    :func:`_psi_rows_general`, the log by
+    :func:`sklearn_focal.utils._fastmath.log_normal_accurate`. Returns -1 for
+    an entry that needs the exact row path (``1 - v <= 0``, the power outside
+    [_POWER_LOW, _POWER_HIGH], NaN); ``v < 1e-100`` gives ``v / alpha``.
+    """
+    tiny = v < _H_IS_IDENTITY_BELOW
+    x = 0.5 if tiny else v  # a harmless value in the lanes not used
+    one_minus = 1.0 - x
+    pos = power_by_bits(one_minus, abs(m))
+    root = math.sqrt(one_minus) if half else 1.0
+    num = pos if m < 0 else 1.0
+    den = root if m < 0 else pos * root
+    value = (
+        inv_alpha * x * num / (den * (one_minus - gamma * x * log_normal_accurate(x)))
+    )
+    usable = (one_minus > 0.0) & (den >= _POWER_LOW * num) & (den <= _POWER_HIGH * num)
+    value = value if usable else -1.0
+    return v * inv_alpha if tiny else value
+
+
+@njit(cache=True, inline="always")
+def _h_over_alpha_flat(qb, ob, tile, gamma, m, half):
+    """:func:`_h_over_alpha` over a contiguous stretch; returns the count of -1s
+    and of negative entries (either sends the block to the careful row pass)."""
+    flagged = 0
+    for j in range(qb.shape[0]):
+        value = _h_over_alpha(qb[j], tile[j], gamma, m, half)
+        ob[j] = value
+        flagged += value < 0.0
+    return flagged
+
+
+@njit(cache=True, error_model="numpy")
+def _psi_block(q, gamma, tile, log_alpha, m, half, tolerance, codes, out, r0, r1):
+    """Rows ``r0:r1`` of :func:`_psi_rows` (exponent ``m + half / 2``).
+
+    First ``h(v) / alpha`` of the whole block as one flat stretch (a loop
+    LLVM vectorizes: a row of K entries is too short), then row by row the
+    validation codes, and the normalization, or the exact
+    :func:`_psi_row_special` for rows with a flagged entry. A call, not
+    inlined: the flat loop is vectorized on its own.
+    """
+    k = q.shape[1]
+    qb = q.reshape(q.size)[r0 * k : r1 * k]
+    ob = out.reshape(out.size)[r0 * k : r1 * k]
+    if half:
+        flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, True)
+    else:
+        flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, False)
+    for r in range(r0, r1):
+        row_sum = 0.0
+        total = 0.0
+        for i in range(k):
+            row_sum += q[r, i]
+            total += out[r, i]
+        smallest = 0.0
+        lowest = 0.0
+        if flagged:  # negative entries or entries for the exact path
+            smallest = np.inf
+            lowest = np.inf
+            for i in range(k):
+                smallest = min(smallest, q[r, i])
+                lowest = min(lowest, out[r, i])
+        if not np.isfinite(row_sum):
+            codes[r] = ROW_NOT_FINITE
+        elif smallest < 0:
+            codes[r] = ROW_NEGATIVE
+        elif abs(row_sum - 1.0) > tolerance:
+            codes[r] = ROW_BAD_SUM
+        else:
+            codes[r] = ROW_OK
+            if lowest < 0.0:
+                _psi_row_special(q[r], gamma, log_alpha, out[r])
+            else:
+                scale = 1.0 / total
+                for i in range(k):
+                    out[r, i] *= scale
+
+
 @njit(cache=True, inline="always")
 def _psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
     """Psi^gamma of every row of ``q`` (gamma > 0), weights ``1/alpha``.
+
+    Linear space first: ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))``
+    (all factors positive). Rows where the power leaves the safe range are
+    redone in log space (:func:`_psi_row_special`). The rows are validated
+    in the same pass: ``codes`` receives each row's first defect (the codes of
+    :func:`sklearn_focal.utils._row_kernels.row_defects`), and such rows are
+    not computed. Integer and half-integer exponents ``gamma - 1`` (the usual
+    gammas) run vectorized by blocks of rows (:func:`_psi_block`); others row
+    by row (:func:`_psi_rows_general`).
+    """
+    n, k = q.shape
+    exponent = gamma - 1.0
+    m = int(math.floor(exponent)) if mode != POWER_GENERAL else 0
+    if mode == POWER_GENERAL or abs(m) >= 1 << POWER_BITS:
+        _psi_rows_general(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out)
+        return
+    half = mode == POWER_HALF_INTEGER
+    rows_per_block = max(1, _BLOCK_ENTRIES // k)
+    tile = np.empty(rows_per_block * k)  # the weights of a block, flat
+    for j in range(rows_per_block):
+        tile[j * k : (j + 1) * k] = inv_alpha
+    n_blocks = (n + rows_per_block - 1) // rows_per_block
+    for b in prange(n_blocks):
+        r0 = b * rows_per_block
+        r1 = min(n, r0 + rows_per_block)
+        _psi_block(
+            q,
+            gamma,
+            tile[: (r1 - r0) * k],
+            log_alpha,
+            m,
+            half,
+            tolerance,
+            codes,
+            out,
+            r0,
+            r1,
+        )
+
+
+@njit(cache=True, inline="always")
+def _psi_rows_general(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
+    """Psi^gamma of every row of ``q`` (gamma > 0), weights ``1/alpha``, row by row.
+
+    The path for exponents ``gamma - 1`` that :func:`_psi_block` does not
+    take (neither an integer nor a half-integer of modulus below
+    ``2**POWER_BITS``): libm's ``log`` and ``pow`` per entry.
 
     Linear space first: ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))``
     (all factors positive). Rows where the power leaves the safe range are
@@ -175,6 +317,17 @@ def _psi_row_log_space(row, gamma, log_alpha, dest):
 @njit(cache=True, inline="always")
 def _log_h_logit(t, gamma):
     """log h(q), d log h / dt, q and q(1 - q) at q = sigmoid(t)."""
+    log_h, slope, q, w, _ = _log_h_logit_slopes(t, gamma)
+    return log_h, slope, q, w
+
+
+@njit(cache=True, inline="always")
+def _log_h_logit_slopes(t, gamma):
+    """:func:`_log_h_logit` and d log h / d gamma at fixed q (5th value).
+
+    ``d log h / d gamma = -log(1 - q) + log(q) / core`` (as in
+    ``_focal_terms.log_h_terms``), from the logs the logit gives for free.
+    """
     a = math.exp(-abs(t))
     s = math.log1p(a)
     if t >= 0.0:
@@ -187,6 +340,7 @@ def _log_h_logit(t, gamma):
         log_core = math.log(core)
         odds_over_core = a / core
         rest_over_core = gamma * one_minus / core
+        log_q_over_core = log_q / core
     else:
         log_q = t - s
         log_one_minus = -s
@@ -197,9 +351,10 @@ def _log_h_logit(t, gamma):
         log_core = -t + math.log1p(extra)
         odds_over_core = 1.0 / (1.0 + extra)
         rest_over_core = gamma * one_minus * a / (1.0 + extra)
+        log_q_over_core = log_q * a / (1.0 + extra)
     log_h = -(gamma - 1.0) * log_one_minus - log_core
     slope = (gamma - 1.0) * q + odds_over_core + rest_over_core
-    return log_h, slope, q, q * one_minus
+    return log_h, slope, q, q * one_minus, log_q_over_core - log_one_minus
 
 
 # Above this |h(q) lambda / (p alpha) - 1| the residual takes a log; below,
@@ -209,7 +364,7 @@ _RATIO_SERIES_BELOW = 1e-4
 
 @njit(cache=True, inline="always")
 def _residual_logit(t, gamma, exponent, mode, m, scale):
-    """log(h(q) scale), d log h / dt, q and q(1 - q) at q = sigmoid(t).
+    """log(h(q) scale), d log h / dt, q, q(1 - q) and d log h / d gamma.
 
     ``scale = lambda / (p alpha)``: the residual of log h(q) = log(p alpha) - mu.
     h(q) = 1 / ((1 - q)^(gamma - 1) core) in linear space, the power by
@@ -225,6 +380,7 @@ def _residual_logit(t, gamma, exponent, mode, m, scale):
         odds_over_core = a / core
         rest_over_core = gamma * one_minus / core
         h_times_core = 1.0
+        h_gamma = t + s - s / core  # -log(1 - q) + log(q) / core
     else:
         q = a / (1.0 + a)
         one_minus = 1.0 / (1.0 + a)
@@ -233,10 +389,11 @@ def _residual_logit(t, gamma, exponent, mode, m, scale):
         odds_over_core = 1.0 / core
         rest_over_core = gamma * one_minus * a / core
         h_times_core = a
+        h_gamma = s + (t - s) * a / core
     slope = exponent * q + odds_over_core + rest_over_core
     resid = np.nan
     if q < _H_IS_IDENTITY_BELOW or not one_minus > 0.0:
-        return resid, slope, q, q * one_minus
+        return resid, slope, q, q * one_minus, h_gamma
     pw = power_by_mode(one_minus, exponent, mode, m)
     if _POWER_LOW <= pw <= _POWER_HIGH:
         x = h_times_core / (pw * core) * scale
@@ -245,7 +402,7 @@ def _residual_logit(t, gamma, exponent, mode, m, scale):
             resid = delta * (1.0 - delta * (0.5 - delta * (1.0 / 3.0)))
         elif 0.0 < x < np.inf:
             resid = math.log(x)
-    return resid, slope, q, q * one_minus
+    return resid, slope, q, q * one_minus, h_gamma
 
 
 _MAX_NEWTON = 200
@@ -687,9 +844,10 @@ def _newton(target, p_row, alpha, power, gamma, mu, scratch):
 def _newton_system(target, p_row, alpha, power, gamma, mu, top, scratch):
     """Residuals, slopes and q at the current logits; the reduced system.
 
-    Fills scratch[1] (1/slope), scratch[2] (residual of log h) and scratch[3]
-    (q); returns the constraint residual and the two sums of the Schur
-    complement in mu.
+    Fills scratch[1] (1/slope), scratch[2] (residual of log h), scratch[3]
+    (q) and, when scratch has a sixth row, scratch[5] (d log h / d gamma);
+    returns the constraint residual and the two sums of the Schur complement
+    in mu.
     """
     linear, mode, m = power
     k = target.shape[0]
@@ -707,6 +865,7 @@ def _newton_system(target, p_row, alpha, power, gamma, mu, top, scratch):
     # number (a subnormal lambda has lost its relative precision).
     linear = linear and _POWER_LOW <= lam <= _POWER_HIGH
     q_top = w_top = 1.0
+    keep_h_gamma = scratch.shape[0] > 5
     for i in range(k):
         if target[i] == -np.inf:
             continue
@@ -714,10 +873,14 @@ def _newton_system(target, p_row, alpha, power, gamma, mu, top, scratch):
         weight = p_row[i] * alpha[i]
         if linear and weight > 0.0:
             scale = lam / weight
-            r_i, d, q, w = _residual_logit(t[i], gamma, exponent, mode, m, scale)
+            r_i, d, q, w, h_gamma = _residual_logit(
+                t[i], gamma, exponent, mode, m, scale
+            )
         if not math.isfinite(r_i):
-            log_h, d, q, w = _log_h_logit(t[i], gamma)
+            log_h, d, q, w, h_gamma = _log_h_logit_slopes(t[i], gamma)
             r_i = log_h - target[i] + mu
+        if keep_h_gamma:
+            scratch[5, i] = h_gamma
         inv_d = 1.0 / d
         inv_slope[i] = inv_d
         q_last[i] = q

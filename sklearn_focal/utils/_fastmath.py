@@ -3,13 +3,16 @@
 - :func:`power_by_mode`: ``base ** exponent`` by multiplications when the
   exponent is an integer or a half-integer (:func:`power_mode`), used by the
   theory kernels (``(1 - v) ** (gamma - 1)``) and the loss kernels
-  (``(1 - p) ** gamma``);
+  (``(1 - p) ** gamma``); :func:`power_by_bits`, the integer power without
+  branches, for loops that must vectorize;
 - :func:`exp_nonpositive`, :func:`exp_nonpositive_accurate` and
   :func:`log1p_unit`: ``exp`` and ``log1p`` on the reduced ranges the loss
   kernels need, written so that LLVM vectorizes the loops that call them
   (libm's ``exp`` and ``log1p`` are opaque calls);
 - :func:`log_normal_accurate`: ``log`` of positive normal doubles to within
-  one ulp (fdlibm's method), vectorizable, for the binary posterior map.
+  one ulp (fdlibm's method), vectorizable, for the posterior maps; its two
+  halves :func:`log_reduction` and :func:`log_from_reduction` let a caller
+  share one division among several logs.
 
 The functions are ``njit`` with ``inline="always"`` or small enough to
 inline; they are called from other compiled functions, not from Python
@@ -27,13 +30,17 @@ from numba.extending import intrinsic
 from sklearn_focal.utils import _numba_cache  # noqa: F401  (caches outside the package)
 
 __all__ = [
+    "POWER_BITS",
     "POWER_GENERAL",
     "POWER_HALF_INTEGER",
     "POWER_INTEGER",
     "exp_nonpositive",
     "exp_nonpositive_accurate",
     "log1p_unit",
+    "log_from_reduction",
     "log_normal_accurate",
+    "log_reduction",
+    "power_by_bits",
     "power_by_mode",
     "power_mode",
 ]
@@ -97,6 +104,36 @@ def power_by_mode(base, exponent, mode, m):
     if mode == POWER_HALF_INTEGER:
         return integer_power(base, m) * math.sqrt(base)
     return base**exponent
+
+
+# power_by_bits covers exponents below 2**POWER_BITS.
+POWER_BITS = 7
+
+
+@njit(cache=True, inline="always")
+def power_by_bits(base, n):
+    """``base ** n`` for integral ``0 <= n < 2**POWER_BITS``, vectorizable.
+
+    Square-and-multiply over the bits of ``n`` written out with selects: no
+    branch and no call, so that a loop calling it with a loop-invariant ``n``
+    vectorizes (:func:`power_by_mode` branches on the exponent, and its
+    general case is a call). The relative error is below ``n`` ulps, as for
+    ``n - 1`` multiplications; for ``0 < base <= 1`` every partial product is
+    at least the result, so nothing underflows before it.
+    """
+    p = base if n & 1 else 1.0
+    s = base * base
+    p = p * s if n & 2 else p
+    s = s * s
+    p = p * s if n & 4 else p
+    s = s * s
+    p = p * s if n & 8 else p
+    s = s * s
+    p = p * s if n & 16 else p
+    s = s * s
+    p = p * s if n & 32 else p
+    s = s * s
+    return p * s if n & 64 else p
 
 
 @intrinsic
@@ -236,6 +273,40 @@ _SQRT2 = 1.4142135623730951
 
 
 @njit(cache=True, inline="always")
+def log_reduction(x):
+    """``(k, f)`` with ``x = 2**k (1 + f)``, ``1 + f`` in [sqrt(2)/2, sqrt(2)), exact.
+
+    For positive normal finite ``x`` (read from the bits); ``k`` as a float.
+    With :func:`log_from_reduction`, the two halves of
+    :func:`log_normal_accurate`, for callers that share one division among
+    several logs.
+    """
+    bits = _float64_bits(x)
+    k = ((bits >> 52) & 0x7FF) - 1023
+    m = _float64_from_bits((bits & _MANTISSA_BITS) | _ONE_BITS)  # in [1, 2)
+    high = m > _SQRT2
+    m = 0.5 * m if high else m
+    k = k + 1 if high else k
+    return float(k), m - 1.0
+
+
+@njit(cache=True, inline="always")
+def log_from_reduction(dk, f, s):
+    """``log(2**dk (1 + f))`` given ``s = f / (2 + f)`` (fdlibm's polynomial).
+
+    ``s`` enters only the correction ``s (f^2/2 + R(s^2))``, at most 5% of the
+    result: an ``s`` a few roundings off still gives a result within one ulp.
+    """
+    hfsq = 0.5 * f * f
+    z = s * s
+    w = z * z
+    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    r = t2 + t1
+    return dk * _LN2_HIGH - ((hfsq - (s * (hfsq + r) + dk * _LN2_LOW)) - f)
+
+
+@njit(cache=True, inline="always")
 def log_normal_accurate(x):
     """``log(x)`` for positive normal finite ``x``, within one ulp, vectorizable.
 
@@ -244,19 +315,5 @@ def log_normal_accurate(x):
     subnormal, negative and non-finite ``x`` give meaningless values: callers
     send those elsewhere.
     """
-    bits = _float64_bits(x)
-    k = ((bits >> 52) & 0x7FF) - 1023
-    m = _float64_from_bits((bits & _MANTISSA_BITS) | _ONE_BITS)  # in [1, 2)
-    high = m > _SQRT2
-    m = 0.5 * m if high else m
-    k = k + 1 if high else k
-    f = m - 1.0
-    hfsq = 0.5 * f * f
-    s = f / (2.0 + f)
-    z = s * s
-    w = z * z
-    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
-    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
-    r = t2 + t1
-    dk = float(k)
-    return dk * _LN2_HIGH - ((hfsq - (s * (hfsq + r) + dk * _LN2_LOW)) - f)
+    dk, f = log_reduction(x)
+    return log_from_reduction(dk, f, f / (2.0 + f))
