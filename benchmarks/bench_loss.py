@@ -16,7 +16,8 @@ kornia is the ``bench`` extra; without it the second ratio is skipped.
 its torch path) / ``F.cross_entropy`` at 65536 x 100, 65536 x 1000,
 (8, 21, 128, 128) (goal <= 1.15), 128 x 5 and 128 x 100 (goal <= 1.5), and
 BinaryFocalLoss / BCE with logits at 65536 x 100 and 200000 x 80
-(goal <= 1.3), with torch and numba on 1 thread, then on 2 (labelled).
+(goal <= 1.3), with torch and numba on 1 thread, then on 2 (labelled);
+each line also gives the minor page faults per call (``pf``).
 
 Context, with no goal:
 
@@ -38,7 +39,9 @@ Context, with no goal:
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import ctypes
 import platform
+import resource
 import statistics
 import time
 
@@ -62,16 +65,60 @@ def _time_backward(loss_fn, logits, target):
     return time.perf_counter() - start
 
 
-def _median_times(contenders, repeats):
+def _minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _median_times(contenders, repeats, warmup=1, faults=None):
     """Median forward+backward time of each ``name: (loss_fn, logits, target)``,
-    the contenders interleaved within each repetition after one warm-up."""
+    the contenders interleaved within each repetition after ``warmup`` calls
+    each. A dict passed as ``faults`` receives each contender's minor page
+    faults per timed call (``getrusage``'s ``ru_minflt``)."""
     for fn, logits, target in contenders.values():
-        _time_backward(fn, logits, target)
+        for _ in range(warmup):
+            _time_backward(fn, logits, target)
     times = {name: [] for name in contenders}
+    paged = dict.fromkeys(contenders, 0)
     for _ in range(repeats):
         for name, (fn, logits, target) in contenders.items():
+            before = _minor_faults()
             times[name].append(_time_backward(fn, logits, target))
+            paged[name] += _minor_faults() - before
+    if faults is not None:
+        faults.update({name: count / repeats for name, count in paged.items()})
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _calls(loss_fn, calls):
+    """``loss_fn`` called ``calls`` times (forward and backward but for the
+    last, which :func:`_time_backward` completes)."""
+    if calls == 1:
+        return loss_fn
+
+    def run(logits, target):
+        for _ in range(calls - 1):
+            logits.grad = None
+            loss_fn(logits, target).backward()
+        logits.grad = None
+        return loss_fn(logits, target)
+
+    return run
+
+
+def _keep_freed_buffers():
+    """Ask glibc to keep freed buffers for reuse instead of returning them to
+    the OS, so that a fresh gradient does not page-fault on every call (on
+    either side). Returns whether it could (glibc only)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    # M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3 (malloc.h); glibc caps the
+    # latter at 32 MiB on 64-bit systems, so larger buffers stay mmap'ed and
+    # still fault: the table reports the faults.
+    trim = libc.mallopt(-1, 1 << 30)
+    mmap = libc.mallopt(-3, 32 << 20)
+    return bool(trim and mmap)
 
 
 def _print_times(title, times, width=36, digits=2):
@@ -183,14 +230,23 @@ def bench_equal_threads(repeats, gamma, quick=False):
     For 1 and then 2 threads (torch intra-op and numba alike), forward +
     backward of FocalLoss (compiled kernel, and the torch path) against
     ``F.cross_entropy``, and of BinaryFocalLoss against BCE with logits.
-    Every contender gets one warm-up call; each call allocates its fresh
-    ``.grad`` alike (``x.grad = None`` before each).
+    Every contender gets three warm-up calls; each call allocates its fresh
+    ``.grad`` alike (``x.grad = None`` before each). glibc is asked to keep
+    freed buffers (:func:`_keep_freed_buffers`), and each line reports the
+    minor page faults per call of CE and of FocalLoss (``pf``), so that
+    allocation effects are visible rather than hidden in the ratios.
     """
     from _machine import describe, threads
 
     from sklearn_focal.losses._common import _use_compiled_kernels
 
     print(describe())
+    kept = _keep_freed_buffers()
+    print(
+        "glibc keeps freed buffers up to 32 MiB (mallopt)"
+        if kept
+        else "freed buffers: the allocator's defaults (no mallopt)"
+    )
     focal = FocalLoss(gamma=gamma)
 
     def torch_path(x, t):
@@ -215,35 +271,53 @@ def bench_equal_threads(repeats, gamma, quick=False):
                 target = torch.randint(
                     0, shape[1], shape[:1] + shape[2:], generator=gen
                 )
+                # A small batch times 200 calls per sample (per call below):
+                # one call of 0.05 ms is at the clock's and the noise's mercy.
+                calls = 200 if logits.numel() < 65536 else 1
+                faults = {}
                 times = _median_times(
                     {
-                        "CE": (F.cross_entropy, logits, target),
-                        "FocalLoss": (focal, logits, target),
-                        "FocalLoss torch path": (torch_path, logits, target),
+                        "CE": (_calls(F.cross_entropy, calls), logits, target),
+                        "FocalLoss": (_calls(focal, calls), logits, target),
+                        "FocalLoss torch path": (
+                            _calls(torch_path, calls),
+                            logits,
+                            target,
+                        ),
                     },
                     repeats,
+                    warmup=3,
+                    faults=faults,
                 )
+                times = {name: value / calls for name, value in times.items()}
+                faults = {name: value / calls for name, value in faults.items()}
                 print(
                     f"  {str(shape):<22s} CE {1e3 * times['CE']:9.2f} ms   "
                     f"FocalLoss / CE {times['FocalLoss'] / times['CE']:5.2f} "
                     f"(goal <= {goal:g})   torch path / CE "
-                    f"{times['FocalLoss torch path'] / times['CE']:5.2f}"
+                    f"{times['FocalLoss torch path'] / times['CE']:5.2f}   "
+                    f"pf CE {faults['CE']:.0f}, FocalLoss {faults['FocalLoss']:.0f}"
                 )
             binary = BinaryFocalLoss(gamma=gamma)
             for shape in binary_shapes:
                 logits = (3 * torch.randn(*shape, generator=gen)).requires_grad_()
                 target = (torch.rand(*shape, generator=gen) > 0.9).float()
+                faults = {}
                 times = _median_times(
                     {
                         "BCE": (F.binary_cross_entropy_with_logits, logits, target),
                         "BinaryFocalLoss": (binary, logits, target),
                     },
                     repeats,
+                    warmup=3,
+                    faults=faults,
                 )
                 print(
                     f"  {str(shape):<22s} BCE {1e3 * times['BCE']:8.2f} ms   "
                     f"BinaryFocalLoss / BCE "
-                    f"{times['BinaryFocalLoss'] / times['BCE']:5.2f} (goal <= 1.3)"
+                    f"{times['BinaryFocalLoss'] / times['BCE']:5.2f} (goal <= 1.3)   "
+                    f"pf BCE {faults['BCE']:.0f}, "
+                    f"BinaryFocalLoss {faults['BinaryFocalLoss']:.0f}"
                 )
 
 

@@ -18,8 +18,9 @@ from sklearn_focal.losses._common import (
     _check_reduction,
     _float32_region,
     _scaled_gradient,
+    _stored_gradient_backward,
 )
-from sklearn_focal.losses._softmax import _UNIT_WEIGHT, _focal_terms
+from sklearn_focal.losses._softmax import _UNIT_WEIGHT, _focal_terms, _kernel_module
 from sklearn_focal.utils.validation import check_gamma as _check_gamma
 
 
@@ -162,8 +163,7 @@ class _CpuBinaryFocal(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logits, target, gamma, pos_weight, alpha, reduction):
-        from sklearn_focal.losses import _kernels as _loss_kernels
-
+        _loss_kernels = _kernel_module()
         x = logits.detach().contiguous().numpy().reshape(-1)
         y = target.detach().to(logits.dtype).contiguous().numpy().reshape(-1)
         n = x.size
@@ -193,7 +193,7 @@ class _CpuBinaryFocal(torch.autograd.Function):
         return torch.from_numpy(np.array(total, dtype=x.dtype))
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
+    @_stored_gradient_backward
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
         return _scaled_gradient(grad, grad_output), None, None, None, None, None

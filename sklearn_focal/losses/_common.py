@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -46,6 +47,28 @@ def _use_compiled_kernels(enabled: bool):
         yield
     finally:
         _COMPILED_KERNELS.reset(token)
+
+
+def _stored_gradient_backward(backward):
+    """Decorate the backward pass of a compiled loss, which returns a gradient
+    stored by its forward pass (not differentiable again).
+
+    With ``create_graph=False`` (grad mode off inside the backward pass: a
+    training step) it calls ``backward`` directly, skipping the bookkeeping of
+    :func:`torch.autograd.function.once_differentiable` (several microseconds
+    of a small batch's step); with ``create_graph=True`` it goes through
+    ``once_differentiable``, so a second derivative raises an error instead of
+    silently being 0.
+    """
+    checked = torch.autograd.function.once_differentiable(backward)
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        if torch.is_grad_enabled():
+            return checked(ctx, *grad_outputs)
+        return backward(ctx, *grad_outputs)
+
+    return wrapper
 
 
 def _scaled_gradient(grad, grad_output):

@@ -23,6 +23,7 @@ from sklearn_focal.losses._common import (
     _float32_region,
     _out_of_bounds,
     _scaled_gradient,
+    _stored_gradient_backward,
 )
 from sklearn_focal.utils.validation import check_gamma as _check_gamma
 
@@ -192,11 +193,9 @@ def _run_row_kernel(ctx, kernels, x, labels, reduction, *args, shape=None):
     losses and the gradient then take that shape.
     """
     shape = x.shape if shape is None else shape
-    from sklearn_focal.losses import _kernels as _loss_kernels
-
     loss = np.empty(x.shape[:1] + x.shape[2:], dtype=x.dtype)
     grad = np.empty_like(x)
-    bad, denominator, total = _loss_kernels.dispatch(
+    bad, denominator, total = _kernel_module().dispatch(
         *kernels, x, *args, reduction == "mean", loss, grad, size=x.size
     )
     if bad >= 0:
@@ -209,6 +208,18 @@ def _run_row_kernel(ctx, kernels, x, labels, reduction, *args, shape=None):
         # CrossEntropyLoss's (weighted) mean: NaN when no row counts.
         total = total / denominator if denominator else math.nan
     return torch.from_numpy(np.array(total, dtype=x.dtype))
+
+
+_KERNELS = []
+
+
+def _kernel_module():
+    """:mod:`sklearn_focal.losses._kernels`, imported (with numba) on first use."""
+    if not _KERNELS:
+        from sklearn_focal.losses import _kernels
+
+        _KERNELS.append(_kernels)
+    return _KERNELS[0]
 
 
 def _class_weight_array(weight):
@@ -225,7 +236,7 @@ class _CompiledRowFocal(torch.autograd.Function):
     small batches."""
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
+    @_stored_gradient_backward
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
         if ctx.reduction == "none":
@@ -240,8 +251,7 @@ class _CpuSoftTargetFocal(_CompiledRowFocal):
     def forward(
         ctx, logits, probs, labels, smoothing, gamma, weight, ignore_index, reduction
     ):
-        from sklearn_focal.losses import _kernels as _loss_kernels
-
+        _loss_kernels = _kernel_module()
         ctx.n_other_inputs = 7
         x = logits.detach().contiguous().numpy()
         if probs is None:
@@ -275,8 +285,7 @@ class _CpuHardTargetFocal(_CompiledRowFocal):
 
     @staticmethod
     def forward(ctx, logits, target, gamma, weight, ignore_index, reduction):
-        from sklearn_focal.losses import _kernels as _loss_kernels
-
+        _loss_kernels = _kernel_module()
         ctx.n_other_inputs = 5
         labels = target.detach().contiguous().numpy()
         x = logits.detach().contiguous().numpy()
