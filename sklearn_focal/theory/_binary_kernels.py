@@ -119,7 +119,15 @@ def _binary_psi_fast_pass(q, ratio, gamma, out):
     return left
 
 
-@njit(cache=True, parallel=True)
+# contract lets LLVM fuse a * b + c into FMA instructions where the CPU has
+# them (one rounding instead of two); it made the fast pass ~1.4x faster
+# (AVX-512, one thread). The log and exp stay within one ulp with it
+# (tests/utils/test_fastmath_log.py compiles them both ways). No
+# reassociation: their reductions rely on the order of operations.
+_FUSED_MATH = {"contract"}
+
+
+@njit(cache=True, parallel=True, fastmath=_FUSED_MATH)
 def binary_psi_fast_pass(q, ratio, gamma, out):
     """eta of the 1-D ``q`` by :func:`_binary_psi_fast` (-1: redo), parallel.
 
@@ -130,7 +138,7 @@ def binary_psi_fast_pass(q, ratio, gamma, out):
     return _binary_psi_fast_pass(q, ratio, gamma, out)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_FUSED_MATH)
 def binary_psi_fast_pass_serial(q, ratio, gamma, out):
     """:func:`binary_psi_fast_pass` on one thread."""
     return _binary_psi_fast_pass(q, ratio, gamma, out)
