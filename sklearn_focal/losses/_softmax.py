@@ -192,7 +192,6 @@ def _run_row_kernel(ctx, kernels, x, labels, reduction, *args, shape=None):
     (N, C, S) logits of the ``shape`` (N, C, d1, ...): the per-position
     losses and the gradient then take that shape.
     """
-    shape = x.shape if shape is None else shape
     loss = np.empty(x.shape[:1] + x.shape[2:], dtype=x.dtype)
     grad = np.empty_like(x)
     bad, denominator, total = _kernel_module().dispatch(
@@ -201,9 +200,14 @@ def _run_row_kernel(ctx, kernels, x, labels, reduction, *args, shape=None):
     if bad >= 0:
         raise _out_of_bounds(labels.reshape(-1)[bad], x.shape[1], bad)
     ctx.reduction = reduction
-    ctx.save_for_backward(torch.from_numpy(grad).view(shape))
+    grad = torch.from_numpy(grad)
+    loss = torch.from_numpy(loss)
+    if shape is not None and len(shape) != x.ndim:  # (N, C, S) -> (N, C, d1, ...)
+        grad = grad.view(shape)
+        loss = loss.view(shape[:1] + shape[2:])
+    ctx.save_for_backward(grad)
     if reduction == "none":
-        return torch.from_numpy(loss).view(shape[:1] + shape[2:])
+        return loss
     if reduction == "mean":
         # CrossEntropyLoss's (weighted) mean: NaN when no row counts.
         total = total / denominator if denominator else math.nan
