@@ -10,6 +10,7 @@ bounded one-parameter search with its flatness rule
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
+import itertools
 import os
 import sys
 import warnings
@@ -228,6 +229,155 @@ def _minimize_on_interval(
         stacklevel=_user_stacklevel(),  # the user's fit call
     )
     return None if outside else float(identity)
+
+
+class _NotUnimodal(Exception):
+    """The slope search met what a unimodal objective cannot do."""
+
+
+def _cubic_step(x1, f1, s1, x2, f2, s2):
+    """Minimizer of the cubic through two points with their slopes (or nan).
+
+    Nocedal and Wright (2006), eq. (3.59); the secant of the slopes where the
+    cubic has no minimizer.
+    """
+    d1 = s1 + s2 - 3.0 * (f1 - f2) / (x1 - x2)
+    radicand = d1 * d1 - s1 * s2
+    if radicand >= 0:
+        d2 = np.copysign(np.sqrt(radicand), x2 - x1)
+        denominator = s2 - s1 + 2.0 * d2
+        if denominator != 0:
+            return x2 - (x2 - x1) * (s2 + d2 - d1) / denominator
+    if s2 != s1:
+        return x2 - s2 * (x2 - x1) / (s2 - s1)
+    return np.nan
+
+
+def _minimize_with_slope(
+    value_and_slope,
+    bounds,
+    *,
+    identity,
+    fallback,
+    n_grid=17,
+    xatol=1e-7,
+    max_evaluations=60,
+):
+    """:func:`_minimize_on_interval` for a unimodal objective with its slope.
+
+    ``value_and_slope(x)`` returns the objective and its derivative;
+    ``identity`` is a point of the family inside ``bounds``. From the
+    identity, the search walks downhill by the slope in steps of the grid of
+    :func:`_minimize_on_interval` (doubling) until the slope changes sign,
+    then shrinks that bracket by cubic interpolation of values and slopes
+    (bisection when it stalls) until a step is below ``xatol / 2``. Where the
+    objective has a single minimum on ``bounds`` this is the minimum the grid
+    search finds, to its tolerance, in a few evaluations instead of 30, and
+    evaluations on the side the slope at the identity points away from are
+    never made (for FocalPosteriorRecovery, the costly side).
+
+    ``fallback()`` (the grid search itself) decides instead whenever the
+    objective does not behave as a unimodal one (a value or slope not finite,
+    zero slope at the identity, a value rising while the slope still falls)
+    and when the flatness rule of :func:`_minimize_on_interval` may apply
+    (the identity within its tolerance of the minimum and a bound too), so
+    that its warnings and errors are unchanged.
+    """
+    lo, hi = bounds
+    values = {}
+    count = 0
+
+    def evaluate(x):
+        nonlocal count
+        count += 1
+        if count > max_evaluations:
+            raise _NotUnimodal
+        f, s = value_and_slope(x)
+        f, s = float(f), float(s)
+        values[x] = f
+        if not (np.isfinite(f) and np.isfinite(s)):
+            raise _NotUnimodal
+        return f, s
+
+    try:
+        f0, s0 = evaluate(identity)
+        if s0 == 0:
+            raise _NotUnimodal
+        direction = -1.0 if s0 > 0 else 1.0
+        end = hi if direction > 0 else lo
+        # Walk downhill: (a, f_a, s_a) is the last point the slope falls at.
+        a, f_a, s_a = identity, f0, s0
+        spacing = (hi - lo) / (n_grid - 1)
+        for move in itertools.count():
+            step = spacing * (2 ** max(move - 1, 0))  # 1, 1, 2, 4, ... spacings
+            b = min(max(a + direction * step, lo), hi)
+            f_b, s_b = evaluate(b)
+            if direction * s_b >= 0 or b == end:
+                break
+            if f_b > f_a:  # rose, yet still falling at b
+                raise _NotUnimodal
+            a, f_a, s_a = b, f_b, s_b
+        if direction * s_b > 0:
+            x, fx = _refine_bracket((a, f_a, s_a), (b, f_b, s_b), evaluate, xatol)
+        elif f_b <= f_a:  # a zero slope, or falling up to the bound
+            x, fx = b, f_b
+        else:
+            raise _NotUnimodal
+        tolerance = _FLAT_TOL * max(1.0, abs(f0))
+        if f0 <= fx + tolerance:
+            # Maybe flat: the grid search's rule needs the values at the bounds.
+            for bound in bounds:
+                if bound == identity:
+                    continue
+                if bound not in values:
+                    values[bound] = float(value_and_slope(bound)[0])
+                if values[bound] <= fx + tolerance:
+                    raise _NotUnimodal
+        return float(x)
+    except _NotUnimodal:
+        return fallback()
+
+
+def _refine_bracket(start, latest, evaluate, xatol, accept_step=1e-5):
+    """The minimum between two points whose slopes have opposite signs.
+
+    ``start`` and ``latest`` are ``(x, f, s)``, the slope falling towards
+    the other point at both; ``latest`` was evaluated last. Each step is the
+    minimizer of the cubic through the two latest points when it falls inside
+    the bracket, else of the cubic through the bracket's ends; bisection when
+    the step is not below half the step before last. Returns ``(x, f)`` of the
+    last point evaluated once the next step would be below ``xatol / 2``, or
+    the next point itself (not evaluated; ``f`` of the last) once a step of
+    the two-point cubic is below ``accept_step`` after one below
+    ``1000 * accept_step``: the iteration converges superlinearly, so that
+    point is within far less than ``xatol`` of the minimum.
+    """
+    left, right = (start, latest) if start[0] < latest[0] else (latest, start)
+    previous = start
+    steps = []
+    while True:
+        x = _cubic_step(*previous, *latest)
+        two_point = left[0] < x < right[0]
+        if not two_point:
+            x = _cubic_step(*left, *right)
+        step = abs(x - latest[0])
+        if not left[0] < x < right[0] or (len(steps) > 1 and step > 0.5 * steps[-2]):
+            two_point = False
+            x = 0.5 * (left[0] + right[0])
+            step = abs(x - latest[0])
+        if step <= 0.5 * xatol or right[0] - left[0] <= xatol:
+            return latest[0], latest[1]
+        if two_point and step <= accept_step and steps[-1:] <= [1e3 * accept_step]:
+            return x, latest[1]
+        steps.append(step)
+        f, s = evaluate(x)
+        previous, latest = latest, (x, f, s)
+        if s == 0:
+            return x, f
+        if s < 0:
+            left = latest
+        else:
+            right = latest
 
 
 def _n_dims(y):

@@ -13,6 +13,7 @@ from sklearn_focal.calibration._base import (
     _indicator_losses,
     _label_proba,
     _minimize_on_interval,
+    _minimize_with_slope,
     _validate_rows,
 )
 from sklearn_focal.calibration._guard import warn_if_recovery_hurts
@@ -22,6 +23,7 @@ from sklearn_focal.calibration._unwrap import (
     focal_gamma,
     is_focal_classifier,
 )
+from sklearn_focal.theory._posterior_map import _SignedMapAtLabels
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
 from sklearn_focal.utils._dask import is_dask_array, map_row_blocks
@@ -421,16 +423,36 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         proba, y, weight = _calibration_rows(proba, y, sample_weight, keep)
 
         rows = np.arange(len(y))
+        owner = "FocalPosteriorRecovery(gamma='fit')"
 
         def nll(mapped):
             with np.errstate(divide="ignore"):
                 return float(np.average(-np.log(mapped[rows, y]), weights=weight))
 
-        gamma = self._fit_order(
-            lambda gamma: nll(_signed_map(proba, gamma, self.alpha_)),
-            nll(proba),
-            "FocalPosteriorRecovery(gamma='fit')",
-        )
+        def objective(gamma):
+            return nll(_signed_map(proba, gamma, self.alpha_))
+
+        if self.alpha_ is None:
+            # The same search with the objective's slope: a few evaluations of
+            # the labelled entries only, on rows checked once (the grid search
+            # decides where the objective is flat or not unimodal).
+            at_labels = _SignedMapAtLabels(proba, y)
+
+            def value_and_slope(gamma):
+                log_q, slope = at_labels(gamma)
+                with np.errstate(invalid="ignore"):
+                    return (
+                        np.average(-log_q, weights=weight),
+                        np.average(-slope, weights=weight),
+                    )
+
+            return _minimize_with_slope(
+                value_and_slope,
+                _GAMMA_FIT_BOUNDS,
+                identity=0.0,
+                fallback=lambda: self._fit_order(objective, None, owner),
+            )
+        gamma = self._fit_order(objective, nll(proba), owner)
         if gamma is None:  # the raw output: no weights, order 0
             self.alpha_ = None
             return 0.0
@@ -465,6 +487,13 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
             ),
             **common,
         )
+
+    def _transformer_scores(self, X):
+        # X passed check_probability_rows (_check_transformer_input) in this
+        # fit: float64 rows need no second check, float32 rows are converted.
+        if X.dtype == np.float64:
+            return X
+        return super()._transformer_scores(X)
 
     def _map(self, proba):
         return _signed_map(proba, self.gamma_, self.alpha_)

@@ -315,3 +315,144 @@ def _dask_focal_minimizer(p, gamma, alpha, return_lambda):
         name="p",
     )
     return packed[:, :n_classes].astype(p.dtype), packed[:, n_classes]
+
+
+# --------------------------------------------------------------------------
+# The signed map at one label per row (the calibration objective's terms)
+# --------------------------------------------------------------------------
+
+# A negative order within this distance of the kept solution starts Newton's
+# method from it (moved to first order along its derivative); farther, from
+# the table of focal_minimizer.
+_WARM_MAX = 3e-3
+# Below this order focal_minimizer is the closed form p / sum(p).
+_CLOSED_FORM_BELOW = 1e-20
+
+
+class _SignedMapAtLabels:
+    """``log m_g(p)[r, y_r]`` and its derivative in ``g``, for fixed rows.
+
+    ``m_g`` is the signed family of ``FocalPosteriorRecovery(gamma="fit")``
+    without class weights: :func:`psi` of order ``g`` for ``g >= 0`` (the
+    rows themselves at ``g = 0``), :func:`focal_minimizer` of order ``-g``
+    below. Only the labelled entry of each row is formed, with its derivative
+    (analytic; implicit for the minimizer), by the kernels of
+    :mod:`sklearn_focal.theory._label_kernels`. The values equal those of the
+    public maps to rounding.
+
+    Internal entry point: ``rows`` must already be validated probability rows
+    (float64, finite, nonnegative, summing to 1) and ``labels`` column
+    indices; nothing is checked again, however many orders are evaluated.
+    Successive negative orders reuse the last solution as Newton's start.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n_samples, n_classes)
+        Validated float64 probability rows.
+    labels : ndarray of shape (n_samples,)
+        Column index of each row's label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_focal.theory import focal_minimizer
+    >>> from sklearn_focal.theory._posterior_map import _SignedMapAtLabels
+    >>> p = np.array([[0.7, 0.2, 0.1], [0.3, 0.3, 0.4]])
+    >>> log_q, slope = _SignedMapAtLabels(p, np.array([0, 2]))(-2.0)
+    >>> expected = np.log(focal_minimizer(p, 2.0)[[0, 1], [0, 2]])
+    >>> bool(np.allclose(log_q, expected, rtol=1e-14))
+    True
+    """
+
+    def __init__(self, rows, labels):
+        self._p = np.ascontiguousarray(rows, dtype=np.float64)
+        self._labels = np.ascontiguousarray(labels, dtype=np.intp)
+        with np.errstate(divide="ignore"):
+            self._log_p = np.log(self._p)
+        self._log1m_p = None
+        self._state = None  # (order, t, mu, dt, dmu) of the last negative order
+
+    def __call__(self, g):
+        """``(log m_g(p)[r, y_r], d/dg of it)``, two arrays of shape (n_samples,)."""
+        g = float(g)
+        if g >= 0:
+            log_psi, slope = self._psi(g)
+            if g == 0:  # psi of order 0 returns the rows as given
+                log_psi = self._log_p[np.arange(self._p.shape[0]), self._labels]
+            return log_psi, slope
+        gamma = -g
+        if gamma < _CLOSED_FORM_BELOW:  # q = p / sum(p); the slope is continuous
+            rows = np.arange(self._p.shape[0])
+            log_q = self._log_p[rows, self._labels] - np.log(self._p.sum(axis=1))
+            return log_q, self._psi(0.0)[1]
+        log_q, slope = self._minimizer(gamma)
+        return log_q, -slope
+
+    def _psi(self, gamma):
+        from sklearn_focal.theory import _label_kernels as kernels
+        from sklearn_focal.utils._parallel import dispatch
+
+        if self._log1m_p is None:
+            with np.errstate(divide="ignore"):
+                self._log1m_p = np.log1p(-self._p)
+        n = self._p.shape[0]
+        log_psi, slope = np.empty(n), np.empty(n)
+        dispatch(
+            kernels.psi_label_rows,
+            kernels.psi_label_rows_serial,
+            self._p,
+            self._log_p,
+            self._log1m_p,
+            self._labels,
+            gamma,
+            log_psi,
+            slope,
+            size=self._p.size,
+        )
+        return log_psi, slope
+
+    def _minimizer(self, gamma):
+        from sklearn_focal.theory import _label_kernels as kernels
+        from sklearn_focal.utils._fastmath import POWER_GENERAL, power_mode
+        from sklearn_focal.utils._parallel import dispatch
+
+        n, k = self._p.shape
+        state = self._state
+        warm = state is not None and abs(gamma - state[0]) <= _WARM_MAX
+        if state is None:
+            state = (
+                gamma,
+                np.zeros((n, k)),
+                np.zeros(n),
+                np.zeros((n, k)),
+                np.zeros(n),
+            )
+        mode = power_mode(gamma - 1.0)
+        linear = mode != POWER_GENERAL
+        power = (linear, mode, int(np.floor(gamma - 1.0)) if linear else 0)
+        log_q, slope = np.empty(n), np.empty(n)
+        status = np.empty(n, dtype=np.int32)
+        dispatch(
+            kernels.minimizer_label_rows,
+            kernels.minimizer_label_rows_serial,
+            self._p,
+            self._log_p,
+            self._labels,
+            gamma,
+            power,
+            warm,
+            gamma - state[0],
+            *state[1:],
+            log_q,
+            slope,
+            status,
+            size=self._p.size,
+        )
+        if (status < 0).any():  # pragma: no cover - guarded by the tests
+            row = int(np.flatnonzero(status < 0)[0])
+            raise RuntimeError(
+                f"focal_minimizer did not converge for row {row}; please report "
+                "this input as a bug"
+            )
+        self._state = (gamma, *state[1:])
+        return log_q, slope

@@ -1,0 +1,299 @@
+"""FocalPosteriorRecovery(gamma="fit"): the search by the objective's slope.
+
+The fitted order is compared with a direct optimizer (scipy's bounded
+minimize_scalar) on a transcription of the objective written here, the
+labelled entries and their slopes with the public maps and finite
+differences, and the slope search with the grid search it stands for.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mptestutils import reference_psi
+from scipy.optimize import minimize_scalar
+from scipy.special import softmax
+
+from sklearn_focal import FocalPosteriorRecovery, theory
+from sklearn_focal.calibration import _base
+from sklearn_focal.datasets import make_classification_with_posteriors
+from sklearn_focal.exceptions import FlatCalibrationWarning
+from sklearn_focal.theory import _posterior_map
+from sklearn_focal.theory._posterior_map import _SignedMapAtLabels
+
+# --------------------------------------------------------------------------
+# The objective, transcribed
+# --------------------------------------------------------------------------
+
+
+def signed_map(p, g):
+    """Psi^g (eqs. 12-13, naive float64) for g >= 0; for g < 0 the public
+    focal_minimizer of order -g, the preimage of p under that Psi."""
+    if g >= 0:
+        return reference_psi(p, g)
+    return theory.focal_minimizer(p, -g)
+
+
+def nll(p, y, g, weight=None):
+    mapped = signed_map(p, g)[np.arange(len(y)), y]
+    return float(np.average(-np.log(mapped), weights=weight))
+
+
+def direct_minimum(p, y, weight=None):
+    """Scan the order on the grid of the search, then minimize_scalar
+    (bounded, tight tolerance) between the neighbours of the best point."""
+    grid = np.linspace(-20.0, 20.0, 17)
+    values = [nll(p, y, g, weight) for g in grid]
+    best = int(np.argmin(values))
+    low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    result = minimize_scalar(
+        lambda g: nll(p, y, g, weight),
+        bounds=(low, high),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    return result.x, result.fun
+
+
+def overconfident(n, k, temperature, seed):
+    """Sharp scores, labels drawn at a higher temperature (as the bench)."""
+    rng = np.random.default_rng(seed)
+    logits = 2.5 * rng.standard_normal((n, k))
+    truth = softmax(logits / temperature, axis=1)
+    y = (truth.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
+    return softmax(logits, axis=1), y
+
+
+def focal_outputs(n, k, gamma, seed):
+    """Under-confident scores: the focal minimizer of known posteriors."""
+    _, y, eta = make_classification_with_posteriors(
+        n, k, class_sep=1.0, random_state=seed
+    )
+    return theory.focal_minimizer(eta, gamma), y
+
+
+CASES = {
+    "overconfident, 10 classes": lambda: overconfident(3000, 10, 1.6, 0),
+    "overconfident, 3 classes": lambda: overconfident(2500, 3, 2.5, 1),
+    "underconfident, focal order 2": lambda: focal_outputs(3000, 3, 2.0, 2),
+    "underconfident, focal order 7": lambda: focal_outputs(2000, 4, 7.0, 3),
+    "nearly calibrated": lambda: overconfident(3000, 5, 1.0, 4),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fitted_order_is_the_direct_minimum(case):
+    p, y = CASES[case]()
+    weight = np.random.default_rng(5).uniform(0.2, 2.0, size=len(y))
+    for w in (None, weight):
+        fitted = FocalPosteriorRecovery(gamma="fit").fit(p, y, sample_weight=w)
+        x, fun = direct_minimum(p, y, w)
+        # minimize_scalar works on values, whose rounding limits it to about
+        # sqrt(eps / curvature) ~ 1e-7 in the order; the fit's slope is exact.
+        assert fitted.gamma_ == pytest.approx(x, abs=2e-6)
+        assert nll(p, y, fitted.gamma_, w) <= fun + 1e-13 * max(1.0, fun)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_slope_search_equals_the_grid_search(case, monkeypatch):
+    p, y = CASES[case]()
+    fitted = FocalPosteriorRecovery(gamma="fit").fit(p, y).gamma_
+
+    def no_slope(value_and_slope, bounds, *, identity, fallback, **kwargs):
+        return fallback()
+
+    monkeypatch.setattr(
+        "sklearn_focal.calibration._posterior._minimize_with_slope", no_slope
+    )
+    grid = FocalPosteriorRecovery(gamma="fit").fit(p, y).gamma_
+    assert fitted == pytest.approx(grid, abs=2e-6)
+
+
+def test_few_evaluations_and_none_on_the_far_side(monkeypatch):
+    # Over-confident scores: the minimum is at a negative order, and no order
+    # of the other side (nor the grid search) is evaluated.
+    p, y = overconfident(3000, 10, 1.6, 0)
+    orders = []
+    call = _SignedMapAtLabels.__call__
+
+    def counting(self, g):
+        orders.append(g)
+        return call(self, g)
+
+    monkeypatch.setattr(_SignedMapAtLabels, "__call__", counting)
+    fallback = []
+    original = _base._minimize_on_interval
+    monkeypatch.setattr(
+        "sklearn_focal.calibration._posterior._minimize_on_interval",
+        lambda *a, **k: fallback.append(1) or original(*a, **k),
+    )
+    gamma = FocalPosteriorRecovery(gamma="fit").fit(p, y).gamma_
+    assert gamma < -1
+    assert not fallback
+    assert orders[0] == 0.0 and all(g < 0 for g in orders[1:])
+    assert len(orders) <= 8
+
+
+# --------------------------------------------------------------------------
+# The labelled entries and their slopes
+# --------------------------------------------------------------------------
+
+
+def hard_rows():
+    rng = np.random.default_rng(7)
+    rows = list(rng.dirichlet(np.full(5, 0.3), size=40))
+    rows += [
+        [1.0, 0.0, 0.0, 0.0, 0.0],  # one-hot: a fixed point
+        [0.5, 0.5, 0.0, 0.0, 0.0],  # zeros stay 0
+        [1 - 3e-12, 1e-12, 1e-12, 1e-12, 0.0],  # nearly one-hot
+        [0.6, 0.4 - 2e-150, 1e-150, 1e-150, 0.0],  # below h(v) = v
+        [0.2] * 5,
+    ]
+    rows = np.array(rows)
+    return rows / rows.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("g", [0.0, 0.3, 1.0, 2.5, 6.2, 19.0, -0.3, -1.0, -4.7, -19.0])
+def test_labelled_entries_are_the_public_maps(g):
+    p = hard_rows()
+    y = np.random.default_rng(8).integers(0, 5, size=len(p))
+    y[-5:] = [0, 1, 0, 1, 3]  # labels with nonzero probability
+    rows = np.arange(len(p))
+    log_q, slope = _SignedMapAtLabels(p, y)(g)
+    public = theory.psi(p, g) if g >= 0 else theory.focal_minimizer(p, -g)
+    np.testing.assert_allclose(log_q, np.log(public[rows, y]), rtol=1e-13, atol=1e-13)
+
+    def public_log(order):
+        mapped = (
+            theory.psi(p, order) if order >= 0 else theory.focal_minimizer(p, -order)
+        )
+        return np.log(mapped[rows, y])
+
+    step = 1e-5
+    if g == 0:  # one-sided: the two branches meet at 0 with one slope
+        finite_difference = (public_log(step) - public_log(0.0)) / step
+        tolerance = 1e-4
+    else:
+        finite_difference = (public_log(g + step) - public_log(g - step)) / (2 * step)
+        tolerance = 1e-6
+    np.testing.assert_allclose(slope, finite_difference, rtol=tolerance, atol=tolerance)
+    assert np.all(slope[-5] == 0)  # the one-hot row does not move
+
+
+def test_slope_is_continuous_at_zero():
+    p = hard_rows()[:40]
+    y = np.arange(len(p)) % 5
+    at_labels = _SignedMapAtLabels(p, y)
+    slope = at_labels(0.0)[1]
+    for tiny in (1e-9, -1e-9):
+        np.testing.assert_allclose(at_labels(tiny)[1], slope, rtol=1e-6, atol=1e-9)
+
+
+def test_warm_start_gives_the_cold_answer():
+    p, y = overconfident(2500, 6, 1.6, 9)  # the table start of large inputs
+    warm = _SignedMapAtLabels(p, y)
+    warm(-3.0)
+    for g in (-3.001, -3.0012, -3.0012001):
+        assert abs(-g - warm._state[0]) <= _posterior_map._WARM_MAX
+        log_q, slope = warm(g)
+        cold_q, cold_slope = _SignedMapAtLabels(p, y)(g)
+        np.testing.assert_allclose(log_q, cold_q, rtol=1e-13, atol=1e-14)
+        # The slopes are taken at Newton's last iterate, within a step below
+        # 1e-7 of the solution (from a different start, warm or cold).
+        np.testing.assert_allclose(slope, cold_slope, rtol=1e-6, atol=1e-8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(2, 8),
+    concentration=st.floats(0.2, 5.0),
+    g=st.floats(-20.0, 20.0),
+)
+def test_labelled_entries_equal_the_maps_for_any_rows(seed, k, concentration, g):
+    rng = np.random.default_rng(seed)
+    p = np.clip(rng.dirichlet(np.full(k, concentration), size=30), 1e-200, None)
+    p /= p.sum(axis=1, keepdims=True)  # no subnormal outputs: full precision
+    y = (p.cumsum(axis=1) > rng.random((30, 1))).argmax(axis=1)
+    keep = p[np.arange(30), y] > 0
+    p, y = p[keep], y[keep]
+    log_q, _ = _SignedMapAtLabels(p, y)(g)
+    public = theory.psi(p, g) if g >= 0 else theory.focal_minimizer(p, -g)
+    expected = np.log(public[np.arange(len(y)), y])
+    np.testing.assert_allclose(log_q, expected, rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# The slope search on objectives of known shape
+# --------------------------------------------------------------------------
+
+
+def _search(function, slope, bounds=(-20.0, 20.0)):
+    calls = []
+
+    def value_and_slope(x):
+        calls.append(x)
+        return function(x), slope(x)
+
+    def fallback():
+        calls.append("fallback")
+        return "fallback"
+
+    x = _base._minimize_with_slope(
+        value_and_slope, bounds, identity=0.0, fallback=fallback
+    )
+    return x, calls
+
+
+@pytest.mark.parametrize("center", [-13.7, -4.2, -0.01, 0.8, 3.3, 17.9])
+def test_search_finds_a_smooth_minimum(center):
+    x, calls = _search(
+        lambda x: np.logaddexp(0, x - center) + np.logaddexp(0, center - x),
+        lambda x: np.tanh((x - center) / 2),
+    )
+    assert x == pytest.approx(center, abs=1e-7)
+    assert "fallback" not in calls
+    assert all(c * center >= 0 for c in calls)  # one side of the identity
+    assert len(calls) <= 12
+
+
+@pytest.mark.parametrize("side", [-1.0, 1.0])
+def test_search_stops_at_the_bound_it_falls_towards(side):
+    x, calls = _search(lambda x: -side * x, lambda x: -side)
+    assert x == 20.0 * side
+    assert "fallback" not in calls
+
+
+@pytest.mark.parametrize(
+    "function, slope",
+    [
+        # Flat at the identity.
+        (lambda x: (x - 3.0) ** 4, lambda x: 0.0 * x),
+        # Not finite.
+        (lambda x: np.inf if x < -1 else x * x + x, lambda x: 2 * x + 1),
+        # A value that rises while the slope still falls.
+        (
+            lambda x: (x - 0.5) ** 2 if abs(x) < 1 else 5.0 - x,
+            lambda x: 2 * (x - 0.5) if abs(x) < 1 else -1.0,
+        ),
+    ],
+)
+def test_search_leaves_other_shapes_to_the_grid_search(function, slope):
+    x, calls = _search(function, slope)
+    assert x == "fallback"
+
+
+def test_search_leaves_a_flat_objective_to_the_grid_search():
+    # Falls by less than the flatness tolerance towards the bound: the grid
+    # search warns, as before.
+    x, calls = _search(lambda x: -1e-9 * x, lambda x: -1e-9)
+    assert x == "fallback"
+    p = np.tile([[1 - 1e-12, 1e-12 / 2, 1e-12 / 2]], (50, 1))
+    with pytest.warns(FlatCalibrationWarning):
+        assert FocalPosteriorRecovery(gamma="fit").fit(p, np.zeros(50, int)).gamma_ == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p, y = overconfident(500, 3, 1.6, 3)
+        FocalPosteriorRecovery(gamma="fit").fit(p, y)
