@@ -15,12 +15,16 @@ threads (1, then 2; labelled), after one warm-up call of each contender:
 - ``min_focal_entropy`` on N x C: peak memory over the input's (goal <= 2).
 
 Run: ``python benchmarks/bench_calibration_speed.py [--rows 100000]
-[--ece-rows 1000000] [--classes 10] [--repeats 7]``. (The quality of the
-calibrators is benchmarks/bench_calibration.py.)
+[--ece-rows 1000000] [--classes 10] [--repeats 7] [--threads 1 2]
+[--parts calibrators ece memory]`` (``--parts calibrators`` times the
+calibrators alone). The load average is printed before and after: on a
+shared machine the times are inflated, the same-run ratios much less. (The
+quality of the calibrators is benchmarks/bench_calibration.py.)
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import os
 import statistics
 import time
 import tracemalloc
@@ -99,8 +103,15 @@ def main():
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=["calibrators", "ece", "memory"],
+        default=["calibrators", "ece", "memory"],
+    )
     args = parser.parse_args()
     print(describe())
+    print(_load())
 
     proba, y = _data(args.rows, args.classes)
     baseline = CalibratedClassifierCV(
@@ -114,7 +125,11 @@ def main():
             gamma="fit"
         ).fit(proba, y),
     }
-    ece_proba, ece_y = _data(args.ece_rows, args.classes, seed=1)
+    ece_proba, ece_y = _data(
+        args.ece_rows if "ece" in args.parts or "memory" in args.parts else 10,
+        args.classes,
+        seed=1,
+    )
     ece = {
         "expected_calibration_error": lambda: expected_calibration_error(
             ece_y, ece_proba, n_bins=10
@@ -135,57 +150,71 @@ def main():
     for n_threads in args.threads:
         with threads(n_threads):
             label = f"[{n_threads} thread{'s' if n_threads > 1 else ''} each]"
-            medians = _medians(contenders, args.repeats)
-            _report(
-                f"\n{label} calibrators, {proba.shape} probabilities",
-                medians,
-                {
-                    "TemperatureScaling / CalibratedClassifierCV": (
-                        "TemperatureScaling(nll).fit",
-                        "CalibratedClassifierCV(temperature).fit",
-                        1.0,
-                    ),
-                    "FocalPosteriorRecovery / CalibratedClassifierCV": (
-                        "FocalPosteriorRecovery(gamma='fit').fit",
-                        "CalibratedClassifierCV(temperature).fit",
-                        2.0,
-                    ),
-                },
-            )
-            medians = _medians(ece, args.repeats)
-            ratios = {}
-            if len(ece) == 2:
-                ratios["ECE / torchmetrics"] = (
-                    "expected_calibration_error",
-                    "torchmetrics MulticlassCalibrationError",
-                    1.0,
+            if "calibrators" in args.parts:
+                medians = _medians(contenders, args.repeats)
+                _report(
+                    f"\n{label} calibrators, {proba.shape} probabilities",
+                    medians,
+                    {
+                        "TemperatureScaling / CalibratedClassifierCV": (
+                            "TemperatureScaling(nll).fit",
+                            "CalibratedClassifierCV(temperature).fit",
+                            1.0,
+                        ),
+                        "FocalPosteriorRecovery / CalibratedClassifierCV": (
+                            "FocalPosteriorRecovery(gamma='fit').fit",
+                            "CalibratedClassifierCV(temperature).fit",
+                            2.0,
+                        ),
+                    },
                 )
-            _report(f"{label} ECE, {ece_proba.shape}", medians, ratios)
+            if "ece" in args.parts:
+                medians = _medians(ece, args.repeats)
+                ratios = {}
+                if len(ece) == 2:
+                    ratios["ECE / torchmetrics"] = (
+                        "expected_calibration_error",
+                        "torchmetrics MulticlassCalibrationError",
+                        1.0,
+                    )
+                _report(f"{label} ECE, {ece_proba.shape}", medians, ratios)
 
-    fitted = TemperatureScaling().fit(proba, y)
-    reference = baseline.fit(proba, y).calibrated_classifiers_[0].calibrators[0]
-    print(
-        f"\nT: TemperatureScaling {fitted.temperature_:.6f}, scikit-learn "
-        f"{1 / float(reference.beta_):.6f} (it takes log(p + eps))"
+    if "calibrators" in args.parts:
+        fitted = TemperatureScaling().fit(proba, y)
+        reference = baseline.fit(proba, y).calibrated_classifiers_[0].calibrators[0]
+        print(
+            f"\nT: TemperatureScaling {fitted.temperature_:.6f}, scikit-learn "
+            f"{1 / float(reference.beta_):.6f} (it takes log(p + eps)); "
+            "FocalPosteriorRecovery gamma_ "
+            f"{FocalPosteriorRecovery(gamma='fit').fit(proba, y).gamma_:.9f}"
+        )
+    if "memory" in args.parts:
+        print("peak memory / input (tracemalloc, input float64 of the shape shown)")
+        memory = {
+            f"TemperatureScaling.fit {proba.shape}": (
+                lambda: TemperatureScaling().fit(proba, y),
+                proba.nbytes,
+            ),
+            f"CalibratedClassifierCV.fit {proba.shape}": (
+                lambda: baseline.fit(proba, y),
+                proba.nbytes,
+            ),
+            f"min_focal_entropy {ece_proba.shape}": (
+                lambda: min_focal_entropy(ece_proba, 2.0),
+                ece_proba.nbytes,
+            ),
+        }
+        for name, (function, size) in memory.items():
+            ratio = _peak(function) / size
+            print(f"  {name:<44s} {ratio:6.2f}   (goal <= 2)")
+    print(_load())
+
+
+def _load():
+    one, five, _ = os.getloadavg()
+    return (
+        f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
     )
-    print("peak memory / input (tracemalloc, input float64 of the shape shown)")
-    memory = {
-        f"TemperatureScaling.fit {proba.shape}": (
-            lambda: TemperatureScaling().fit(proba, y),
-            proba.nbytes,
-        ),
-        f"CalibratedClassifierCV.fit {proba.shape}": (
-            lambda: baseline.fit(proba, y),
-            proba.nbytes,
-        ),
-        f"min_focal_entropy {ece_proba.shape}": (
-            lambda: min_focal_entropy(ece_proba, 2.0),
-            ece_proba.nbytes,
-        ),
-    }
-    for name, (function, size) in memory.items():
-        ratio = _peak(function) / size
-        print(f"  {name:<44s} {ratio:6.2f}   (goal <= 2)")
 
 
 if __name__ == "__main__":

@@ -254,6 +254,18 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     (``gamma_ = 0``) is used instead, with a
     :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`.
 
+    Without ``alpha``, ``gamma="fit"`` finds the order from the exact slope
+    of the negative log-likelihood: from the identity it walks downhill in
+    steps of 2.5 (doubling after the second) until the slope changes sign,
+    then refines that bracket by cubic interpolation of values and slopes;
+    only the side of 0 the slope points to is evaluated (the flattening side
+    costs a Newton solve per row, started from the previous order's
+    solution). Where the objective is flat, not finite, or does not behave as
+    a single-minimum curve, the order is found as with ``alpha``: a grid of
+    17 orders over the search range, then Brent's method between the
+    neighbours of the best. On an objective with a single minimum both give
+    the same order, to ``1e-7``.
+
     ``sample_weight`` must be finite, non-negative and not all zero, as in
     the metrics of :mod:`sklearn_focal.metrics`; otherwise a ``ValueError``
     is raised before anything is fitted.
