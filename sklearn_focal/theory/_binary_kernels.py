@@ -23,8 +23,10 @@ from numba import njit, prange
 from sklearn_focal.theory._kernels import _log_h_logit
 from sklearn_focal.utils import _numba_cache  # noqa: F401  (caches outside the package)
 from sklearn_focal.utils._fastmath import (
+    POWER_BITS,
     exp_nonpositive_accurate,
     log_normal_accurate,
+    power_by_bits,
 )
 
 __all__ = [
@@ -110,13 +112,38 @@ def _binary_psi_fast(v, ratio, gamma):
 
 
 @njit(cache=True, inline="always")
-def _binary_psi_fast_pass(q, ratio, gamma, out):
-    left = 0
-    for i in prange(q.shape[0]):  # vectorized
-        value = _binary_psi_fast(q[i], ratio, gamma)
-        out[i] = value
-        left += value < 0.0
-    return left
+def _binary_psi_fast_power(v, ratio, gamma, m, half):
+    """:func:`_binary_psi_fast` for ``gamma = m + half / 2`` (``m < 2**POWER_BITS``),
+    the odds' factor ``(v / (1 - v))^gamma`` by multiplications, no exp.
+
+    With ``u = 1 - v`` rounded and ``delta = (1 - v) - u`` (exact), to first
+    order in ``delta / u < 2**-52``: ``(1 - v)^gamma = u^gamma (u + gamma delta) / u``,
+    ``core_neg = u + delta - gamma v log v`` and
+    ``core_pos = v - gamma u log u - gamma delta (1 + log u)``; the factor
+    ``(u + gamma delta) / u`` enters the final quotient without a division.
+    For a half-integer gamma, ``sqrt(v u)`` supplies both half powers.
+    """
+    interior = (v >= _NORMAL_MIN) & (v < 1.0)
+    x = v if interior else 0.5
+    u = 1.0 - x
+    delta = (1.0 - u) - x
+    log_v = log_normal_accurate(x)
+    log_u = log_normal_accurate(u)
+    core_neg = (u - gamma * x * log_v) + delta
+    core_pos = (x - gamma * u * log_u) - gamma * delta * (1.0 + log_u)
+    power_v = power_by_bits(x, m)
+    power_u = power_by_bits(u, m)
+    root = math.sqrt(x * u) if half else 1.0
+    num = ratio * core_pos * (power_v * root) * u
+    den = core_neg * (power_u * (u if half else 1.0)) * (u + gamma * delta)
+    good = (
+        interior
+        & (num >= _ODDS_LOW)
+        & (den >= _ODDS_LOW)
+        & (num <= _ODDS_HIGH * den)
+        & (den <= _ODDS_HIGH * num)
+    )
+    return num / (num + den) if good else -1.0
 
 
 # contract lets LLVM fuse a * b + c into FMA instructions where the CPU has
@@ -125,6 +152,51 @@ def _binary_psi_fast_pass(q, ratio, gamma, out):
 # (tests/utils/test_fastmath_log.py compiles them both ways). No
 # reassociation: their reductions rely on the order of operations.
 _FUSED_MATH = {"contract"}
+
+
+# Entries per call of the chunk kernel (the parallel kernel's unit of work).
+_CHUNK = 4096
+
+
+@njit(cache=True, inline="always")
+def _binary_psi_fast_loop(q, ratio, gamma, out, m, half, power):
+    left = 0
+    for i in range(q.shape[0]):  # vectorized
+        if power:
+            value = _binary_psi_fast_power(q[i], ratio, gamma, m, half)
+        else:
+            value = _binary_psi_fast(q[i], ratio, gamma)
+        out[i] = value
+        left += value < 0.0
+    return left
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FUSED_MATH)
+def _binary_psi_fast_chunk(q, ratio, gamma, out, start, stop):
+    """:func:`_binary_psi_fast_loop` on ``q[start:stop]``, one loop per kind of
+    gamma (integer and half-integer ones take powers by multiplications,
+    others the exp). Compiled on its own with the kind fixed in each loop,
+    so that every loop vectorizes (in a parallel loop's body the kind would
+    be a runtime value)."""
+    qb = q[start:stop]
+    ob = out[start:stop]
+    twice = 2.0 * gamma
+    if twice == math.floor(twice) and gamma < (1 << POWER_BITS):
+        m = int(math.floor(gamma))
+        if twice - 2.0 * m == 1.0:
+            return _binary_psi_fast_loop(qb, ratio, gamma, ob, m, True, True)
+        return _binary_psi_fast_loop(qb, ratio, gamma, ob, m, False, True)
+    return _binary_psi_fast_loop(qb, ratio, gamma, ob, 0, False, False)
+
+
+@njit(cache=True, inline="always")
+def _binary_psi_fast_pass(q, ratio, gamma, out):
+    n = q.shape[0]
+    left = 0
+    for c in prange((n + _CHUNK - 1) // _CHUNK):
+        stop = min(n, (c + 1) * _CHUNK)
+        left += _binary_psi_fast_chunk(q, ratio, gamma, out, c * _CHUNK, stop)
+    return left
 
 
 @njit(cache=True, parallel=True, fastmath=_FUSED_MATH)
