@@ -17,7 +17,7 @@ __all__ = [
 
 
 class FlatCalibrationWarning(UserWarning):
-    """The calibration data cannot fit the map: the identity map is used.
+    """The calibration data cannot fit a finite map.
 
     Raised by :class:`~sklearn_focal.FocalPosteriorRecovery` with
     ``gamma="fit"`` and by :class:`~sklearn_focal.TemperatureScaling` when
@@ -26,8 +26,14 @@ class FlatCalibrationWarning(UserWarning):
     the best map found (for example, when every calibration row is one-hot).
     They then fit ``gamma_ = 0`` and ``temperature_ = 1`` instead of an extreme
     map that the data cannot support. :class:`~sklearn_focal.FocalTemperatureScaling`
-    applies the same rule, and also keeps the identity when every calibration
-    row ranks its true class first (no finite map minimizes the loss then).
+    applies the same rule.
+
+    Also raised by :class:`~sklearn_focal.TemperatureScaling` and
+    :class:`~sklearn_focal.FocalTemperatureScaling` when every calibration
+    row ranks its true class strictly first (separated data) and the
+    temperature has a real gain over ``T = 1``: the loss then has no finite
+    minimizer, and the temperature where the search stops (near ``e^-10``)
+    is kept.
     """
 
 

@@ -34,6 +34,7 @@ from sklearn_focal.calibration._base import (
     _BaseProbaPostprocessor,
     _calibration_rows,
     _minimize_on_interval,
+    _user_stacklevel,
     _validate_rows,
 )
 from sklearn_focal.calibration._posterior import (
@@ -42,8 +43,14 @@ from sklearn_focal.calibration._posterior import (
     _signed_map,
 )
 from sklearn_focal.calibration._temperature import (
+    _ENTRIES_SEPARATED,
     _LOG_TEMPERATURE_BOUNDS,
+    _ROWS_SEPARATED,
     TemperatureScaling,
+    _fit_log_temperature,
+    _labels_separated,
+    _separated,
+    _warn_unbounded,
 )
 from sklearn_focal.calibration._unwrap import focal_gamma
 from sklearn_focal.exceptions import FlatCalibrationWarning
@@ -229,19 +236,28 @@ def _calibration_value(logits, y, weight, objective, log_temperature, gamma):
     return float(np.average(losses, weights=weight))
 
 
-def _separated(logits, y, weight):
-    """Whether every row of positive weight ranks its true class strictly first.
+def _rank_detail(logits, y, weight):
+    """Why an order at its lower bound can fit best: the true classes' ranks.
 
-    Then sharpening (``T -> 0``) lowers every row's loss towards 0: the
-    calibration loss has no finite minimizer.
+    When every row (of positive weight) ranks its true class among its first
+    ``m < K`` classes, ``T -> 0`` with ``g -> -inf`` sends the probabilities
+    of the classes ranked below ``m`` towards 0 while the first ``m`` keep
+    finite odds, and the loss falls along that path. Returns a sentence for
+    the warning, or ``""`` when some row ranks its true class last.
     """
-    rows = np.arange(len(y))
-    others = logits.copy()
-    others[rows, y] = -np.inf
-    first = logits[rows, y] > np.max(others, axis=1)
+    true_class = logits[np.arange(len(y)), y]
+    rank = 1 + np.count_nonzero(logits > true_class[:, None], axis=1)
     if weight is not None:
-        first = first | ~(weight > 0)
-    return bool(np.all(first))
+        rank = rank[weight > 0]
+    worst, n_classes = int(rank.max()), logits.shape[1]
+    if worst >= n_classes:
+        return ""
+    return (
+        f" Every calibration row ranks its true class among its first {worst} "
+        f"of {n_classes} classes: as T and gamma fall together, the map sends "
+        "the probabilities of the classes ranked below towards 0, so a test "
+        "row whose true class ranks lower gets a probability near 0."
+    )
 
 
 # --------------------------------------------------------------------------
@@ -329,18 +345,6 @@ def _binary_calibration_loss(
     if objective != "nll":
         slope = 2.0 * slope * p * (1.0 - p)
     return value, np.array([mean(slope * d_t), mean(slope * d_g)])
-
-
-def _labels_separated(logits, Y, keep, weight):
-    """Whether every ``keep`` entry of a row of positive weight is on its
-    label's side (logit > 0 for a 1, < 0 for a 0).
-
-    Then ``T -> 0`` lowers every entry's loss towards 0 (no finite minimizer).
-    """
-    right = np.where(Y == 1, logits > 0, logits < 0) | ~keep
-    if weight is not None:
-        right = right | ~(weight > 0)[:, None]
-    return bool(np.all(right))
 
 
 class FocalTemperatureScaling(_BaseProbaPostprocessor):
@@ -485,22 +489,39 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     and nearly one-hot) and no joint map improves on the identity by more
     than ``1e-6 * max(1, loss)`` per sample, the identity (``T = 1, g = 0``)
     is used, with a
-    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`. So it is, with
-    the same warning, when every calibration row ranks its true class
-    strictly first (separated data, as on small or easy calibration sets):
-    the loss then falls towards 0 as the map sharpens without limit, no
-    finite map minimizes it, and the sharpest map of the search would give
-    any test error a probability near 0. With a fixed ``gamma`` the identity
-    is ``T = 1``.
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`. When every
+    calibration row ranks its true class strictly first (separated data, as
+    on small or easy calibration sets), the loss falls towards 0 as the map
+    sharpens without limit and no finite map minimizes it. The fit then does
+    what :class:`~sklearn_focal.TemperatureScaling` does, so that its
+    calibration loss is never above temperature scaling's: ``g = 0`` (or the
+    fixed ``gamma``) and the temperature of TemperatureScaling's search (at
+    ``g = 0`` with the NLL, TemperatureScaling's fit itself, so the same
+    ``temperature_``). That is ``T = 1`` with the flat warning when the gain
+    over the identity is below the tolerance above; otherwise the
+    temperature where the search stops, at or near ``e^-10``, kept with a
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning` that says the
+    loss has no finite minimizer: such a map gives any test row it
+    misclassifies a probability near 0 for its true class.
+
+    A joint fit that ends on a bound of the search (``g = -20`` or ``20``,
+    ``log T = -10`` or ``10``) is kept, with a FlatCalibrationWarning: the
+    loss falls towards that bound and no map inside the search range
+    minimizes it. A common case: every calibration row ranks its true class
+    among its first two (not all first), and as ``T`` and ``g`` fall
+    together the map sends the probabilities of the classes ranked below
+    towards 0; a test row whose true class ranks lower then gets a
+    probability near 0.
 
     With ``link="sigmoid"``, ``logit p = log h(q) - log h(1 - q)`` is
     computed from ``log q`` and ``log(1 - q)`` of ``q = sigmoid(z / T)``, so
     saturated entries keep finite losses; for ``g < 0``, ``p`` is
     :func:`~sklearn_focal.theory.binary_focal_minimizer`, differentiated
     implicitly. Entries whose raw probability is 0 on a 1 (or 1 on a 0) are
-    left out of the NLL, and when every entry lies on its label's side of
-    0 the identity is kept, with a
-    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`. In the binary
+    left out of the NLL. When every entry lies on its label's side of 0,
+    the temperature is fitted at ``g = 0`` (or the fixed ``gamma``) as
+    ``TemperatureScaling(link="sigmoid")`` fits its shared temperature,
+    with the same warnings. In the binary
     family ``T`` and ``g`` are nearly interchangeable (``logit p`` is close
     to linear in ``z`` for both), so the fitted pair is well determined by
     its loss, less so by its two values.
@@ -681,19 +702,11 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
             keep = np.ones(len(y), dtype=bool)
         logits, y, weight = _calibration_rows(logits, y, sample_weight, keep)
         fit_gamma, gamma = self._resolve_gamma(estimator)
-        if _separated(logits, y, weight):
-            warnings.warn(
-                "FocalTemperatureScaling: every calibration row (of positive "
-                "weight) ranks its true class strictly first, so the calibration "
-                "loss falls towards 0 as the map sharpens without limit: no "
-                "finite map minimizes it, and the most extreme map of the search "
-                "would put probability ~0 on every class but the predicted one. "
-                f"The identity map is used (temperature_ = 1, gamma_ = {gamma:g}).",
-                FlatCalibrationWarning,
-                stacklevel=6,  # the user's fit, through fit and _fit
-            )
-            log_temperature = 0.0
-        elif fit_gamma:
+        # Separated rows: no finite map minimizes the loss. The temperature is
+        # fitted at g = 0 (or at the fixed order) as TemperatureScaling fits
+        # it, so the calibration loss is never above TemperatureScaling's.
+        separated = _separated(logits, y, weight)
+        if fit_gamma and not separated:
             log_temperature, gamma = self._fit_joint(
                 lambda theta: _calibration_value(
                     logits, y, weight, self.objective, *theta
@@ -703,16 +716,28 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
                 ),
                 "FocalTemperatureScaling",
             )
+            self._warn_at_bound(
+                log_temperature, gamma, lambda: _rank_detail(logits, y, weight)
+            )
+        elif gamma == 0 and self.objective == "nll":
+            # Temperature scaling: TemperatureScaling's own fit, so exactly
+            # its temperature (and its warnings).
+            log_temperature = _fit_log_temperature(
+                logits,
+                y,
+                weight,
+                0.0,
+                owner=self._owner(fit_gamma, gamma),
+                fitted=", gamma_ = 0",
+            )
         else:
-            log_temperature = _minimize_on_interval(
+            log_temperature = self._fit_temperature(
                 lambda t: _calibration_value(
                     logits, y, weight, self.objective, t, gamma
                 ),
-                _LOG_TEMPERATURE_BOUNDS,
-                identity=0.0,
-                parameter="log T",
-                owner=f"FocalTemperatureScaling(gamma={gamma:g})",
-                identity_text="temperature_ = 1",
+                fit_gamma,
+                gamma,
+                _ROWS_SEPARATED if separated else None,
             )
         self.temperature_ = float(np.exp(log_temperature))
         self.gamma_ = float(gamma)
@@ -729,6 +754,64 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
                 estimator, "FocalTemperatureScaling(gamma='auto')"
             )
         return False, check_gamma(self.gamma, signed=True)
+
+    def _owner(self, fit_gamma, gamma):
+        """The estimator as warnings name it."""
+        link = ", link='sigmoid'" if self._link() == "sigmoid" else ""
+        if fit_gamma:
+            return f"FocalTemperatureScaling(gamma='fit'{link})"
+        return f"FocalTemperatureScaling(gamma={gamma:g}{link})"
+
+    def _fit_temperature(self, value, fit_gamma, gamma, separated):
+        """``log T`` at a fixed order by TemperatureScaling's one-dimensional
+        search: at ``gamma``, or at ``g = 0`` on separated data with
+        ``gamma="fit"``. ``separated``: the separation met (for the warning
+        that the loss has no finite minimizer), or None."""
+        owner = self._owner(fit_gamma, gamma)
+        fitted = f", gamma_ = {gamma:g}"
+        log_temperature = _minimize_on_interval(
+            value,
+            _LOG_TEMPERATURE_BOUNDS,
+            identity=0.0,
+            parameter="log T",
+            owner=owner,
+            identity_text=f"temperature_ = 1{fitted}",
+        )
+        if separated is not None:
+            _warn_unbounded(owner, log_temperature, separated, fitted)
+        return log_temperature
+
+    def _warn_at_bound(self, log_temperature, gamma, detail=None):
+        """Warn when the joint fit ends on a bound of its search box.
+
+        The loss then falls towards the bound: no map inside the search range
+        minimizes it. ``detail``: a callable giving the cause, for an order at
+        its lower bound, or None.
+        """
+        ends = [
+            f"{name} = {value:g}"
+            for name, value, (low, high) in (
+                ("log T", log_temperature, _LOG_TEMPERATURE_BOUNDS),
+                ("gamma", gamma, _GAMMA_FIT_BOUNDS),
+            )
+            if value <= low or value >= high
+        ]
+        if not ends:
+            return
+        cause = ""
+        if detail is not None and gamma <= _GAMMA_FIT_BOUNDS[0]:
+            cause = detail()
+        warnings.warn(
+            f"{self._owner(True, gamma)}: the joint fit stops at the bound "
+            f"{' and '.join(ends)} of its search (temperature_ = "
+            f"{np.exp(log_temperature):.3g}, gamma_ = {gamma:g}): the "
+            "calibration loss keeps falling towards it, and no map inside the "
+            f"search range minimizes it.{cause} The fitted map is kept; its "
+            "calibration loss is not above TemperatureScaling's or the signed "
+            "map's, but its test loss can be.",
+            FlatCalibrationWarning,
+            stacklevel=_user_stacklevel(),  # the user's fit call
+        )
 
     def _fit_joint(self, value, value_and_gradient, owner):
         """The joint fit of ``(log T, g)``, given the objective and its gradient."""
@@ -790,7 +873,7 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
                 "calibration row is one-hot, or correct and nearly one-hot). "
                 "The identity map is used (temperature_ = 1, gamma_ = 0).",
                 FlatCalibrationWarning,
-                stacklevel=7,  # the user's fit, through fit, _fit and _fit_map
+                stacklevel=_user_stacklevel(),  # the user's fit call
             )
             return 0.0, 0.0
         return best
@@ -831,28 +914,16 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
                 logits, Y, keep, sample_weight, objective, *theta
             )
 
-        if _labels_separated(logits, Y, keep, sample_weight):
-            warnings.warn(
-                f"{owner}: every calibration entry (of a row of positive weight) "
-                "lies on its label's side of 0, so the calibration loss falls "
-                "towards 0 as the map sharpens without limit: no finite map "
-                "minimizes it, and the most extreme map of the search would put "
-                "probability ~0 on every error. The identity map is used "
-                f"(temperature_ = 1, gamma_ = {gamma:g}).",
-                FlatCalibrationWarning,
-                stacklevel=6,  # the user's fit, through fit and _fit
-            )
-            log_temperature = 0.0
-        elif fit_gamma:
+        separated = _labels_separated(logits, Y, keep, sample_weight)
+        if fit_gamma and not separated:
             log_temperature, gamma = self._fit_joint(value, value_and_gradient, owner)
+            self._warn_at_bound(log_temperature, gamma)
         else:
-            log_temperature = _minimize_on_interval(
+            log_temperature = self._fit_temperature(
                 lambda t: value((t, gamma)),
-                _LOG_TEMPERATURE_BOUNDS,
-                identity=0.0,
-                parameter="log T",
-                owner=f"FocalTemperatureScaling(gamma={gamma:g}, link='sigmoid')",
-                identity_text="temperature_ = 1",
+                fit_gamma,
+                gamma,
+                _ENTRIES_SEPARATED if separated else None,
             )
         self.temperature_ = float(np.exp(log_temperature))
         self.gamma_ = float(gamma)

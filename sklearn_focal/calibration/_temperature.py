@@ -1,6 +1,7 @@
 """Temperature scaling with the NLL or the focal loss as objective (TS_NLL, TS_FL)."""
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -13,9 +14,11 @@ from sklearn_focal.calibration._base import (
     _indicator_losses,
     _label_proba,
     _minimize_on_interval,
+    _user_stacklevel,
     _validate_rows,
 )
 from sklearn_focal.calibration._unwrap import focal_gamma, raw_proba
+from sklearn_focal.exceptions import FlatCalibrationWarning
 from sklearn_focal.theory._focal_terms import focal_terms, log1mexp
 from sklearn_focal.utils._compat import HasMethods, Interval, StrOptions
 from sklearn_focal.utils._compat import fit_context as _fit_context
@@ -48,6 +51,71 @@ def _scaled_log_softmax(logits, temperature):
     with np.errstate(over="ignore"):
         shifted = ((0.5 * logits - 0.5 * top) / temperature) * 2.0
     return log_softmax(shifted, axis=1)
+
+
+def _separated(logits, y, weight):
+    """Whether every row of positive weight ranks its true class strictly first.
+
+    Then sharpening (``T -> 0``) lowers every row's loss towards 0: the
+    calibration loss has no finite minimizer. Checked in row blocks of
+    :data:`_BLOCK_ELEMENTS` entries, stopping at the first block with a row
+    that is not separated: no array of the scores' size is allocated.
+    """
+    step = max(1, _BLOCK_ELEMENTS // logits.shape[1])
+    for start in range(0, len(y), step):
+        block, labels = logits[start : start + step], y[start : start + step]
+        true_class = block[np.arange(len(labels)), labels]
+        # The true class is the only entry of its row at or above its value.
+        first = np.count_nonzero(block >= true_class[:, None], axis=1) == 1
+        if weight is not None:
+            first |= ~(weight[start : start + step] > 0)
+        if not first.all():
+            return False
+    return True
+
+
+def _labels_separated(logits, Y, keep, weight):
+    """Whether every ``keep`` entry of a row of positive weight is on its
+    label's side (logit > 0 for a 1, < 0 for a 0).
+
+    Then ``T -> 0`` lowers every entry's loss towards 0 (no finite minimizer).
+    """
+    right = np.where(Y == 1, logits > 0, logits < 0) | ~keep
+    if weight is not None:
+        right = right | ~(weight > 0)[:, None]
+    return bool(np.all(right))
+
+
+def _warn_unbounded(owner, log_temperature, what, also=""):
+    """Warn that a fit on separated data sharpened as far as the search goes.
+
+    ``what`` says which separation was met (rows or per-label entries);
+    ``also`` names other fitted values (``", gamma_ = 0"``).
+    Nothing is raised when the fit kept the identity (``log T = 0``): the
+    flat rule of :func:`_minimize_on_interval` has warned then.
+    """
+    if not log_temperature < 0.0:
+        return
+    warnings.warn(
+        f"{owner}: {what}, so the calibration loss falls towards 0 as the map "
+        "sharpens: it has no finite minimizer, and the fit is kept where the "
+        f"search of log T in [{_LOG_TEMPERATURE_BOUNDS[0]:g}, "
+        f"{_LOG_TEMPERATURE_BOUNDS[1]:g}] stopped, temperature_ = "
+        f"{np.exp(log_temperature):.3g} (log T = {log_temperature:.4g}){also}. "
+        "Such a map gives a test row it misclassifies a probability near 0 "
+        "for its true class; calibration data with errors would bound it.",
+        FlatCalibrationWarning,
+        stacklevel=_user_stacklevel(),  # the user's fit call
+    )
+
+
+_ROWS_SEPARATED = (
+    "every calibration row (of positive weight) ranks its true class strictly first"
+)
+_ENTRIES_SEPARATED = (
+    "every calibration entry (of a row of positive weight) lies on its label's "
+    "side of 0"
+)
 
 
 def _label_logits(proba):
@@ -101,6 +169,47 @@ class _TrueClassLogProba:
             np.log(np.sum(block, axis=1), out=out[start:stop])
             np.subtract(true_class, out[start:stop], out=out[start:stop])
         return out
+
+
+def _fit_log_temperature(logits, y, weight, gamma, *, owner, fitted=""):
+    """``log T`` of temperature scaling on calibration rows, the one search.
+
+    Minimizes the mean NLL (``gamma`` None or 0) or focal loss of order
+    ``gamma`` of ``softmax(z / T)`` by :func:`_minimize_on_interval` over
+    :data:`_LOG_TEMPERATURE_BOUNDS`, with its flat rule (``log T = 0`` and a
+    FlatCalibrationWarning). On separated rows (every true class strictly
+    first) the loss has no finite minimizer: the point where the search
+    stopped is kept and a FlatCalibrationWarning says so. ``logits``, ``y``
+    and ``weight`` are the rows :func:`_calibration_rows` kept (true-class
+    logits finite); ``owner`` names the estimator in the warnings, and
+    ``fitted`` the other fitted values (``", gamma_ = 0"``).
+    """
+    # Every row has a finite maximum (its true class is finite, and a
+    # logit is never +inf), so the blocked form applies.
+    true_class_log_proba = _TrueClassLogProba(logits, y)
+
+    def objective(log_temperature):
+        log_p = true_class_log_proba(np.exp(log_temperature))
+        if not gamma:
+            losses = -log_p
+        else:
+            # (1 - p)^gamma from log(1 - p): exact as p -> 1.
+            losses = focal_terms(
+                None, gamma, log_q=log_p, log_complement=log1mexp(log_p)
+            )
+        return float(np.average(losses, weights=weight))
+
+    log_temperature = _minimize_on_interval(
+        objective,
+        _LOG_TEMPERATURE_BOUNDS,
+        identity=0.0,
+        parameter="log T",
+        owner=owner,
+        identity_text=f"temperature_ = 1{fitted}",
+    )
+    if log_temperature < 0.0 and _separated(logits, y, weight):
+        _warn_unbounded(owner, log_temperature, _ROWS_SEPARATED, fitted)
+    return log_temperature
 
 
 class TemperatureScaling(_BaseProbaPostprocessor):
@@ -231,6 +340,13 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     every calibration row is one-hot, or correct and nearly one-hot),
     ``temperature_`` is 1 and a
     :class:`~sklearn_focal.exceptions.FlatCalibrationWarning` is raised.
+    When every calibration row ranks its true class strictly first
+    (separated data; with ``link="sigmoid"``, every entry of a label on its
+    label's side of 0), the loss falls towards 0 as ``T -> 0`` and has no
+    finite minimizer: a temperature with a real gain over ``T = 1`` is kept
+    where the search stops (at or near ``e^-10``), with a
+    FlatCalibrationWarning that says so, since such a map gives any test row
+    it misclassifies a probability near 0 for its true class.
 
     ``sample_weight`` must be finite, non-negative and not all zero;
     otherwise a ``ValueError`` is raised before anything is fitted.
@@ -420,29 +536,12 @@ class TemperatureScaling(_BaseProbaPostprocessor):
         if keep.all():  # a view: no copy of the scores
             keep = slice(None)
         logits, y, weight = _calibration_rows(logits, y, sample_weight, keep)
-        gamma = self.gamma_
-        # Every row has a finite maximum (its true class is finite, and a
-        # logit is never +inf), so the blocked form applies.
-        true_class_log_proba = _TrueClassLogProba(logits, y)
-
-        def objective(log_temperature):
-            log_p = true_class_log_proba(np.exp(log_temperature))
-            if not gamma:
-                losses = -log_p
-            else:
-                # (1 - p)^gamma from log(1 - p): exact as p -> 1.
-                losses = focal_terms(
-                    None, gamma, log_q=log_p, log_complement=log1mexp(log_p)
-                )
-            return float(np.average(losses, weights=weight))
-
-        log_temperature = _minimize_on_interval(
-            objective,
-            _LOG_TEMPERATURE_BOUNDS,
-            identity=0.0,
-            parameter="log T",
+        log_temperature = _fit_log_temperature(
+            logits,
+            y,
+            weight,
+            self.gamma_,
             owner=f"TemperatureScaling(objective={self.objective!r})",
-            identity_text="temperature_ = 1",
         )
         return float(np.exp(log_temperature))
 
@@ -493,15 +592,24 @@ class TemperatureScaling(_BaseProbaPostprocessor):
             return loss
 
         def fit(columns):
+            owner = f"TemperatureScaling(objective={self.objective!r}, link='sigmoid')"
             log_temperature = _minimize_on_interval(
                 objective(columns),
                 _LOG_TEMPERATURE_BOUNDS,
                 identity=0.0,
                 parameter="log T",
-                owner=f"TemperatureScaling(objective={self.objective!r}, "
-                "link='sigmoid')",
+                owner=owner,
                 identity_text="temperature_ = 1",
             )
+            entries = logits[:, columns]
+            keep = np.ones(entries.shape, dtype=bool)
+            if log_temperature < 0.0 and _labels_separated(
+                entries, Y[:, columns], keep, sample_weight
+            ):
+                what = _ENTRIES_SEPARATED
+                if self.per_label:
+                    what = f"label {columns[0]}: {what}"
+                _warn_unbounded(owner, log_temperature, what)
             return float(np.exp(log_temperature))
 
         if self.per_label:

@@ -249,9 +249,8 @@ def test_never_worse_than_temperature_scaling_or_signed_map(
     n, k, temperature, gamma, seed
 ):
     z, y = generated(n, k, temperature, gamma, seed=seed)
-    # Where every row ranks its true class first, no finite map minimizes the
-    # loss and FocalTemperatureScaling keeps the identity (tested below).
-    assume(np.any(z.argmax(axis=1) != y))
+    # Separated data (every row's true class first) included: then the
+    # temperature is TemperatureScaling's, at g = 0.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FlatCalibrationWarning)
         fts = FocalTemperatureScaling(input="logits").fit(z, y)
@@ -315,30 +314,149 @@ def test_confidently_wrong_saturated_row_has_a_finite_loss():
     assert fts.transform(proba)[0, 1] > 0
 
 
-@pytest.mark.parametrize("gamma", ["fit", 2.0])
-def test_separated_data_keep_the_identity(gamma):
-    # Every row ranks its true class first: the NLL falls towards 0 as the
-    # map sharpens, with no finite minimizer.
-    rng = np.random.default_rng(9)
-    z = rng.standard_normal((50, 3))
-    y = z.argmax(axis=1)
-    with pytest.warns(FlatCalibrationWarning, match="strictly first") as record:
+def separated_logits(n, k, *, low, high, seed):
+    """Logits whose first column leads every row by a margin in [low, high]."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, k))
+    z[:, 0] = z[:, 1:].max(axis=1) + rng.uniform(low, high, n)
+    perm = rng.permuted(np.tile(np.arange(k), (n, 1)), axis=1)
+    # Column j of a row is its old column perm[j]: old column 0 is where
+    # perm is 0.
+    return np.take_along_axis(z, perm, axis=1), np.argmin(perm, axis=1)
+
+
+@pytest.mark.parametrize("gamma", ["fit", 0.0, 2.0])
+def test_separated_data_sharpen_to_the_bound_with_a_warning(gamma):
+    # Every row ranks its true class first by a margin of at most 1e-3: the
+    # NLL falls all the way to the search's bound log T = -10 (margins / T
+    # of 22 at most there, so the loss is still resolved) and has no finite
+    # minimizer. With gamma="fit" the order stays 0 (TemperatureScaling).
+    z, y = separated_logits(60, 3, low=1e-5, high=1e-3, seed=9)
+    order = 0.0 if gamma == "fit" else gamma
+    grid = np.linspace(-10.0, 0.0, 41)
+    reference = [reference_loss(z, y, t, order) for t in grid]
+    assert np.all(np.diff(reference) > 0)  # the infimum is at the bound
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
         fts = FocalTemperatureScaling(input="logits", gamma=gamma).fit(z, y)
     assert record[0].filename == __file__
-    assert fts.temperature_ == 1.0
-    assert fts.gamma_ == (0.0 if gamma == "fit" else 2.0)
-    # One wrong row (or a wrong row of weight 0 left out) changes that.
+    assert len(record) == 1
+    assert fts.gamma_ == order
+    assert np.log(fts.temperature_) == pytest.approx(-10.0, abs=1e-5)
+    assert fts.loss_ == pytest.approx(
+        reference_loss(z, y, np.log(fts.temperature_), order), rel=1e-9
+    )
+    # A real gain over the identity, so the bound is kept.
+    assert fts.loss_ < reference[-1] - 0.1
+
+
+def test_separated_data_no_longer_separated_with_one_wrong_row():
+    # One wrong row bounds the loss: a finite minimizer, no warning. Weight 0
+    # on that row leaves separated data again.
+    z, y = separated_logits(60, 3, low=1e-5, high=1e-3, seed=9)
     y[0] = (y[0] + 1) % 3
     with warnings.catch_warnings():
         warnings.simplefilter("error", FlatCalibrationWarning)
-        fts = FocalTemperatureScaling(input="logits", gamma=gamma).fit(z, y)
-    assert fts.temperature_ != 1.0
-    weight = np.ones(50)
+        fts = FocalTemperatureScaling(input="logits").fit(z, y)
+    assert np.log(fts.temperature_) > -9.0
+    weight = np.ones(60)
     weight[0] = 0.0
-    with pytest.warns(FlatCalibrationWarning, match="strictly first"):
-        FocalTemperatureScaling(input="logits", gamma=gamma).fit(
-            z, y, sample_weight=weight
-        )
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer"):
+        fts = FocalTemperatureScaling(input="logits").fit(z, y, sample_weight=weight)
+    assert np.log(fts.temperature_) == pytest.approx(-10.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("gamma", ["fit", 2.0])
+def test_separated_rows_with_no_real_gain_keep_the_identity(gamma):
+    # Correct by a logit margin of 40: the loss falls by less than 1e-16
+    # nats towards T -> 0, below the flat tolerance, as in TemperatureScaling.
+    y = np.arange(30) % 3
+    z = np.zeros((30, 3))
+    z[np.arange(30), y] = 40.0
+    with pytest.warns(FlatCalibrationWarning, match="flat") as record:
+        fts = FocalTemperatureScaling(input="logits", gamma=gamma).fit(z, y)
+    assert len(record) == 1  # no second warning about the bound
+    assert fts.temperature_ == 1.0
+    assert fts.gamma_ == (0.0 if gamma == "fit" else 2.0)
+
+
+def test_separated_loss_zero_in_floating_point_is_kept():
+    # Correct rows of probability 0.6 (TemperatureScaling's own example):
+    # from T = 1e-3 down the loss is 0 in floating point; any such T is kept.
+    q = np.tile([0.6, 0.4], (20, 1))
+    y = np.zeros(20, dtype=int)
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer"):
+        fts = FocalTemperatureScaling().fit(q, y)
+    assert fts.temperature_ < 1e-3
+    assert reference_loss(np.log(q), y, np.log(fts.temperature_), 0.0) == 0.0
+    np.testing.assert_array_equal(fts.transform(q), np.tile([1.0, 0.0], (20, 1)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(5, 80),
+    k=st.integers(2, 5),
+    scale=st.sampled_from([1e-4, 1e-2, 1.0, 10.0, 100.0]),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_separated_data_agree_with_temperature_scaling(n, k, scale, weighted, seed):
+    # Same temperature, same warning category; the calibration NLL is
+    # never above TemperatureScaling's.
+    rng = np.random.default_rng(seed)
+    z = scale * rng.standard_normal((n, k))
+    y = z.argmax(axis=1)
+    assume(np.all(np.sort(z, axis=1)[:, -2] < z.max(axis=1)))  # no ties
+    weight = rng.uniform(0.5, 2.0, n) if weighted else None
+    with warnings.catch_warnings(record=True) as fts_warnings:
+        warnings.simplefilter("always")
+        fts = FocalTemperatureScaling(input="logits").fit(z, y, sample_weight=weight)
+    with warnings.catch_warnings(record=True) as ts_warnings:
+        warnings.simplefilter("always")
+        ts = TemperatureScaling(input="logits").fit(z, y, sample_weight=weight)
+    assert fts.temperature_ == ts.temperature_
+    assert fts.gamma_ == 0.0
+    assert [w.category for w in fts_warnings] == [w.category for w in ts_warnings]
+    assert len(ts_warnings) == 1  # flat (identity) or the bound, never silent
+    ours = reference_loss(z, y, np.log(fts.temperature_), 0.0, weights=weight)
+    theirs = reference_loss(z, y, np.log(ts.temperature_), 0.0, weights=weight)
+    assert ours <= theirs
+
+
+def test_true_classes_in_the_top_two_drive_the_order_to_its_bound():
+    # Every row's true class is its first or second: not separated, but the
+    # loss keeps falling as T and g fall together (the map sends the classes
+    # ranked 3rd and 4th towards 0), so the joint fit stops at g = -20, with
+    # a warning that names the cause. Reference: the NLL of
+    # focal_minimizer(softmax(z / T)) with T minimized by scipy at each g.
+    from scipy.optimize import minimize_scalar
+
+    rng = np.random.default_rng(0)
+    z = 2 * rng.standard_normal((200, 4))
+    ranked = np.argsort(-z, axis=1)
+    y = np.where(rng.random(200) < 0.3, ranked[:, 1], ranked[:, 0])
+    profile = [
+        minimize_scalar(
+            lambda t, g=g: reference_loss(z, y, t, g),
+            bounds=(-6.0, 1.0),
+            method="bounded",
+            options={"xatol": 1e-8},
+        ).fun
+        for g in (0.0, -5.0, -10.0, -15.0, -20.0)
+    ]
+    assert np.all(np.diff(profile) < 0)  # falling towards the bound
+    with pytest.warns(FlatCalibrationWarning, match="bound gamma = -20") as record:
+        fts = FocalTemperatureScaling(input="logits").fit(z, y)
+    assert record[0].filename == __file__
+    assert "first 2 of 4 classes" in str(record[0].message)
+    assert fts.gamma_ == -20.0
+    fitted = reference_loss(z, y, np.log(fts.temperature_), fts.gamma_)
+    assert fitted <= profile[-1] + 1e-9
+    # Rows of every rank, from the same map: an interior fit, no warning.
+    z, y = generated(400, 4, 1.4, -1.5, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlatCalibrationWarning)
+        fts = FocalTemperatureScaling(input="logits").fit(z, y)
+    assert -20.0 < fts.gamma_ < 20.0
 
 
 def test_flat_objective_returns_identity_with_warning():
@@ -588,20 +706,86 @@ def test_sigmoid_never_worse_than_temperature_scaling_or_signed_map(seed):
     assert ours <= reference_binary_loss(z, Y, 0.0, float(signed.gamma_)) + 1e-12
 
 
-def test_sigmoid_separated_entries_keep_the_identity():
-    rng = np.random.default_rng(4)
-    z = rng.standard_normal((50, 3))
-    Y = (z > 0).astype(int)
-    with pytest.warns(FlatCalibrationWarning, match="side of 0") as record:
-        fts = FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
+def separated_label_logits(n, n_labels, *, low, high, seed):
+    """Per-label logits of sizes in [low, high] on their label's side of 0."""
+    rng = np.random.default_rng(seed)
+    Y = rng.integers(0, 2, (n, n_labels))
+    return np.where(Y == 1, 1.0, -1.0) * rng.uniform(low, high, Y.shape), Y
+
+
+@pytest.mark.parametrize("gamma", ["fit", 1.5])
+def test_sigmoid_separated_entries_sharpen_to_the_bound_with_a_warning(gamma):
+    # |logit| <= 1e-3 on the label's side: the per-label loss falls all the
+    # way to log T = -10 (|z| / T <= 22, still resolved), no finite minimizer.
+    z, Y = separated_label_logits(50, 3, low=1e-5, high=1e-3, seed=4)
+    order = 0.0 if gamma == "fit" else gamma
+    grid = np.linspace(-10.0, 0.0, 41)
+    reference = [reference_binary_loss(z, Y, t, order) for t in grid]
+    assert np.all(np.diff(reference) > 0)  # the infimum is at the bound
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
+        fts = FocalTemperatureScaling(input="logits", link="sigmoid", gamma=gamma).fit(
+            z, Y
+        )
     assert record[0].filename == __file__
+    assert len(record) == 1
+    assert fts.gamma_ == order
+    assert np.log(fts.temperature_) == pytest.approx(-10.0, abs=1e-5)
+    assert fts.loss_ == pytest.approx(
+        reference_binary_loss(z, Y, np.log(fts.temperature_), order), rel=1e-9
+    )
+    assert fts.loss_ < reference[-1] - 0.1  # a real gain: the bound is kept
+    # One entry on the wrong side, by a logit of 1: not separated, and the
+    # fit no longer sharpens (on such data the joint fit runs along the
+    # family's near-degenerate ridge of T and g, and may say so).
+    Y[0, 0] = 1 - Y[0, 0]
+    z[0, 0] = 1.0 - 2.0 * Y[0, 0]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fts = FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
+    assert not any("no finite minimizer" in str(w.message) for w in record)
+    assert np.log(fts.temperature_) > -9.0
+
+
+def test_sigmoid_separated_entries_with_no_real_gain_keep_the_identity():
+    z, Y = separated_label_logits(30, 2, low=40.0, high=50.0, seed=5)
+    with pytest.warns(FlatCalibrationWarning, match="flat") as record:
+        fts = FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
+    assert len(record) == 1
     assert (fts.temperature_, fts.gamma_) == (1.0, 0.0)
     np.testing.assert_allclose(fts.transform(z), expit(z), rtol=1e-12)
-    Y[0, 0] = 1 - Y[0, 0]  # one entry on the wrong side
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FlatCalibrationWarning)
-        fts = FocalTemperatureScaling(input="logits", link="sigmoid").fit(z, Y)
-    assert fts.temperature_ != 1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(5, 60),
+    n_labels=st.integers(1, 4),
+    scale=st.sampled_from([1e-4, 1e-2, 1.0, 10.0, 100.0]),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_sigmoid_separated_entries_agree_with_temperature_scaling(
+    n, n_labels, scale, weighted, seed
+):
+    rng = np.random.default_rng(seed)
+    z = scale * rng.standard_normal((n, n_labels))
+    Y = (z > 0).astype(int)
+    assume(np.all(z != 0))
+    weight = rng.uniform(0.5, 2.0, n) if weighted else None
+    with warnings.catch_warnings(record=True) as fts_warnings:
+        warnings.simplefilter("always")
+        fts = FocalTemperatureScaling(input="logits", link="sigmoid").fit(
+            z, Y, sample_weight=weight
+        )
+    with warnings.catch_warnings(record=True) as ts_warnings:
+        warnings.simplefilter("always")
+        ts = TemperatureScaling(input="logits", link="sigmoid").fit(
+            z, Y, sample_weight=weight
+        )
+    # The same search on the same loss, computed by each estimator's code.
+    assert fts.temperature_ == pytest.approx(ts.temperature_, rel=1e-9)
+    assert fts.gamma_ == 0.0
+    assert [w.category for w in fts_warnings] == [w.category for w in ts_warnings]
+    assert len(ts_warnings) == 1
 
 
 def test_sigmoid_frozen_equals_transformer_on_its_probabilities():

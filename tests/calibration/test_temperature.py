@@ -481,15 +481,87 @@ def test_nearly_one_hot_correct_rows_give_temperature_one(margin, params):
 
 
 def test_temperature_at_a_bound_with_a_real_gain_is_kept():
-    import warnings
-
+    # Correct rows of probability 0.6: separated data (every true class
+    # first), so the loss has no finite minimizer; the gain is real, so the
+    # sharp temperature is kept, and a warning says the loss is unbounded.
     from sklearn_focal.exceptions import FlatCalibrationWarning
 
     q = np.tile([0.6, 0.4], (20, 1))
     y = np.zeros(20, dtype=int)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FlatCalibrationWarning)
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
         ts = TemperatureScaling().fit(q, y)
+    assert record[0].filename == __file__
+    assert len(record) == 1
     # The loss is 0 in floating point from T = 1e-3 down: any such T is kept.
     assert ts.temperature_ < 1e-3
     np.testing.assert_array_equal(ts.transform(q), np.tile([1.0, 0.0], (20, 1)))
+
+
+@pytest.mark.parametrize("params", [{}, {"objective": "focal", "gamma": 2.0}])
+def test_separated_rows_sharpen_to_the_bound_with_a_warning(params):
+    # Margins of at most 1e-3: the loss (a direct transcription) decreases
+    # all the way to log T = -10, where it is still resolved; the fit stops
+    # at the bound and says the loss has no finite minimizer.
+    from sklearn_focal.exceptions import FlatCalibrationWarning
+
+    rng = np.random.default_rng(3)
+    y = np.arange(45) % 3
+    logits = rng.uniform(-1.0, 0.0, (45, 3))
+    logits[np.arange(45), y] = logits.max(axis=1) + rng.uniform(1e-5, 1e-3, 45)
+    gamma = params.get("gamma", 0.0)
+
+    def loss(log_temperature):
+        p = softmax(logits / np.exp(log_temperature), axis=1)[np.arange(45), y]
+        return np.mean(-((1 - p) ** gamma) * np.log(p))
+
+    values = [loss(t) for t in np.linspace(-10.0, 0.0, 41)]
+    assert np.all(np.diff(values) > 0)
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
+        ts = TemperatureScaling(input="logits", **params).fit(logits, y)
+    assert record[0].filename == __file__
+    assert np.log(ts.temperature_) == pytest.approx(-10.0, abs=1e-5)
+    assert loss(np.log(ts.temperature_)) < values[-1] - 0.1
+    # One wrong row by a margin of 1 bounds the loss: no warning.
+    predicted = y[0]
+    y[0] = (predicted + 1) % 3
+    logits[0, predicted] = logits[0].max() + 1.0
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlatCalibrationWarning)
+        ts = TemperatureScaling(input="logits", **params).fit(logits, y)
+    assert np.log(ts.temperature_) > -9.0
+
+
+@pytest.mark.parametrize("per_label", [False, True])
+def test_sigmoid_separated_labels_sharpen_to_the_bound_with_a_warning(per_label):
+    # Every entry of labels 0 and 2 on its label's side; label 1 has an
+    # error. Per label, only the separated labels warn, each by its index.
+    from sklearn_focal.exceptions import FlatCalibrationWarning
+
+    rng = np.random.default_rng(5)
+    Y = rng.integers(0, 2, (40, 3))
+    logits = np.where(Y == 1, 1.0, -1.0) * rng.uniform(1e-5, 1e-3, Y.shape)
+    logits[0, 1] = 1.0 - 2.0 * Y[0, 1]  # wrong side, by 1
+    ts = TemperatureScaling(input="logits", link="sigmoid", per_label=per_label)
+    if per_label:
+        with pytest.warns(FlatCalibrationWarning) as record:
+            ts.fit(logits, Y)
+        assert [str(w.message).split(":")[1].strip() for w in record] == [
+            "label 0",
+            "label 2",
+        ]
+        assert np.log(ts.temperature_[[0, 2]]) == pytest.approx(-10.0, abs=1e-5)
+        assert np.log(ts.temperature_[1]) > -9.0
+    else:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FlatCalibrationWarning)
+            ts.fit(logits, Y)
+        Y[0, 1] = 1 - Y[0, 1]  # now separated
+        logits[0, 1] *= 1e-3  # on its (new) label's side, by 1e-3
+        with pytest.warns(FlatCalibrationWarning, match="side of 0") as record:
+            ts.fit(logits, Y)
+        assert len(record) == 1
+        assert np.log(ts.temperature_) == pytest.approx(-10.0, abs=1e-5)
