@@ -106,19 +106,23 @@ def _calls(loss_fn, calls):
 
 
 def _keep_freed_buffers():
-    """Ask glibc to keep freed buffers for reuse instead of returning them to
-    the OS, so that a fresh gradient does not page-fault on every call (on
-    either side). Returns whether it could (glibc only)."""
+    """Ask glibc to keep freed buffers (up to 1 GiB) for reuse instead of
+    returning them to the OS, so that a fresh gradient does not page-fault on
+    every call (on either side). Returns the largest buffer kept, in MiB
+    (0: not glibc, or refused)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
-        return False
-    # M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3 (malloc.h); glibc caps the
-    # latter at 32 MiB on 64-bit systems, so larger buffers stay mmap'ed and
-    # still fault: the table reports the faults.
-    trim = libc.mallopt(-1, 1 << 30)
-    mmap = libc.mallopt(-3, 32 << 20)
-    return bool(trim and mmap)
+        return 0
+    # M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3 (malloc.h). Buffers above
+    # the threshold are mmap'ed and fault on every call; some glibc builds
+    # refuse thresholds above 32 MiB: the table reports the faults.
+    if not libc.mallopt(-1, 1 << 30):
+        return 0
+    for mib in (1024, 32):
+        if libc.mallopt(-3, mib << 20):
+            return mib
+    return 0
 
 
 def _print_times(title, times, width=36, digits=2):
@@ -230,8 +234,9 @@ def bench_equal_threads(repeats, gamma, quick=False):
     For 1 and then 2 threads (torch intra-op and numba alike), forward +
     backward of FocalLoss (compiled kernel, and the torch path) against
     ``F.cross_entropy``, and of BinaryFocalLoss against BCE with logits.
-    Every contender gets three warm-up calls; each call allocates its fresh
-    ``.grad`` alike (``x.grad = None`` before each). glibc is asked to keep
+    Every contender gets six warm-up calls (the heap grows to hold the
+    buffers of a call); each call allocates its fresh ``.grad`` alike
+    (``x.grad = None`` before each). glibc is asked to keep
     freed buffers (:func:`_keep_freed_buffers`), and each line reports the
     minor page faults per call of CE and of FocalLoss (``pf``), so that
     allocation effects are visible rather than hidden in the ratios.
@@ -243,7 +248,7 @@ def bench_equal_threads(repeats, gamma, quick=False):
     print(describe())
     kept = _keep_freed_buffers()
     print(
-        "glibc keeps freed buffers up to 32 MiB (mallopt)"
+        f"glibc keeps freed buffers up to {kept} MiB (mallopt); 6 warm-up calls each"
         if kept
         else "freed buffers: the allocator's defaults (no mallopt)"
     )
@@ -286,7 +291,7 @@ def bench_equal_threads(repeats, gamma, quick=False):
                         ),
                     },
                     repeats,
-                    warmup=3,
+                    warmup=6,
                     faults=faults,
                 )
                 times = {name: value / calls for name, value in times.items()}
@@ -309,7 +314,7 @@ def bench_equal_threads(repeats, gamma, quick=False):
                         "BinaryFocalLoss": (binary, logits, target),
                     },
                     repeats,
-                    warmup=3,
+                    warmup=6,
                     faults=faults,
                 )
                 print(
