@@ -112,7 +112,7 @@ def _binary_psi_fast(v, ratio, gamma):
 
 
 @njit(cache=True, inline="always")
-def _binary_psi_fast_power(v, ratio, gamma, m, half):
+def _binary_psi_fast_power(v, ratio, gamma, m, half, small):
     """:func:`_binary_psi_fast` for ``gamma = m + half / 2`` (``m < 2**POWER_BITS``),
     the odds' factor ``(v / (1 - v))^gamma`` by multiplications, no exp.
 
@@ -122,6 +122,8 @@ def _binary_psi_fast_power(v, ratio, gamma, m, half):
     ``core_pos = v - gamma u log u - gamma delta (1 + log u)``; the factor
     ``(u + gamma delta) / u`` enters the final quotient without a division.
     For a half-integer gamma, ``sqrt(v u)`` supplies both half powers.
+    ``small`` (``m <= 2``, gamma up to 2.5) takes the powers by at most one
+    product instead of :func:`power_by_bits`' fixed chain.
     """
     interior = (v >= _NORMAL_MIN) & (v < 1.0)
     x = v if interior else 0.5
@@ -131,8 +133,12 @@ def _binary_psi_fast_power(v, ratio, gamma, m, half):
     log_u = log_normal_accurate(u)
     core_neg = (u - gamma * x * log_v) + delta
     core_pos = (x - gamma * u * log_u) - gamma * delta * (1.0 + log_u)
-    power_v = power_by_bits(x, m)
-    power_u = power_by_bits(u, m)
+    if small:
+        power_v = 1.0 if m == 0 else (x if m == 1 else x * x)
+        power_u = 1.0 if m == 0 else (u if m == 1 else u * u)
+    else:
+        power_v = power_by_bits(x, m)
+        power_u = power_by_bits(u, m)
     root = math.sqrt(x * u) if half else 1.0
     num = ratio * core_pos * (power_v * root) * u
     den = core_neg * (power_u * (u if half else 1.0)) * (u + gamma * delta)
@@ -159,11 +165,11 @@ _CHUNK = 4096
 
 
 @njit(cache=True, inline="always")
-def _binary_psi_fast_loop(q, ratio, gamma, out, m, half, power):
+def _binary_psi_fast_loop(q, ratio, gamma, out, m, half, power, small):
     left = 0
     for i in range(q.shape[0]):  # vectorized
         if power:
-            value = _binary_psi_fast_power(q[i], ratio, gamma, m, half)
+            value = _binary_psi_fast_power(q[i], ratio, gamma, m, half, small)
         else:
             value = _binary_psi_fast(q[i], ratio, gamma)
         out[i] = value
@@ -183,10 +189,15 @@ def _binary_psi_fast_chunk(q, ratio, gamma, out, start, stop):
     twice = 2.0 * gamma
     if twice == math.floor(twice) and gamma < (1 << POWER_BITS):
         m = int(math.floor(gamma))
-        if twice - 2.0 * m == 1.0:
-            return _binary_psi_fast_loop(qb, ratio, gamma, ob, m, True, True)
-        return _binary_psi_fast_loop(qb, ratio, gamma, ob, m, False, True)
-    return _binary_psi_fast_loop(qb, ratio, gamma, ob, 0, False, False)
+        half = twice - 2.0 * m == 1.0
+        if m <= 2:
+            if half:
+                return _binary_psi_fast_loop(qb, ratio, gamma, ob, m, True, True, True)
+            return _binary_psi_fast_loop(qb, ratio, gamma, ob, m, False, True, True)
+        if half:
+            return _binary_psi_fast_loop(qb, ratio, gamma, ob, m, True, True, False)
+        return _binary_psi_fast_loop(qb, ratio, gamma, ob, m, False, True, False)
+    return _binary_psi_fast_loop(qb, ratio, gamma, ob, 0, False, False, False)
 
 
 @njit(cache=True, inline="always")
