@@ -338,7 +338,7 @@ def _minimize_with_slope(
         return fallback()
 
 
-def _refine_bracket(start, latest, evaluate, xatol, accept_step=1e-5):
+def _refine_bracket(start, latest, evaluate, xatol):
     """The minimum between two points whose slopes have opposite signs.
 
     ``start`` and ``latest`` are ``(x, f, s)``, the slope falling towards
@@ -347,29 +347,35 @@ def _refine_bracket(start, latest, evaluate, xatol, accept_step=1e-5):
     the bracket, else of the cubic through the bracket's ends; bisection when
     the step is not below half the step before last. Returns ``(x, f)`` of the
     last point evaluated once the next step would be below ``xatol / 2``, or
-    the next point itself (not evaluated; ``f`` of the last) once a step of
-    the two-point cubic is below ``accept_step`` after one below
-    ``1000 * accept_step``: the iteration converges superlinearly, so that
-    point is within far less than ``xatol`` of the minimum.
+    the next point itself (not evaluated; ``f`` of the last) once its error,
+    as the superlinear convergence of three two-point steps in a row
+    predicts it, is below ``xatol``: with steps ``d0, d1`` taken and ``d2``
+    proposed, ``d(k+1) ~ C d(k) d(k-1)`` gives ``d3 ~ d2^2 / d0``.
     """
     left, right = (start, latest) if start[0] < latest[0] else (latest, start)
     previous = start
-    steps = []
+    steps = []  # (size, two_point) of the steps taken
     while True:
         x = _cubic_step(*previous, *latest)
         two_point = left[0] < x < right[0]
         if not two_point:
             x = _cubic_step(*left, *right)
         step = abs(x - latest[0])
-        if not left[0] < x < right[0] or (len(steps) > 1 and step > 0.5 * steps[-2]):
+        if not left[0] < x < right[0] or (len(steps) > 1 and step > 0.5 * steps[-2][0]):
             two_point = False
             x = 0.5 * (left[0] + right[0])
             step = abs(x - latest[0])
         if step <= 0.5 * xatol or right[0] - left[0] <= xatol:
             return latest[0], latest[1]
-        if two_point and step <= accept_step and steps[-1:] <= [1e3 * accept_step]:
+        if (
+            two_point
+            and len(steps) >= 2
+            and steps[-1][1]
+            and steps[-2][1]
+            and step * step <= xatol * steps[-2][0]
+        ):
             return x, latest[1]
-        steps.append(step)
+        steps.append((step, two_point))
         f, s = evaluate(x)
         previous, latest = latest, (x, f, s)
         if s == 0:

@@ -534,10 +534,12 @@ def _table_t(s, table, s_low, inv_spacing, gamma):
 
 
 @njit(cache=True)
-def _table_start(target, gamma, t, table, s_low, inv_spacing):
-    """Start (t, mu) from the table; ``nan`` when the mu iteration fails."""
+def _table_start(target, gamma, t, table, s_low, inv_spacing, mu=0.0):
+    """Start (t, mu) from the table; ``nan`` when the mu iteration fails.
+
+    The iteration in mu starts from ``mu`` (0: lambda = 1).
+    """
     k = target.shape[0]
-    mu = 0.0
     converged = False
     for _ in range(_TABLE_MU_STEPS):
         total = 0.0

@@ -12,9 +12,11 @@ inverse :func:`~sklearn_focal.theory.focal_minimizer` of order ``gamma``:
 - :func:`minimizer_label_rows`: ``log q*(p)[y]`` and ``d/dgamma`` for the
   focal-risk minimizer ``q*``, by the same Newton iteration as
   :func:`~sklearn_focal.theory._kernels.focal_minimizer_rows`, started from
-  the solution at a nearby order when one is kept (``warm``): the logits
+  the solution at a nearby order when one is kept (``WARM``): the logits
   ``t`` and ``mu = log(lambda)`` of every row move to first order along their
-  derivatives in the order, which the kernel stores with the solution.
+  derivatives in the order, which the kernel stores with the solution;
+  farther away (``SEEDED``) the table start's iteration in ``mu`` begins at
+  that predicted ``mu``.
 
 The derivative of ``q*`` in the order is implicit: ``log h(q_i) = log p_i -
 mu`` with ``sum q_i = 1`` gives ``d_i t_i' + H_i = -mu'`` (``d_i`` the slope of
@@ -47,6 +49,9 @@ from sklearn_focal.theory._kernels import (
 from sklearn_focal.utils import _numba_cache  # noqa: F401  (caches outside the package)
 
 __all__ = [
+    "COLD",
+    "SEEDED",
+    "WARM",
     "minimizer_label_rows",
     "minimizer_label_rows_serial",
     "psi_label_rows",
@@ -55,6 +60,10 @@ __all__ = [
 
 # As in focal_minimizer_rows: below this order the table start is not used.
 _TABLE_MIN_GAMMA = 1e-3
+# How minimizer_label_rows starts Newton's method (see there).
+COLD = 0
+SEEDED = 1
+WARM = 2
 
 
 # --------------------------------------------------------------------------
@@ -96,6 +105,9 @@ def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
             if v < _H_IS_IDENTITY_BELOW:
                 value = v
                 slope = 0.0  # h(v) = v to double precision
+            elif gamma == 0.0:  # h(v) = v
+                value = v
+                slope = -log1m_p[r, i] + v * log_p[r, i] / (1.0 - v)
             else:
                 pw = math.exp(exponent * log1m_p[r, i])
                 if not (_POWER_LOW <= pw <= _POWER_HIGH):
@@ -174,7 +186,7 @@ def _minimizer_label_rows(
     labels,
     gamma,
     power,
-    warm,
+    start,
     delta,
     t_state,
     mu_state,
@@ -186,15 +198,18 @@ def _minimizer_label_rows(
 ):
     """``log q*(p)[y]`` and its derivative in gamma; the solutions kept.
 
-    ``warm``: start every row from ``t_state + delta * dt_state`` and
-    ``mu_state + delta * dmu_state`` (the kept solution at ``gamma - delta``
-    and its derivative); a row on which Newton's method fails from there, and
-    every row when not ``warm``, takes the starts of
+    ``start``: ``WARM`` starts every row from ``t_state + delta * dt_state``
+    and ``mu_state + delta * dmu_state`` (the kept solution at
+    ``gamma - delta`` and its derivative); a row on which Newton's method
+    fails from there, and every row otherwise, takes the starts of
     :func:`~sklearn_focal.theory._kernels.focal_minimizer_rows` (table, q = p,
-    bracketed). The solution and its derivative overwrite the state.
-    ``status`` receives the Newton steps, or -1 without convergence.
+    bracketed), the table's iteration in mu from that predicted mu with
+    ``SEEDED`` (a kept solution farther away), from 0 with ``COLD``. The
+    solution and its derivative overwrite the state. ``status`` receives the
+    Newton steps, or -1 without convergence.
     """
     n, k = p.shape
+    warm = start == WARM
     use_table = (not warm) and n >= TABLE_MIN_ROWS and gamma >= _TABLE_MIN_GAMMA
     if use_table:
         table, s_low, inv_spacing = inverse_table(gamma)
@@ -223,21 +238,27 @@ def _minimizer_label_rows(
                 continue
             steps = -1
             mu = 0.0
-            if warm:
+            seeded = False
+            if start != COLD:
+                predicted = mu_state[r] + delta * dmu_state[r]
+                seeded = math.isfinite(predicted)
+                if seeded:
+                    mu = predicted
+            if warm and seeded:
                 for i in range(k):
                     t[i] = t_state[r, i] + delta * dt_state[r, i]
-                mu = mu_state[r] + delta * dmu_state[r]
-                if math.isfinite(mu):
-                    steps, mu = _newton(target, p[r], alpha, power, gamma, mu, scratch)
+                steps, mu = _newton(target, p[r], alpha, power, gamma, mu, scratch)
             if steps <= 0:
-                for start in range(3):
-                    if start == 0 and not use_table:
+                for attempt in range(3):
+                    if attempt == 0 and not use_table:
                         continue
-                    if start == 0:
-                        mu = _table_start(target, gamma, t, table, s_low, inv_spacing)
+                    if attempt == 0:
+                        mu = _table_start(
+                            target, gamma, t, table, s_low, inv_spacing, mu
+                        )
                         if not math.isfinite(mu):
                             continue
-                    elif start == 1:
+                    elif attempt == 1:
                         mu = _plain_start(target, t)
                     else:
                         mu = _bracketed_start(target, gamma, t, n_active)
@@ -277,7 +298,7 @@ def minimizer_label_rows(
     labels,
     gamma,
     power,
-    warm,
+    start,
     delta,
     t_state,
     mu_state,
@@ -294,7 +315,7 @@ def minimizer_label_rows(
         labels,
         gamma,
         power,
-        warm,
+        start,
         delta,
         t_state,
         mu_state,
@@ -313,7 +334,7 @@ def minimizer_label_rows_serial(
     labels,
     gamma,
     power,
-    warm,
+    start,
     delta,
     t_state,
     mu_state,
@@ -330,7 +351,7 @@ def minimizer_label_rows_serial(
         labels,
         gamma,
         power,
-        warm,
+        start,
         delta,
         t_state,
         mu_state,

@@ -418,15 +418,19 @@ class _SignedMapAtLabels:
 
         n, k = self._p.shape
         state = self._state
-        warm = state is not None and abs(gamma - state[0]) <= _WARM_MAX
         if state is None:
+            start = kernels.COLD
             state = (
                 gamma,
-                np.zeros((n, k)),
-                np.zeros(n),
-                np.zeros((n, k)),
-                np.zeros(n),
+                np.empty((n, k)),
+                np.empty(n),
+                np.empty((n, k)),
+                np.empty(n),
             )
+        elif abs(gamma - state[0]) <= _WARM_MAX:
+            start = kernels.WARM
+        else:  # the table, its iteration in mu from the predicted mu
+            start = kernels.SEEDED
         mode = power_mode(gamma - 1.0)
         linear = mode != POWER_GENERAL
         power = (linear, mode, int(np.floor(gamma - 1.0)) if linear else 0)
@@ -440,7 +444,7 @@ class _SignedMapAtLabels:
             self._labels,
             gamma,
             power,
-            warm,
+            start,
             gamma - state[0],
             *state[1:],
             log_q,

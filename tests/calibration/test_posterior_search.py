@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mptestutils import reference_psi
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 from scipy.special import softmax
 
 from sklearn_focal import FocalPosteriorRecovery, theory
@@ -297,3 +297,18 @@ def test_search_leaves_a_flat_objective_to_the_grid_search():
         warnings.simplefilter("error")
         p, y = overconfident(500, 3, 1.6, 3)
         FocalPosteriorRecovery(gamma="fit").fit(p, y)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fitted_order_is_the_root_of_the_objectives_slope(case):
+    # A sharper reference than minimize_scalar: the root of the central
+    # difference of the transcribed objective, to the search's tolerance.
+    p, y = CASES[case]()
+    gamma = FocalPosteriorRecovery(gamma="fit").fit(p, y).gamma_
+    step = 1e-4
+
+    def slope(g):
+        return (nll(p, y, g + step) - nll(p, y, g - step)) / (2 * step)
+
+    root = brentq(slope, gamma - 0.01, gamma + 0.01, xtol=1e-12)
+    assert abs(gamma - root) <= 2e-7
