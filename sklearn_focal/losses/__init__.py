@@ -24,6 +24,8 @@ path                 compiled CPU kernel           torch (other devices, and
                      (float32/float64 CPU logits)  CPU with the switch off)
 ===================  ============================  ============================
 class indices        ``hard_target_focal_rows``    :class:`_HardTargetFocal`
+                     (``_positions`` for (N, C,
+                     d1, ...) logits, in place)
 soft targets,        ``soft_target_focal_rows``    :func:`_focal_terms` of the
 label smoothing                                    softmax (:func:`_elementwise_focal`)
 sigmoid (binary,     ``binary_focal_rows``         :func:`_focal_terms` of the

@@ -3,16 +3,18 @@
 Each kernel computes, in one pass over float32 or float64 logits, the loss,
 its reduction and the gradient of the reduced loss (float64 arithmetic):
 
-======================  ==========================================  ==============
-kernel                  loss                                        torch twin
-======================  ==========================================  ==============
-hard_target_focal_rows  ``-w_t (1 - p_t)^gamma log p_t``, (N, C)    _HardTargetFocal
-                        logits and class indices
-soft_target_focal_rows  ``-sum_j w_j y_j (1 - p_j)^gamma log p_j``  _focal_terms
-                        against probabilities or smoothed labels    (softmax pairs)
-binary_focal_rows       the sigmoid focal loss, element-wise        _focal_terms
-                                                                    (sigmoid pairs)
-======================  ==========================================  ==============
+===========================  ===========================================  ============
+kernel                       loss                                         torch twin
+===========================  ===========================================  ============
+hard_target_focal_rows       ``-w_t (1 - p_t)^gamma log p_t``, (N, C)     _HardTarget
+                             logits and class indices                     Focal
+hard_target_focal_positions  the same on (N, C, S) logits in their own    _HardTarget
+                             layout (classes strided), (N, S) indices     Focal
+soft_target_focal_rows       ``-sum_j w_j y_j (1 - p_j)^gamma log p_j``   _focal_terms
+                             against probabilities or smoothed labels     (softmax)
+binary_focal_rows            the sigmoid focal loss, element-wise         _focal_terms
+                                                                          (sigmoid)
+===========================  ===========================================  ============
 
 Each comes as a parallel and a ``_serial`` twin, picked by
 :func:`sklearn_focal.utils._parallel.dispatch`. float32 logits use the
