@@ -29,6 +29,7 @@ import statistics
 import time
 import tracemalloc
 
+import numba  # noqa: F401  (imported first: threads() limits numba only once loaded)
 import numpy as np
 from _machine import describe, threads
 from scipy.special import softmax
