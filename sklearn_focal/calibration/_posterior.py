@@ -432,7 +432,10 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         # every map of the family: a constant +inf that cannot move the
         # argmin, so they are left out of the objective.
         keep = proba[np.arange(len(y)), y] > 0
-        proba, y, weight = _calibration_rows(proba, y, sample_weight, keep)
+        if keep.all():  # no copy: sample_weight is checked (not all zero)
+            weight = sample_weight
+        else:
+            proba, y, weight = _calibration_rows(proba, y, sample_weight, keep)
 
         rows = np.arange(len(y))
         owner = "FocalPosteriorRecovery(gamma='fit')"

@@ -392,9 +392,12 @@ class _SignedMapAtLabels:
         from sklearn_focal.theory import _label_kernels as kernels
         from sklearn_focal.utils._parallel import dispatch
 
-        if self._log1m_p is None:
+        log1m_p = self._log1m_p
+        if log1m_p is None:
             with np.errstate(divide="ignore"):
-                self._log1m_p = np.log1p(-self._p)
+                log1m_p = np.log1p(-self._p)
+            if gamma > 0:  # kept for the next positive order (not for 0 alone)
+                self._log1m_p = log1m_p
         n = self._p.shape[0]
         log_psi, slope = np.empty(n), np.empty(n)
         dispatch(
@@ -402,7 +405,7 @@ class _SignedMapAtLabels:
             kernels.psi_label_rows_serial,
             self._p,
             self._log_p,
-            self._log1m_p,
+            log1m_p,
             self._labels,
             gamma,
             log_psi,
