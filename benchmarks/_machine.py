@@ -8,6 +8,7 @@ a contender and its baseline run on as many threads each.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import importlib.util
 import os
 import platform
 import sys
@@ -62,15 +63,15 @@ def describe():
 @contextlib.contextmanager
 def threads(n):
     """Run the block with ``n`` threads in BLAS/OpenMP, numba and torch."""
+    # numba is imported here, not only when already loaded: the package loads
+    # it lazily at the first kernel call, inside the timed block, and its
+    # threads would then run unlimited.
+    import numba
     from threadpoolctl import threadpool_limits
 
-    saved = []
-    if "numba" in sys.modules:
-        import numba
-
-        saved.append((numba.set_num_threads, numba.get_num_threads()))
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    if "torch" in sys.modules:
+    saved = [(numba.set_num_threads, numba.get_num_threads())]
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    if "torch" in sys.modules or importlib.util.find_spec("torch") is not None:
         import torch
 
         saved.append((torch.set_num_threads, torch.get_num_threads()))
