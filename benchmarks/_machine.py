@@ -2,7 +2,7 @@
 
 ``describe()`` names the CPU model, its widest SIMD level (from
 /proc/cpuinfo's flags) and the core count; ``threads(n)`` limits numpy's
-BLAS/OpenMP pools, numba and torch (when imported) to ``n`` threads, so that
+BLAS/OpenMP pools, numba and torch (when installed) to ``n`` threads, so that
 a contender and its baseline run on as many threads each.
 """
 # SPDX-License-Identifier: BSD-3-Clause
