@@ -24,6 +24,7 @@ from sklearn_focal.utils._fastmath import (
     POWER_GENERAL,
     POWER_HALF_INTEGER,
     POWER_INTEGER,
+    exp_nonpositive_accurate,
     log_normal_accurate,
     power_by_bits,
     power_by_mode,
@@ -71,16 +72,20 @@ _BLOCK_ENTRIES = 2048
 
 
 @njit(cache=True, inline="always")
-def _h_over_alpha(v, inv_alpha, gamma, m, half, small):
+def _h_over_alpha(v, inv_alpha, gamma, m, half, small, general):
     """``h(v) / alpha`` of one entry without branches or calls (vectorizable).
 
-    The exponent is ``gamma - 1 = m + half / 2`` (``half`` and ``small``,
-    ``|m| <= 1``, loop-invariant: each is fixed in its own copy of the loop):
-    ``(1 - v)^(gamma - 1)`` is ``num / den`` with ``num``, ``den`` products of
-    powers of ``1 - v`` (:func:`power_by_bits`, or one factor when ``small``)
-    and its square root, and
-    ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))`` as in
-    :func:`_psi_rows_general`, the log by
+    The exponent is ``gamma - 1 = m + half / 2`` (``half``, ``small``:
+    ``|m| <= 1``, and ``general`` are loop-invariant: each is fixed in its own
+    copy of the loop): ``(1 - v)^(gamma - 1)`` is ``num / den`` with ``num``,
+    ``den`` products of powers of ``1 - v`` (:func:`power_by_bits`, or one
+    factor when ``small``) and its square root. For other exponents
+    (``general``) the power is ``exp(-|y|)`` or its reciprocal,
+    ``y = (gamma - 1) log(1 - v)``, by the package's vectorizable log and
+    exp: relative error about ``|y|`` ulps, below 3e-13 inside the power's
+    range (libm's pow is within one ulp; the 1e-12 of the mpmath tests
+    holds). Then ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))``,
+    the log by
     :func:`sklearn_focal.utils._fastmath.log_normal_accurate`. Returns -1 for
     an entry that needs the exact row path (``1 - v <= 0``, the power outside
     [_POWER_LOW, _POWER_HIGH], NaN); ``v < 1e-100`` gives ``v / alpha``.
@@ -88,13 +93,21 @@ def _h_over_alpha(v, inv_alpha, gamma, m, half, small):
     tiny = v < _H_IS_IDENTITY_BELOW
     x = 0.5 if tiny else v  # a harmless value in the lanes not used
     one_minus = 1.0 - x
-    if small:  # gamma in [0.5, 2.5]: the usual ones, 10% faster
-        pos = one_minus if m != 0 else 1.0
+    if general:
+        exponent = gamma - 1.0
+        # 1 - v >= 2**-53 is normal (v < 1; the others are flagged below).
+        y = exponent * log_normal_accurate(one_minus)
+        pos = exp_nonpositive_accurate(-abs(y))
+        num = pos if exponent < 0.0 else 1.0
+        den = 1.0 if exponent < 0.0 else pos
     else:
-        pos = power_by_bits(one_minus, abs(m))
-    root = math.sqrt(one_minus) if half else 1.0
-    num = pos if m < 0 else 1.0
-    den = root if m < 0 else pos * root
+        if small:  # gamma in [0.5, 2.5]: the usual ones, 10% faster
+            pos = one_minus if m != 0 else 1.0
+        else:
+            pos = power_by_bits(one_minus, abs(m))
+        root = math.sqrt(one_minus) if half else 1.0
+        num = pos if m < 0 else 1.0
+        den = root if m < 0 else pos * root
     value = (
         inv_alpha * x * num / (den * (one_minus - gamma * x * log_normal_accurate(x)))
     )
@@ -104,20 +117,23 @@ def _h_over_alpha(v, inv_alpha, gamma, m, half, small):
 
 
 @njit(cache=True, inline="always")
-def _h_over_alpha_flat(qb, ob, tile, gamma, m, half, small):
+def _h_over_alpha_flat(qb, ob, tile, gamma, m, half, small, general):
     """:func:`_h_over_alpha` over a contiguous stretch; returns the count of -1s
     and of negative entries (either sends the block to the careful row pass)."""
     flagged = 0
     for j in range(qb.shape[0]):
-        value = _h_over_alpha(qb[j], tile[j], gamma, m, half, small)
+        value = _h_over_alpha(qb[j], tile[j], gamma, m, half, small, general)
         ob[j] = value
         flagged += value < 0.0
     return flagged
 
 
 @njit(cache=True, error_model="numpy")
-def _psi_block(q, gamma, tile, log_alpha, m, half, tolerance, codes, out, r0, r1):
-    """Rows ``r0:r1`` of :func:`_psi_rows` (exponent ``m + half / 2``).
+def _psi_block(
+    q, gamma, tile, log_alpha, m, half, general, tolerance, codes, out, r0, r1
+):
+    """Rows ``r0:r1`` of :func:`_psi_rows` (exponent ``m + half / 2``, or any
+    when ``general``).
 
     First ``h(v) / alpha`` of the whole block as one flat stretch (a loop
     LLVM vectorizes: a row of K entries is too short), then row by row the
@@ -128,15 +144,17 @@ def _psi_block(q, gamma, tile, log_alpha, m, half, tolerance, codes, out, r0, r1
     k = q.shape[1]
     qb = q.reshape(q.size)[r0 * k : r1 * k]
     ob = out.reshape(out.size)[r0 * k : r1 * k]
-    if abs(m) <= 1:
+    if general:
+        flagged = _h_over_alpha_flat(qb, ob, tile, gamma, 0, False, False, True)
+    elif abs(m) <= 1:
         if half:
-            flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, True, True)
+            flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, True, True, False)
         else:
-            flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, False, True)
+            flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, False, True, False)
     elif half:
-        flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, True, False)
+        flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, True, False, False)
     else:
-        flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, False, False)
+        flagged = _h_over_alpha_flat(qb, ob, tile, gamma, m, False, False, False)
     for r in range(r0, r1):
         row_sum = 0.0
         total = 0.0
@@ -176,16 +194,14 @@ def _psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
     redone in log space (:func:`_psi_row_special`). The rows are validated
     in the same pass: ``codes`` receives each row's first defect (the codes of
     :func:`sklearn_focal.utils._row_kernels.row_defects`), and such rows are
-    not computed. Integer and half-integer exponents ``gamma - 1`` (the usual
-    gammas) run vectorized by blocks of rows (:func:`_psi_block`); others row
-    by row (:func:`_psi_rows_general`).
+    not computed. Every gamma runs vectorized by blocks of rows
+    (:func:`_psi_block`); integer and half-integer exponents ``gamma - 1``
+    below ``2**POWER_BITS`` take the power by multiplications.
     """
     n, k = q.shape
     exponent = gamma - 1.0
     m = int(math.floor(exponent)) if mode != POWER_GENERAL else 0
-    if mode == POWER_GENERAL or abs(m) >= 1 << POWER_BITS:
-        _psi_rows_general(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out)
-        return
+    general = mode == POWER_GENERAL or abs(m) >= 1 << POWER_BITS
     half = mode == POWER_HALF_INTEGER
     rows_per_block = max(1, _BLOCK_ENTRIES // k)
     tile = np.empty(rows_per_block * k)  # the weights of a block, flat
@@ -202,75 +218,13 @@ def _psi_rows(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
             log_alpha,
             m,
             half,
+            general,
             tolerance,
             codes,
             out,
             r0,
             r1,
         )
-
-
-@njit(cache=True, inline="always")
-def _psi_rows_general(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out):
-    """Psi^gamma of every row of ``q`` (gamma > 0), weights ``1/alpha``, row by row.
-
-    The path for exponents ``gamma - 1`` that :func:`_psi_block` does not
-    take (neither an integer nor a half-integer of modulus below
-    ``2**POWER_BITS``): libm's ``log`` and ``pow`` per entry.
-
-    Linear space first: ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))``
-    (all factors positive). Rows where the power leaves the safe range are
-    redone in log space. The rows are validated in the same pass: ``codes``
-    receives each row's first defect (the codes of
-    :func:`sklearn_focal.utils._row_kernels.row_defects`), and such rows are not
-    computed.
-    """
-    n, k = q.shape
-    exponent = gamma - 1.0
-    m = int(math.floor(exponent)) if mode != POWER_GENERAL else 0
-    for r in prange(n):
-        # The logs first, in a loop without branches; NaN and inf propagate
-        # into the row sum.
-        row_sum = 0.0
-        smallest = np.inf
-        for i in range(k):
-            v = q[r, i]
-            row_sum += v
-            smallest = min(smallest, v)
-            out[r, i] = math.log(v)
-        if not np.isfinite(row_sum):
-            codes[r] = ROW_NOT_FINITE
-        elif smallest < 0:
-            codes[r] = ROW_NEGATIVE
-        elif abs(row_sum - 1.0) > tolerance:
-            codes[r] = ROW_BAD_SUM
-        else:
-            codes[r] = ROW_OK
-        if codes[r] != ROW_OK:
-            continue
-        total = 0.0
-        special = False
-        for i in range(k):
-            v = q[r, i]
-            if v < _H_IS_IDENTITY_BELOW:
-                value = v * inv_alpha[i]
-            else:
-                one_minus = 1.0 - v
-                pw = power_by_mode(one_minus, exponent, mode, m)
-                # v = 1 (one-hot rows) leaves the range or, for gamma = 1,
-                # makes the core 0; both go to the special path.
-                if one_minus == 0.0 or not (_POWER_LOW <= pw <= _POWER_HIGH):
-                    special = True
-                    break
-                value = inv_alpha[i] * v / (pw * (one_minus - gamma * v * out[r, i]))
-            out[r, i] = value
-            total += value
-        if special:
-            _psi_row_special(q[r], gamma, log_alpha, out[r])
-        else:
-            scale = 1.0 / total
-            for i in range(k):
-                out[r, i] *= scale
 
 
 @njit(cache=True, parallel=True)

@@ -1,10 +1,9 @@
 """psi's vectorized path (issue #17): blocks of rows computed as one flat
 stretch, flagged rows redone exactly, row codes unchanged.
 
-Integer and half-integer ``gamma - 1`` (below 2**7 in modulus) take the
-blocked kernel; the hard rows below sit at every position of a block (and of
-the parallel kernel's input), next to ordinary rows, and must give the mpmath
-value of their own row (eq. 12, written in tests/mptestutils.py).
+The hard rows below sit at every position of a block (and of the parallel
+kernel's input), next to ordinary rows, and must give the mpmath value of
+their own row (eq. 12, written in tests/mptestutils.py).
 """
 
 import mpmath
@@ -44,7 +43,12 @@ def _relative_error(values, reference):
     return float(np.max(error))
 
 
-@pytest.mark.parametrize("gamma", [0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 20.5, 50.0])
+# Integer and half-integer gamma - 1 (powers by multiplications), then
+# others (the power by exp and log), 130 beyond power_by_bits' 2**7.
+GAMMAS = [0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 20.5, 50.0, 0.01, 0.3, 2.7, 130.0, 1000.0]
+
+
+@pytest.mark.parametrize("gamma", GAMMAS)
 @pytest.mark.parametrize("n_rows", [20, 14_000])  # the serial and parallel kernels
 def test_blocked_psi_matches_mpmath_at_every_position(gamma, n_rows):
     distinct = _rows()
@@ -59,7 +63,7 @@ def test_blocked_psi_matches_mpmath_at_every_position(gamma, n_rows):
         np.testing.assert_array_equal(psi(distinct[i], gamma), result[i])
 
 
-@pytest.mark.parametrize("gamma", [0.5, 2.0, 7.5])
+@pytest.mark.parametrize("gamma", [0.5, 2.0, 7.5, 0.7])
 def test_blocked_psi_with_alpha_matches_mpmath(gamma):
     distinct = _rows()
     alpha = np.array([0.1, 0.2, 0.3, 0.15, 0.25])
@@ -96,7 +100,7 @@ def test_first_defect_codes_in_blocks(defects, message, n_rows):
         rows[defects["inf"], 2] = np.inf
     if "sum" in defects:
         rows[defects["sum"], 4] += 0.1
-    for gamma in (0.5, 2.0):
+    for gamma in (0.5, 2.0, 0.3):
         with pytest.raises(ValueError, match=message):
             psi(rows, gamma)
 
