@@ -241,15 +241,17 @@ def psi_rows_serial(q, gamma, inv_alpha, log_alpha, mode, tolerance, codes, out)
 
 @njit(cache=True)
 def _psi_row_special(row, gamma, log_alpha, dest):
-    # One-hot rows (an entry equal to 1) are fixed points: h(1) = inf.
+    # One-hot rows (an entry equal to 1) are fixed points: h(1) = inf. An
+    # entry above 1 (a row summing to 1 within the tolerance, e.g. float32
+    # rounding) is such a 1: log(1 - v) would be NaN.
     k = row.shape[0]
     ones = 0
     for i in range(k):
-        if row[i] == 1.0:
+        if row[i] >= 1.0:
             ones += 1
     if ones > 0:
         for i in range(k):
-            dest[i] = 1.0 / ones if row[i] == 1.0 else 0.0
+            dest[i] = 1.0 / ones if row[i] >= 1.0 else 0.0
         return
     _psi_row_log_space(row, gamma, log_alpha, dest)
 

@@ -115,3 +115,19 @@ def test_power_by_bits_matches_mpmath():
                 # Squaring doubles the relative error: about n/2 ulps, n at most
                 # (exact at 0 and 1), as repeated multiplication.
                 assert abs(got - want) <= max(n, 1) * np.spacing(want), (base, n)
+
+
+@pytest.mark.parametrize("gamma", [0.3, 0.5, 2.0, 3.0, 130.0])
+@pytest.mark.parametrize("n_rows", [1, 20_000])
+def test_an_entry_just_above_one_is_the_one_hot_fixed_point(gamma, n_rows):
+    # The row sums accept 1 + 1e-9; h(v) -> inf as v -> 1, so the limit of
+    # Psi is the one-hot row (mpmath's reference keeps rows holding a 1).
+    # It used to be NaN (log(1 - v) of v > 1).
+    rows = np.tile([[1 + 1e-9, 1e-12, 0.0], [0.2, 0.3, 0.5]], (n_rows, 1))
+    result = psi(rows, gamma)
+    np.testing.assert_array_equal(result[::2], np.tile([1.0, 0.0, 0.0], (n_rows, 1)))
+    np.testing.assert_allclose(
+        result[1::2],
+        np.tile(mp_psi_rows([[0.2, 0.3, 0.5]], gamma), (n_rows, 1)),
+        rtol=1e-12,
+    )
