@@ -33,13 +33,21 @@ form                              used by              why this form
                                   (gamma < 1)          ``v = 1`` divided out
 :func:`phi_peak_equation_scaled`  ``tau_oc``           the same in ``x = gamma v``:
                                   (gamma >= 1)         no cancellation, root in (0, 1)
-``_log_inverse_h_core``           ``psi``              compiled form, in
-                                                       ``_theory_kernels``: the Psi
-                                                       kernel, per element
+``_h_over_alpha``,                ``psi``              compiled forms, in
+``_log_inverse_h_core``                                ``_theory_kernels``: ``h/alpha``
+                                                       per element, branch-free for
+                                                       the vectorized blocks, and
+                                                       ``log h`` for rows redone in
+                                                       log space
+``_psi_label_rows``               ``FocalPosterior     compiled, in ``_label_kernels``:
+                                  Recovery(gamma=      ``log Psi(p)[y]`` and its
+                                  'fit')``             slope in ``gamma``
 ``_log_h_logit``,                 ``focal_minimizer``  compiled form, in
-``_residual_logit``                                    ``_theory_kernels``: ``log h``
-                                                       and its slope in the logit of
-                                                       ``q``, for Newton's method
+``_log_h_logit_slopes``,                               ``_theory_kernels``: ``log h``
+``_residual_logit``                                    and its slope in the logit of
+                                                       ``q`` (and in ``gamma``, for
+                                                       the order's fit), for
+                                                       Newton's method
 :func:`log_h_terms`               ``log_inverse_h``,   ``log h`` from ``log q``,
                                   ``Focal              ``log(1 - q)`` and the
                                   TemperatureScaling`` log-odds as the caller holds
@@ -52,10 +60,11 @@ form                              used by              why this form
 ``inverse_table``                 ``focal_minimizer``  compiled form, in
                                                        ``_theory_kernels``: a table
                                                        of ``h^{-1}``, Newton's start
-``_binary_psi_rows``              ``binary_psi``       compiled, in ``_binary_kernels``:
-                                                       ``h(q) / h(1 - q)`` by the
-                                                       Psi kernel's linear form at
-                                                       ``q`` and ``1 - q``
+``_binary_psi_fast``,             ``binary_psi``       compiled, in ``_binary_kernels``:
+``_binary_psi_exact``                                  ``h(q) / h(1 - q)`` branch-free
+                                                       for the vectorized pass, and
+                                                       through ``_log_h_logit`` for
+                                                       the entries it flags
 ``_log_h_logit`` (twice)          ``binary_focal_      compiled: ``log h(q) -
                                   minimizer``          log h(1 - q)`` and its slope
                                                        in the logit, for Newton
