@@ -49,8 +49,9 @@ form                              used by              why this form
                                                        the order's fit), for
                                                        Newton's method
 :func:`log_h_terms`               ``log_inverse_h``,   ``log h`` from ``log q``,
-                                  ``Focal              ``log(1 - q)`` and the
-                                  TemperatureScaling`` log-odds as the caller holds
+                                  the fit of           ``log(1 - q)`` and the
+                                  FocalTemperature-    log-odds as the caller holds
+                                  Scaling
                                                        them (a softmax's top class:
                                                        ``1 - q`` = sum of the
                                                        others, so saturated rows
