@@ -604,15 +604,19 @@ class FocalClassifier(NeuralNetClassifier):
             y = y.toarray()
         y = np.asarray(y)
         if reset:
-            for name, given in (("classes", classes), ("classes", self.classes)):
+            sources = (
+                ("partial_fit's classes", classes),
+                ("FocalClassifier's classes parameter", self.classes),
+            )
+            for name, given in sources:
                 if given is not None and not np.array_equal(
                     np.asarray(given), np.arange(y.shape[1])
                 ):
                     raise ValueError(
-                        f"{name}={np.asarray(given).tolist()!r} does not apply to "
-                        "a multi-label indicator y: its labels are its "
+                        f"{name} {np.asarray(given).tolist()!r} does not apply "
+                        "to a multi-label indicator y: its labels are its "
                         f"{y.shape[1]} columns, classes_ = 0..{y.shape[1] - 1}. "
-                        f"Leave {name} unset (or pass range({y.shape[1]}))."
+                        f"Leave it unset (or pass range({y.shape[1]}))."
                     )
             self._multilabel = True
             self._y_dtype = y.dtype
