@@ -46,6 +46,7 @@ import mpmath
 import numpy as np
 
 __all__ = [
+    "HARD_LOGIT_ROWS",
     "Arg",
     "FixedArg",
     "ProbArg",
@@ -67,6 +68,19 @@ __all__ = [
 ]
 
 DPS = 40  # working digits of every reference; local to each evaluation
+
+# Logit rows over the hard regions of a softmax loss: saturated, tied, huge
+# and tiny margins (the losses' mpmath tests run their kernels on them).
+HARD_LOGIT_ROWS = (
+    (30.0, 0.0, 0.0),
+    (0.0, 30.0, -5.0),
+    (700.0, 0.0, -700.0),
+    (-700.0, 700.0, 0.0),
+    (1.0, 1.0, 1.0),
+    (5.0, 5.0, -3.0),
+    (1e-8, 0.0, -1e-8),
+    (40.0, 39.0, -40.0),
+)
 
 
 # --------------------------------------------------------------------------

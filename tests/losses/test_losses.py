@@ -3,7 +3,7 @@
 import mpmath
 import numpy as np
 import pytest
-from mptestutils import mp_softmax
+from mptestutils import HARD_LOGIT_ROWS, mp_softmax
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
@@ -71,16 +71,7 @@ def _mp_binary(x, y, gamma, alpha=None, pos_weight=1.0):
 def _hard_rows():
     """Logit rows over hard regions: saturated, tied, huge, tiny margins."""
     rng = np.random.default_rng(0)
-    rows = [
-        [30.0, 0.0, 0.0],
-        [0.0, 30.0, -5.0],
-        [700.0, 0.0, -700.0],
-        [-700.0, 700.0, 0.0],
-        [1.0, 1.0, 1.0],
-        [5.0, 5.0, -3.0],
-        [1e-8, 0.0, -1e-8],
-        [40.0, 39.0, -40.0],
-    ]
+    rows = [list(row) for row in HARD_LOGIT_ROWS]
     rows += list(rng.normal(scale=6.0, size=(8, 3)))
     return np.asarray(rows, dtype=np.float64)
 

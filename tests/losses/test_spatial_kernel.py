@@ -12,7 +12,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from mptestutils import mp_softmax
+from mptestutils import HARD_LOGIT_ROWS, mp_softmax
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
@@ -38,14 +38,7 @@ def _mp_focal(row, t, gamma):
 # Saturated, tied, huge and tiny margins, and a -inf-bound target, as rows.
 _ROWS = np.array(
     [
-        [30.0, 0.0, 0.0],
-        [0.0, 30.0, -5.0],
-        [700.0, 0.0, -700.0],
-        [-700.0, 700.0, 0.0],
-        [1.0, 1.0, 1.0],
-        [5.0, 5.0, -3.0],
-        [1e-8, 0.0, -1e-8],
-        [40.0, 39.0, -40.0],
+        *HARD_LOGIT_ROWS,
         [90.0, -20.0, 0.0],
         [-110.0, 0.0, 3.0],
         [3.0, -2.0, 0.5],
