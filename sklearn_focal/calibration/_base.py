@@ -10,7 +10,6 @@ bounded one-parameter search with its flatness rule
 """
 # SPDX-License-Identifier: BSD-3-Clause
 
-import itertools
 import os
 import sys
 import warnings
@@ -263,29 +262,43 @@ def _minimize_with_slope(
     xatol=1e-7,
     max_evaluations=60,
 ):
-    """:func:`_minimize_on_interval` for a unimodal objective with its slope.
+    """:func:`_minimize_on_interval` for an objective with its slope.
 
     ``value_and_slope(x)`` returns the objective and its derivative;
-    ``identity`` is a point of the family inside ``bounds``. From the
-    identity, the search walks downhill by the slope in steps of the grid of
-    :func:`_minimize_on_interval` (doubling) until the slope changes sign,
-    then shrinks that bracket by cubic interpolation of values and slopes
-    (bisection when it stalls) until a step is below ``xatol / 2``. Where the
-    objective has a single minimum on ``bounds`` this is the minimum the grid
-    search finds, to its tolerance, in a few evaluations instead of 30, and
-    evaluations on the side the slope at the identity points away from are
-    never made (for FocalPosteriorRecovery, the costly side).
+    ``identity`` is a point of the family inside ``bounds``. The search
+    looks at both sides of the identity, the side the slope at the identity
+    falls towards first. On each side it walks outward on the grid of
+    :func:`_minimize_on_interval` (steps of its spacing) while the slope
+    falls outward (away from the identity), then shrinks the bracket where
+    the slope changes sign by cubic interpolation of values and slopes
+    (bisection when it stalls) until a step is below ``xatol / 2``, or stops
+    at the bound the objective falls towards. The side the slope at the
+    identity rises into is abandoned after one point when that point is
+    above the identity's value and its slope falls back towards the
+    identity; otherwise it is walked too (past the maximum between). The
+    lower of the two sides' minima is returned (the one nearer the identity
+    on a tie).
+
+    What the search can miss: a basin behind a rise of the objective on a
+    side. A walk stops at the first grid point where the slope falls back
+    towards the identity, and the abandoned side is judged by its first grid
+    point, so a deeper minimum farther out, behind a maximum that no grid
+    point of the walk passes, is not seen (the grid search sees it when it
+    falls on a grid point).
 
     ``fallback()`` (the grid search itself) decides instead whenever the
-    objective does not behave as a unimodal one (a value or slope not finite,
-    zero slope at the identity, a value rising while the slope still falls)
-    and when the flatness rule of :func:`_minimize_on_interval` may apply
-    (the identity within its tolerance of the minimum and a bound too), so
-    that its warnings and errors are unchanged.
+    objective does not behave as one with a minimum per side (a value or
+    slope not finite, zero slope at the identity, a value rising between two
+    points whose slopes both fall outward, a side that falls below the
+    identity's value while its slope points back) and when the flatness rule
+    of :func:`_minimize_on_interval` may apply (the identity within its
+    tolerance of the minimum and a bound too), so that its warnings and
+    errors are unchanged.
     """
     lo, hi = bounds
     values = {}
     count = 0
+    spacing = (hi - lo) / (n_grid - 1)
 
     def evaluate(x):
         nonlocal count
@@ -299,30 +312,42 @@ def _minimize_with_slope(
             raise _NotUnimodal
         return f, s
 
+    def side_minimum(direction, f0, s0):
+        """``(x, f)`` of the side's minimum, or None when it is abandoned."""
+        end = hi if direction > 0 else lo
+        if end == identity:
+            return None
+        a, f_a, s_a = identity, f0, s0
+        while True:
+            b = min(max(a + direction * spacing, lo), hi)
+            f_b, s_b = evaluate(b)
+            outward_a = direction * s_a < 0  # falls away from the identity
+            if direction * s_b < 0:  # still falls outward at b
+                if f_b > f_a and outward_a:  # rose, yet falling at both ends
+                    raise _NotUnimodal
+                if b == end:
+                    return b, f_b
+                a, f_a, s_a = b, f_b, s_b
+                continue
+            if outward_a:  # the slope changes sign between a and b
+                if s_b == 0:
+                    return b, f_b
+                return _refine_bracket((a, f_a, s_a), (b, f_b, s_b), evaluate, xatol)
+            # The identity's slope rises into this side and b's points back.
+            if f_b > f_a:
+                return None
+            raise _NotUnimodal  # fell below the identity, yet points back
+
     try:
         f0, s0 = evaluate(identity)
         if s0 == 0:
             raise _NotUnimodal
-        direction = -1.0 if s0 > 0 else 1.0
-        end = hi if direction > 0 else lo
-        # Walk downhill: (a, f_a, s_a) is the last point the slope falls at.
-        a, f_a, s_a = identity, f0, s0
-        spacing = (hi - lo) / (n_grid - 1)
-        for move in itertools.count():
-            step = spacing * (2 ** max(move - 1, 0))  # 1, 1, 2, 4, ... spacings
-            b = min(max(a + direction * step, lo), hi)
-            f_b, s_b = evaluate(b)
-            if direction * s_b >= 0 or b == end:
-                break
-            if f_b > f_a:  # rose, yet still falling at b
-                raise _NotUnimodal
-            a, f_a, s_a = b, f_b, s_b
-        if direction * s_b > 0:
-            x, fx = _refine_bracket((a, f_a, s_a), (b, f_b, s_b), evaluate, xatol)
-        elif f_b <= f_a:  # a zero slope, or falling up to the bound
-            x, fx = b, f_b
-        else:
+        first = -1.0 if s0 > 0 else 1.0
+        found = [side_minimum(direction, f0, s0) for direction in (first, -first)]
+        found = [point for point in found if point is not None]
+        if not found:
             raise _NotUnimodal
+        x, fx = min(found, key=lambda point: (point[1], abs(point[0] - identity)))
         tolerance = _FLAT_TOL * max(1.0, abs(f0))
         if f0 <= fx + tolerance:
             # Maybe flat: the grid search's rule needs the values at the bounds.

@@ -255,16 +255,24 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`.
 
     Without ``alpha``, ``gamma="fit"`` finds the order from the exact slope
-    of the negative log-likelihood: from the identity it walks downhill in
-    steps of 2.5 (doubling after the second) until the slope changes sign,
-    then refines that bracket by cubic interpolation of values and slopes;
-    only the side of 0 the slope points to is evaluated (the flattening side
-    costs a Newton solve per row, started from the previous order's
-    solution). Where the objective is flat, not finite, or does not behave as
-    a single-minimum curve, the order is found as with ``alpha``: a grid of
-    17 orders over the search range, then Brent's method between the
-    neighbours of the best. On an objective with a single minimum both give
-    the same order, to ``1e-7``.
+    of the negative log-likelihood, on both sides of 0: on each side it walks
+    outward from the identity in steps of 2.5 (the grid below) while the
+    slope falls away from 0, then refines the bracket where the slope changes
+    sign by cubic interpolation of values and slopes; the lower of the two
+    sides' minima is returned (the one nearer 0 on a tie). The side the slope
+    at 0 rises into is abandoned after its first point (2.5 or -2.5) when
+    that point is above the value at 0 and its slope points back towards 0;
+    this costs one evaluation there (on the negative side a Newton solve per
+    row, which later negative orders start from). What the search can still
+    miss is a basin behind a rise of the objective on a side: a deeper
+    minimum farther out than the first minimum of a side, or beyond the
+    first point of an abandoned side. Where the objective is flat or not
+    finite, or a side does not behave as one with a single minimum at the
+    grid's resolution, the order is found as with ``alpha``: a grid of 17
+    orders over the search range, then Brent's method between the
+    neighbours of the best (which sees such a basin only where it falls on a
+    grid point). On an objective with a single minimum both give the same
+    order, to ``1e-7``.
 
     ``sample_weight`` must be finite, non-negative and not all zero, as in
     the metrics of :mod:`sklearn_focal.metrics`; otherwise a ``ValueError``

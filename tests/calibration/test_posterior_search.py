@@ -4,8 +4,14 @@ The fitted order is compared with a direct optimizer (scipy's bounded
 minimize_scalar) on a transcription of the objective written here, the
 labelled entries and their slopes with the public maps and finite
 differences, and the slope search with the grid search it stands for.
+
+The two-basin regression case uses an independent reference for negative
+orders written here: the focal-risk minimizer of each row from
+``log h(q_i) = log p_i + c``, ``sum q = 1`` (h transcribed from its
+definition, nested ``brentq``).
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -14,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mptestutils import reference_psi
 from scipy.optimize import brentq, minimize_scalar
-from scipy.special import softmax
+from scipy.special import log_expit, logsumexp, softmax
 
 from sklearn_focal import FocalPosteriorRecovery, theory
 from sklearn_focal.calibration import _base
@@ -34,6 +40,54 @@ def signed_map(p, g):
     if g >= 0:
         return reference_psi(p, g)
     return theory.focal_minimizer(p, -g)
+
+
+def log_h_of_logit(u, g):
+    """``log h(v)`` at ``v = expit(u)``, from ``h(v) = v / phi(v)``,
+    ``phi(v) = (1 - v)^g - g (1 - v)^(g - 1) v log v`` (eqs. 10 and 13)."""
+    log_v, log_c = float(log_expit(u)), float(log_expit(-u))
+    v, c = math.exp(log_v), math.exp(log_c)
+    return log_v - (g - 1.0) * log_c - math.log(c - g * v * log_v)
+
+
+def minimizer_reference(p, g):
+    """The focal-risk minimizer of order ``g > 0`` of one row ``p``: the ``q``
+    with ``log h(q_i) = log p_i + c`` on the nonzero entries and
+    ``sum q = 1`` (zeros stay 0), by ``brentq`` in ``c`` around ``brentq`` in
+    each entry's logit. About 2 ms per row of a few classes."""
+    nonzero = np.flatnonzero(p > 0)
+    q = np.zeros(len(p))
+    if len(nonzero) == 1:
+        q[nonzero] = 1.0
+        return q
+    log_p = np.log(p[nonzero])
+
+    def log_q(c):
+        logits = [
+            brentq(
+                lambda u, t=t: log_h_of_logit(u, g) - t,
+                -800.0,
+                60.0,
+                xtol=1e-15,
+                rtol=1e-15,
+            )
+            for t in log_p + c
+        ]
+        return log_expit(np.array(logits))
+
+    top = log_p.max()
+    low = log_h_of_logit(-math.log(len(nonzero) - 1.0), g) - top  # top q = 1/K
+    high = log_h_of_logit(60.0, g) - top  # top q rounds to 1
+    c = brentq(lambda c: logsumexp(log_q(c)), low, high, xtol=1e-15, rtol=1e-15)
+    q[nonzero] = np.exp(log_q(c))
+    return q
+
+
+def reference_map(p, g):
+    """The signed map with the independent reference for ``g < 0``."""
+    if g >= 0:
+        return reference_psi(p, g)
+    return np.array([minimizer_reference(row, -g) for row in p])
 
 
 def nll(p, y, g, weight=None):
@@ -111,9 +165,10 @@ def test_slope_search_equals_the_grid_search(case, monkeypatch):
     assert fitted == pytest.approx(grid, abs=2e-6)
 
 
-def test_few_evaluations_and_none_on_the_far_side(monkeypatch):
-    # Over-confident scores: the minimum is at a negative order, and no order
-    # of the other side (nor the grid search) is evaluated.
+def test_few_evaluations_and_one_on_the_far_side(monkeypatch):
+    # Over-confident scores: the minimum is at a negative order; the other
+    # side is abandoned after its first grid point (above the value at 0,
+    # sloping back towards 0), and the grid search is not run.
     p, y = overconfident(3000, 10, 1.6, 0)
     orders = []
     call = _SignedMapAtLabels.__call__
@@ -132,8 +187,9 @@ def test_few_evaluations_and_none_on_the_far_side(monkeypatch):
     gamma = FocalPosteriorRecovery(gamma="fit").fit(p, y).gamma_
     assert gamma < -1
     assert not fallback
-    assert orders[0] == 0.0 and all(g < 0 for g in orders[1:])
-    assert len(orders) <= 8
+    assert orders[0] == 0.0 and orders[-1] == 2.5
+    assert all(g < 0 for g in orders[1:-1])
+    assert len(orders) <= 10
 
 
 # --------------------------------------------------------------------------
@@ -255,8 +311,9 @@ def test_search_finds_a_smooth_minimum(center):
     )
     assert x == pytest.approx(center, abs=1e-7)
     assert "fallback" not in calls
-    assert all(c * center >= 0 for c in calls)  # one side of the identity
-    assert len(calls) <= 12
+    # The other side of the identity: its first grid point only.
+    assert [c for c in calls if c * center < 0] == [-2.5 if center > 0 else 2.5]
+    assert len(calls) <= 16
 
 
 @pytest.mark.parametrize("side", [-1.0, 1.0])
@@ -312,3 +369,97 @@ def test_fitted_order_is_the_root_of_the_objectives_slope(case):
 
     root = brentq(slope, gamma - 0.01, gamma + 0.01, xtol=1e-12)
     assert abs(gamma - root) <= 2e-7
+
+
+def _two_basins(near, far, depth_near, depth_far, width=1.0):
+    """Two Gaussian wells at ``near`` and ``far``: value and slope."""
+
+    def function(x):
+        return -depth_near * np.exp(-((x - near) ** 2) / (2 * width**2)) - (
+            depth_far * np.exp(-((x - far) ** 2) / (2 * width**2))
+        )
+
+    def slope(x):
+        return depth_near * (x - near) / width**2 * np.exp(
+            -((x - near) ** 2) / (2 * width**2)
+        ) + depth_far * (x - far) / width**2 * np.exp(
+            -((x - far) ** 2) / (2 * width**2)
+        )
+
+    return function, slope
+
+
+@pytest.mark.parametrize("sign", [-1.0, 1.0])
+@pytest.mark.parametrize("deeper", ["near", "far"])
+def test_search_looks_at_both_sides(sign, deeper):
+    # One well on each side of the identity; the slope at 0 points to the
+    # near one. The deeper of the two is returned, wherever it is.
+    near, far = 0.4 * sign, -3.1 * sign
+    depths = (1.0, 2.0) if deeper == "far" else (2.0, 1.0)
+    function, slope = _two_basins(near, far, *depths)
+    x, calls = _search(function, slope)
+    assert "fallback" not in calls
+    expected = minimize_scalar(
+        function,
+        bounds=sorted((0.0, 2 * (far if deeper == "far" else near))),
+        method="bounded",
+        options={"xatol": 1e-10},
+    ).x
+    assert x == pytest.approx(expected, abs=1e-6)
+
+
+def test_search_misses_a_basin_behind_a_rise():
+    # The documented limitation: on the side the slope at 0 points to, the
+    # walk refines the first minimum; a deeper one farther out, behind a rise
+    # that the walk's grid points do not pass, is not seen.
+    function, slope = _two_basins(1.0, 9.0, 1.0, 3.0)
+    x, calls = _search(function, slope)  # the other side: abandoned
+    assert x == pytest.approx(1.0, abs=1e-4)
+    assert max(c for c in calls if c != "fallback") < 9.0 - 2.5
+    assert function(9.0) < function(x)
+
+
+# --------------------------------------------------------------------------
+# Two basins: the search must find the deeper one (regression)
+# --------------------------------------------------------------------------
+
+# 100 rows of 3 classes, 4 distinct probability rows; label counts per row.
+BIMODAL = {
+    (0.2884415955927333, 0.501930478326851, 0.20962792608041575): [1, 10, 3],
+    (0.4007558750600336, 0.4947980947069355, 0.10444603023303098): [0, 15, 8],
+    (0.4441386976081544, 0.2634710488998612, 0.2923902534919844): [10, 12, 7],
+    (0.48772913013596064, 0.13054591764692844, 0.38172495221711095): [17, 4, 13],
+}
+
+
+def test_deeper_basin_on_the_other_side_is_found():
+    # The slope at 0 points to a shallow minimum near +0.17; the deeper one
+    # is near -2.6. The expected order is the minimum of a dense scan of the
+    # transcribed objective (on the 4 distinct rows, weighted by counts),
+    # refined by bounded minimize_scalar.
+    distinct = np.array(list(BIMODAL))
+    distinct /= distinct.sum(axis=1, keepdims=True)
+    counts = np.array(list(BIMODAL.values()), dtype=float)
+
+    def objective(g):
+        log_m = np.log(reference_map(distinct, g))
+        return float(-np.sum(counts * log_m) / counts.sum())
+
+    scan = np.linspace(-20.0, 20.0, 161)
+    values = np.array([objective(g) for g in scan])
+    best = int(np.argmin(values))
+    result = minimize_scalar(
+        objective,
+        bounds=(scan[best - 1], scan[best + 1]),
+        method="bounded",
+        options={"xatol": 1e-9},
+    )
+    assert result.x < -1.0 < 0.1 < scan[np.argmin(np.where(scan > 0, values, np.inf))]
+
+    p = np.repeat(distinct, counts.sum(axis=1).astype(int), axis=0)
+    y = np.concatenate([np.repeat(np.arange(3), c.astype(int)) for c in counts])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = FocalPosteriorRecovery(gamma="fit").fit(p, y).gamma_
+    assert fitted == pytest.approx(result.x, abs=2e-6)
+    assert objective(fitted) <= result.fun + 1e-12
