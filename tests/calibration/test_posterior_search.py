@@ -5,10 +5,13 @@ minimize_scalar) on a transcription of the objective written here, the
 labelled entries and their slopes with the public maps and finite
 differences, and the slope search with the grid search it stands for.
 
-The two-basin regression case uses an independent reference for negative
-orders written here: the focal-risk minimizer of each row from
-``log h(q_i) = log p_i + c``, ``sum q = 1`` (h transcribed from its
-definition, nested ``brentq``).
+For negative orders the bulk cases use the public ``focal_minimizer`` (fast
+enough for thousands of rows); the labelled entries, the seeded cold starts
+and the small fits are also checked against an independent reference written
+here, which shares no code with the package: the focal-risk minimizer of each
+row from ``log h(q_i) = log p_i + c``, ``sum q = 1`` (h transcribed from
+its definition, nested ``brentq``), itself checked against a direct
+minimization of the focal risk.
 """
 
 import math
@@ -19,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mptestutils import reference_psi
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.special import log_expit, logsumexp, softmax
 
 from sklearn_focal import FocalPosteriorRecovery, theory
@@ -81,6 +84,18 @@ def minimizer_reference(p, g):
     c = brentq(lambda c: logsumexp(log_q(c)), low, high, xtol=1e-15, rtol=1e-15)
     q[nonzero] = np.exp(log_q(c))
     return q
+
+
+def risk_minimizer(p, g):
+    """Minimizes the focal risk ``sum_i p_i (1 - q_i)^g log(1 / q_i)`` over
+    ``q = softmax(z)`` directly (BFGS): the definition of the minimizer."""
+
+    def risk(z):
+        log_q = z - logsumexp(z)
+        return -np.sum(p * (1 - np.exp(log_q)) ** g * log_q)
+
+    result = minimize(risk, np.log(p), method="BFGS", options={"gtol": 1e-12})
+    return softmax(result.x)
 
 
 def reference_map(p, g):
@@ -417,6 +432,74 @@ def test_search_misses_a_basin_behind_a_rise():
     assert x == pytest.approx(1.0, abs=1e-4)
     assert max(c for c in calls if c != "fallback") < 9.0 - 2.5
     assert function(9.0) < function(x)
+
+
+# --------------------------------------------------------------------------
+# Independent references for negative orders (finding: the bulk reference
+# focal_minimizer shares the solver under test)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("g", [0.4, 2.0, 7.5])
+def test_minimizer_reference_minimizes_the_focal_risk(g):
+    rows = np.random.default_rng(11).dirichlet(np.full(4, 0.8), size=3)
+    for p in rows:
+        # BFGS on values stops within ~1e-8 of the minimizer.
+        np.testing.assert_allclose(
+            minimizer_reference(p, g), risk_minimizer(p, g), rtol=0, atol=2e-7
+        )
+
+
+@pytest.mark.parametrize("g", [-0.3, -1.0, -4.7, -19.0])
+def test_labelled_entries_equal_the_independent_minimizer(g):
+    p = hard_rows()[:40]
+    y = np.random.default_rng(12).integers(0, 5, size=len(p))
+    keep = p[np.arange(len(p)), y] > 1e-300
+    p, y = p[keep], y[keep]
+    rows = np.arange(len(p))
+    log_q, slope = _SignedMapAtLabels(p, y)(g)
+    expected = np.log(reference_map(p, g)[rows, y])
+    np.testing.assert_allclose(log_q, expected, rtol=1e-12, atol=1e-12)
+    # The slope in g against a central difference of the reference (10 rows).
+    step = 1e-5
+    few = slice(0, 10)
+    difference = (
+        np.log(reference_map(p[few], g + step)[rows[few], y[few]])
+        - np.log(reference_map(p[few], g - step)[rows[few], y[few]])
+    ) / (2 * step)
+    np.testing.assert_allclose(slope[few], difference, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("k, concentration", [(3, 0.3), (6, 2.0)])
+def test_seeded_cold_starts_give_the_independent_minimizer(k, concentration):
+    # One evaluator through an order sequence: cold start, seeded starts from
+    # a far kept solution (both directions, large jumps) and warm starts
+    # (within _WARM_MAX), as the search makes them.
+    rng = np.random.default_rng(k)
+    p = np.clip(rng.dirichlet(np.full(k, concentration), size=25), 1e-200, None)
+    p /= p.sum(axis=1, keepdims=True)
+    y = (p.cumsum(axis=1) > rng.random((len(p), 1))).argmax(axis=1)
+    rows = np.arange(len(p))
+    at_labels = _SignedMapAtLabels(p, y)
+    orders = [-2.5, -5.0, -10.0, -20.0, -12.3, -12.3005, -12.301, -0.7, -0.7001]
+    orders += [-19.99, 2.5, -3.3]
+    kinds = []
+    for g in orders:
+        state = at_labels._state
+        if g < 0:
+            far = state is not None and abs(-g - state[0]) > _posterior_map._WARM_MAX
+            kinds.append("cold" if state is None else "seeded" if far else "warm")
+        log_q, _ = at_labels(g)
+        expected = np.log(reference_map(p, g)[rows, y])
+        np.testing.assert_allclose(log_q, expected, rtol=1e-12, atol=1e-12)
+    assert (
+        kinds
+        == ["cold"]
+        + ["seeded"] * 4
+        + ["warm"] * 2
+        + ["seeded", "warm"]
+        + ["seeded"] * 2
+    )
 
 
 # --------------------------------------------------------------------------
