@@ -41,13 +41,20 @@ form                              used by              why this form
                                                        log space
 ``_psi_label_rows``               ``FocalPosterior     compiled, in ``_label_kernels``:
                                   Recovery(gamma=      ``log Psi(p)[y]`` and its
-                                  'fit')``             slope in ``gamma``
+                                  'fit')``             slope in ``gamma`` (by
+                                                       ``_log_h_gamma_slope``)
 ``_log_h_logit``,                 ``focal_minimizer``  compiled form, in
 ``_log_h_logit_slopes``,                               ``_theory_kernels``: ``log h``
 ``_residual_logit``                                    and its slope in the logit of
                                                        ``q`` (and in ``gamma``, for
                                                        the order's fit), for
                                                        Newton's method
+``_log_h_gamma_slope``            the two rows above   compiled, in
+                                                       ``_theory_kernels``: the one
+                                                       compiled ``d log h / d
+                                                       gamma``, from ``log q``,
+                                                       ``log(1 - q)`` and ``core``
+                                                       times ``q`` or ``exp(t)``
 :func:`log_h_terms`               ``log_inverse_h``,   ``log h`` from ``log q``,
                                   the fit of           ``log(1 - q)`` and the
                                   FocalTemperature-    log-odds as the caller holds
@@ -228,7 +235,8 @@ def log_h_terms(log_q, log_complement, log_odds, gamma, *, slopes=True):
     sum of the other classes, not ``1 - q`` rounded); ``log(-log q)`` is
     ``log softplus(log-odds)``, exact as ``q -> 1``. The slopes are
 
-    - ``d log h / d gamma = -log(1 - q) + log(q) / core``;
+    - ``d log h / d gamma = -log(1 - q) + log(q) / core`` (compiled twin:
+      ``_kernels._log_h_gamma_slope``);
     - ``d log h / d logit(q) = (gamma - 1) q + (1 - q)(1/q + gamma) / core``,
       every term bounded (``(1 - q)/(q core) <= 1``).
 

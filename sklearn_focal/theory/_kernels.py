@@ -288,11 +288,26 @@ def _log_h_logit(t, gamma):
 
 
 @njit(cache=True, inline="always")
+def _log_h_gamma_slope(log_q, log_one_minus, scaled_core, scale):
+    """``d log h(q) / d gamma`` at fixed ``q``, the one compiled form.
+
+    ``-log(1 - q) + log(q) / core`` with ``core = (1 - q)/q - gamma log q``
+    (as in ``_focal_terms.log_h_terms``), given as ``scaled_core = scale *
+    core`` so that no caller forms ``(1 - q)/q`` where it overflows: ``scale``
+    is ``q`` for the probability form (``core * q = 1 - q - gamma q log q``),
+    ``1`` or ``exp(t)`` for the logit ``t`` at or below 0. Used by
+    :func:`_log_h_logit_slopes`, :func:`_residual_logit` and the label kernel
+    of ``FocalPosteriorRecovery(gamma="fit")`` (``_label_kernels``).
+    """
+    return -log_one_minus + log_q * scale / scaled_core
+
+
+@njit(cache=True, inline="always")
 def _log_h_logit_slopes(t, gamma):
     """:func:`_log_h_logit` and d log h / d gamma at fixed q (5th value).
 
-    ``d log h / d gamma = -log(1 - q) + log(q) / core`` (as in
-    ``_focal_terms.log_h_terms``), from the logs the logit gives for free.
+    ``d log h / d gamma`` by :func:`_log_h_gamma_slope`, from the logs the
+    logit gives for free.
     """
     a = math.exp(-abs(t))
     s = math.log1p(a)
@@ -306,7 +321,7 @@ def _log_h_logit_slopes(t, gamma):
         log_core = math.log(core)
         odds_over_core = a / core
         rest_over_core = gamma * one_minus / core
-        log_q_over_core = log_q / core
+        gamma_slope = _log_h_gamma_slope(log_q, log_one_minus, core, 1.0)
     else:
         log_q = t - s
         log_one_minus = -s
@@ -317,10 +332,10 @@ def _log_h_logit_slopes(t, gamma):
         log_core = -t + math.log1p(extra)
         odds_over_core = 1.0 / (1.0 + extra)
         rest_over_core = gamma * one_minus * a / (1.0 + extra)
-        log_q_over_core = log_q * a / (1.0 + extra)
+        gamma_slope = _log_h_gamma_slope(log_q, log_one_minus, 1.0 + extra, a)
     log_h = -(gamma - 1.0) * log_one_minus - log_core
     slope = (gamma - 1.0) * q + odds_over_core + rest_over_core
-    return log_h, slope, q, q * one_minus, log_q_over_core - log_one_minus
+    return log_h, slope, q, q * one_minus, gamma_slope
 
 
 # Above this |h(q) lambda / (p alpha) - 1| the residual takes a log; below,
@@ -346,7 +361,7 @@ def _residual_logit(t, gamma, exponent, mode, m, scale):
         odds_over_core = a / core
         rest_over_core = gamma * one_minus / core
         h_times_core = 1.0
-        h_gamma = t + s - s / core  # -log(1 - q) + log(q) / core
+        h_gamma = _log_h_gamma_slope(-s, -t - s, core, 1.0)
     else:
         q = a / (1.0 + a)
         one_minus = 1.0 / (1.0 + a)
@@ -355,7 +370,7 @@ def _residual_logit(t, gamma, exponent, mode, m, scale):
         odds_over_core = 1.0 / core
         rest_over_core = gamma * one_minus * a / core
         h_times_core = a
-        h_gamma = s + (t - s) * a / core
+        h_gamma = _log_h_gamma_slope(t - s, -s, core, a)
     slope = exponent * q + odds_over_core + rest_over_core
     resid = np.nan
     if q < _H_IS_IDENTITY_BELOW or not one_minus > 0.0:

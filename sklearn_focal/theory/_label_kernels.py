@@ -40,6 +40,7 @@ from sklearn_focal.theory._kernels import (
     _POWER_LOW,
     TABLE_MIN_ROWS,
     _bracketed_start,
+    _log_h_gamma_slope,
     _newton,
     _plain_start,
     _table_start,
@@ -76,7 +77,9 @@ def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
     """``log Psi(p)[y]`` and its derivative in gamma, row by row.
 
     ``h(v) = v / ((1 - v)^(gamma - 1) (1 - v - gamma v log v))`` and
-    ``d log h / d gamma = -log(1 - v) + v log v / (1 - v - gamma v log v)``;
+    ``d log h / d gamma`` by
+    :func:`~sklearn_focal.theory._kernels._log_h_gamma_slope` (with
+    ``1 - v - gamma v log v = v core``);
     ``Psi_i = h_i / sum_l h_l``. One-hot rows (an entry equal to 1) are fixed
     points with slope 0; a row whose power leaves the safe range is redone in
     log space.
@@ -107,7 +110,7 @@ def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
                 slope = 0.0  # h(v) = v to double precision
             elif gamma == 0.0:  # h(v) = v
                 value = v
-                slope = -log1m_p[r, i] + v * log_p[r, i] / (1.0 - v)
+                slope = _log_h_gamma_slope(log_p[r, i], log1m_p[r, i], 1.0 - v, v)
             else:
                 pw = math.exp(exponent * log1m_p[r, i])
                 if not (_POWER_LOW <= pw <= _POWER_HIGH):
@@ -115,7 +118,7 @@ def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
                     break
                 core = 1.0 - v - gamma * v * log_p[r, i]
                 value = v / (pw * core)
-                slope = -log1m_p[r, i] + v * log_p[r, i] / core
+                slope = _log_h_gamma_slope(log_p[r, i], log1m_p[r, i], core, v)
             total += value
             weighted += value * slope
             if i == y:
@@ -151,7 +154,7 @@ def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
             else:
                 core = 1.0 - v - gamma * v * log_p[r, i]
                 log_h = log_p[r, i] - exponent * log1m_p[r, i] - math.log(core)
-                slope = -log1m_p[r, i] + v * log_p[r, i] / core
+                slope = _log_h_gamma_slope(log_p[r, i], log1m_p[r, i], core, v)
             value = math.exp(log_h - largest)
             total += value
             weighted += value * slope
