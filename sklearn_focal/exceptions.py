@@ -29,11 +29,11 @@ class FlatCalibrationWarning(UserWarning):
     applies the same rule.
 
     Also raised by :class:`~sklearn_focal.TemperatureScaling` and
-    :class:`~sklearn_focal.FocalTemperatureScaling` when every calibration
-    row ranks its true class strictly first (separated data) and the
-    temperature has a real gain over ``T = 1``: the loss then has no finite
-    minimizer, and the temperature where the search stops (near ``e^-10``)
-    is kept.
+    :class:`~sklearn_focal.FocalTemperatureScaling` when no calibration row
+    ranks another class above its true class (separated data: the true class
+    first, alone or tied) and the temperature has a real gain over
+    ``T = 1``: the loss then has no finite minimizer, and the temperature
+    where the search stops (near ``e^-10``) is kept.
     """
 
 

@@ -489,10 +489,11 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     and nearly one-hot) and no joint map improves on the identity by more
     than ``1e-6 * max(1, loss)`` per sample, the identity (``T = 1, g = 0``)
     is used, with a
-    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`. When every
-    calibration row ranks its true class strictly first (separated data, as
-    on small or easy calibration sets), the loss falls towards 0 as the map
-    sharpens without limit and no finite map minimizes it. The fit then does
+    :class:`~sklearn_focal.exceptions.FlatCalibrationWarning`. When no
+    calibration row ranks another class above its true class (separated
+    data: the true class first, alone or tied, as on small or easy
+    calibration sets), the loss falls as the map sharpens without limit and
+    no finite map minimizes it. The fit then does
     what :class:`~sklearn_focal.TemperatureScaling` does, so that its
     calibration loss is never above temperature scaling's: ``g = 0`` (or the
     fixed ``gamma``) and the temperature of TemperatureScaling's search (at
@@ -518,8 +519,9 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     saturated entries keep finite losses; for ``g < 0``, ``p`` is
     :func:`~sklearn_focal.theory.binary_focal_minimizer`, differentiated
     implicitly. Entries whose raw probability is 0 on a 1 (or 1 on a 0) are
-    left out of the NLL. When every entry lies on its label's side of 0,
-    the temperature is fitted at ``g = 0`` (or the fixed ``gamma``) as
+    left out of the NLL. When every entry lies on its label's side of 0 or
+    at 0, the
+    temperature is fitted at ``g = 0`` (or the fixed ``gamma``) as
     ``TemperatureScaling(link="sigmoid")`` fits its shared temperature,
     with the same warnings. In the binary
     family ``T`` and ``g`` are nearly interchangeable (``logit p`` is close

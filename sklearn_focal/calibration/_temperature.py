@@ -54,19 +54,27 @@ def _scaled_log_softmax(logits, temperature):
 
 
 def _separated(logits, y, weight):
-    """Whether every row of positive weight ranks its true class strictly first.
+    """Whether no row of positive weight ranks another class above its true class.
 
-    Then sharpening (``T -> 0``) lowers every row's loss towards 0: the
-    calibration loss has no finite minimizer. Checked in row blocks of
-    :data:`_BLOCK_ELEMENTS` entries, stopping at the first block with a row
-    that is not separated: no array of the scores' size is allocated.
+    The true class is first, alone or tied with ``k - 1`` others. As
+    ``T -> 0`` its probability rises (its NLL and focal loss fall) towards
+    1, or towards ``1 / k`` when tied, and the classes below it go to 0;
+    no map of temperature scaling or of the signed focal map does better on
+    such a row (tied classes get equal probabilities, at most ``1 / k``),
+    in the NLL, the focal loss or the Brier score. So the calibration loss
+    reaches its lowest value only as ``T -> 0``: it has no finite
+    minimizer, unless it is flat (every row one-hot or wholly tied), which
+    the flat rule of :func:`_minimize_on_interval` handles. Checked in row
+    blocks of :data:`_BLOCK_ELEMENTS` entries, stopping at the first block
+    with a row that is not separated: no array of the scores' size is
+    allocated.
     """
     step = max(1, _BLOCK_ELEMENTS // logits.shape[1])
     for start in range(0, len(y), step):
         block, labels = logits[start : start + step], y[start : start + step]
         true_class = block[np.arange(len(labels)), labels]
-        # The true class is the only entry of its row at or above its value.
-        first = np.count_nonzero(block >= true_class[:, None], axis=1) == 1
+        # No entry of the row strictly above its true class (ties allowed).
+        first = ~np.any(block > true_class[:, None], axis=1)
         if weight is not None:
             first |= ~(weight[start : start + step] > 0)
         if not first.all():
@@ -76,11 +84,13 @@ def _separated(logits, y, weight):
 
 def _labels_separated(logits, Y, keep, weight):
     """Whether every ``keep`` entry of a row of positive weight is on its
-    label's side (logit > 0 for a 1, < 0 for a 0).
+    label's side of 0 (logit >= 0 for a 1, <= 0 for a 0).
 
-    Then ``T -> 0`` lowers every entry's loss towards 0 (no finite minimizer).
+    Then ``T -> 0`` lowers every entry's loss, towards 0 (an entry at logit
+    0 keeps its loss at every map): no finite minimizer, unless the loss is
+    flat.
     """
-    right = np.where(Y == 1, logits > 0, logits < 0) | ~keep
+    right = np.where(Y == 1, logits >= 0, logits <= 0) | ~keep
     if weight is not None:
         right = right | ~(weight > 0)[:, None]
     return bool(np.all(right))
@@ -97,8 +107,9 @@ def _warn_unbounded(owner, log_temperature, what, also=""):
     if not log_temperature < 0.0:
         return
     warnings.warn(
-        f"{owner}: {what}, so the calibration loss falls towards 0 as the map "
-        "sharpens: it has no finite minimizer, and the fit is kept where the "
+        f"{owner}: {what}, so the calibration loss reaches its lowest value only "
+        "in the limit of an infinitely sharp map: it has no finite minimizer, "
+        "and the fit is kept where the "
         f"search of log T in [{_LOG_TEMPERATURE_BOUNDS[0]:g}, "
         f"{_LOG_TEMPERATURE_BOUNDS[1]:g}] stopped, temperature_ = "
         f"{np.exp(log_temperature):.3g} (log T = {log_temperature:.4g}){also}. "
@@ -110,11 +121,11 @@ def _warn_unbounded(owner, log_temperature, what, also=""):
 
 
 _ROWS_SEPARATED = (
-    "every calibration row (of positive weight) ranks its true class strictly first"
+    "no calibration row (of positive weight) ranks another class above its true class"
 )
 _ENTRIES_SEPARATED = (
     "every calibration entry (of a row of positive weight) lies on its label's "
-    "side of 0"
+    "side of 0 (or at 0)"
 )
 
 
@@ -177,8 +188,8 @@ def _fit_log_temperature(logits, y, weight, gamma, *, owner, fitted=""):
     Minimizes the mean NLL (``gamma`` None or 0) or focal loss of order
     ``gamma`` of ``softmax(z / T)`` by :func:`_minimize_on_interval` over
     :data:`_LOG_TEMPERATURE_BOUNDS`, with its flat rule (``log T = 0`` and a
-    FlatCalibrationWarning). On separated rows (every true class strictly
-    first) the loss has no finite minimizer: the point where the search
+    FlatCalibrationWarning). On separated rows (no class ranked above a
+    true class) the loss has no finite minimizer: the point where the search
     stopped is kept and a FlatCalibrationWarning says so. ``logits``, ``y``
     and ``weight`` are the rows :func:`_calibration_rows` kept (true-class
     logits finite); ``owner`` names the estimator in the warnings, and
@@ -340,10 +351,14 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     every calibration row is one-hot, or correct and nearly one-hot),
     ``temperature_`` is 1 and a
     :class:`~sklearn_focal.exceptions.FlatCalibrationWarning` is raised.
-    When every calibration row ranks its true class strictly first
-    (separated data; with ``link="sigmoid"``, every entry of a label on its
-    label's side of 0), the loss falls towards 0 as ``T -> 0`` and has no
-    finite minimizer: a temperature with a real gain over ``T = 1`` is kept
+    When no calibration row ranks another class above its true class
+    (separated data: the true class first, alone or tied; with
+    ``link="sigmoid"``, every entry of a label on its label's side of 0 or
+    at 0),
+    the loss falls as ``T -> 0`` (towards 0, or towards the loss of a
+    probability ``1 / k`` on a row whose true class ties with ``k - 1``
+    others) and has no finite minimizer: a
+    temperature with a real gain over ``T = 1`` is kept
     where the search stops (at or near ``e^-10``), with a
     FlatCalibrationWarning that says so, since such a map gives any test row
     it misclassifies a probability near 0 for its true class.

@@ -5,7 +5,7 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from mptestutils import mp_h, mp_softmax, reference_psi
 from scipy.special import expit, softmax
@@ -404,8 +404,11 @@ def test_separated_data_agree_with_temperature_scaling(n, k, scale, weighted, se
     # never above TemperatureScaling's.
     rng = np.random.default_rng(seed)
     z = scale * rng.standard_normal((n, k))
+    # Some rows tie their first two classes: separated still (no class
+    # above the true class, argmax's pick of the two).
+    tied = np.flatnonzero(rng.random(n) < 0.3)
+    z[tied, np.argsort(z[tied], axis=1)[:, -2]] = z[tied].max(axis=1)
     y = z.argmax(axis=1)
-    assume(np.all(np.sort(z, axis=1)[:, -2] < z.max(axis=1)))  # no ties
     weight = rng.uniform(0.5, 2.0, n) if weighted else None
     with warnings.catch_warnings(record=True) as fts_warnings:
         warnings.simplefilter("always")
@@ -420,6 +423,66 @@ def test_separated_data_agree_with_temperature_scaling(n, k, scale, weighted, se
     ours = reference_loss(z, y, np.log(fts.temperature_), 0.0, weights=weight)
     theirs = reference_loss(z, y, np.log(ts.temperature_), 0.0, weights=weight)
     assert ours <= theirs
+
+
+@pytest.mark.parametrize("gamma", ["fit", 0.0, 2.0])
+def test_rows_with_the_true_class_tied_for_first_are_separated(gamma):
+    # Separated rows (margins <= 1e-3) and 12 rows whose true class ties for
+    # first with another class: no class ranks above a true class, the loss
+    # (the reference transcription) falls down to log T = -10, and the fit
+    # is temperature scaling's, with its warning.
+    z, y = separated_logits(60, 3, low=1e-5, high=1e-3, seed=9)
+    tied = np.arange(0, 60, 5)
+    z[tied, (y[tied] + 1) % 3] = z[tied, y[tied]]
+    order = 0.0 if gamma == "fit" else gamma
+    grid = np.linspace(-10.0, 0.0, 41)
+    reference = [reference_loss(z, y, t, order) for t in grid]
+    assert np.all(np.diff(reference) > 0)  # the infimum is at the bound
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
+        fts = FocalTemperatureScaling(input="logits", gamma=gamma).fit(z, y)
+    assert len(record) == 1
+    assert fts.gamma_ == order
+    assert np.log(fts.temperature_) == pytest.approx(-10.0, abs=1e-5)
+    assert fts.loss_ == pytest.approx(
+        reference_loss(z, y, np.log(fts.temperature_), order), rel=1e-9
+    )
+    if order == 0.0:
+        ts = TemperatureScaling(input="logits")
+        with pytest.warns(FlatCalibrationWarning, match="no finite minimizer"):
+            ts.fit(z, y)
+        assert fts.temperature_ == ts.temperature_
+
+
+@pytest.mark.parametrize("objective", ["nll", "brier"])
+def test_a_tied_row_among_correct_rows_is_separated(objective):
+    # The review's case: 20 correct rows and one whose true class ties for
+    # first. No map of the family gives a tied class more than 1/2, so the
+    # infimum of the loss is the tied row's alone, at probability 1/2:
+    # log(2) / 21 for the NLL, ((1/2)^2 + (1/2)^2) / 21 for the Brier score.
+    # The joint fit ran before, and stopped silently on the plateau.
+    q = np.vstack([np.tile([0.6, 0.3, 0.1], (20, 1)), [[0.45, 0.45, 0.1]]])
+    y = np.zeros(21, dtype=int)
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
+        fts = FocalTemperatureScaling(objective=objective).fit(q, y)
+    assert len(record) == 1
+    assert fts.gamma_ == 0.0
+    infimum = np.log(2.0) / 21 if objective == "nll" else 0.5 / 21
+    fitted = reference_loss(np.log(q), y, np.log(fts.temperature_), 0.0, objective)
+    assert fitted == pytest.approx(infimum, rel=1e-9)
+
+
+@pytest.mark.parametrize("gamma", ["fit", 2.0])
+def test_wholly_tied_rows_keep_the_identity(gamma):
+    # Every row ties its true class with all the classes its probability
+    # allows (the others at 0): the loss is the same under every map, so the
+    # flat rule keeps the identity, with one warning, as before.
+    q = np.array([[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.0, 0.5, 0.5]] * 4)
+    y = np.array([0, 2, 1] * 4)
+    with pytest.warns(FlatCalibrationWarning, match="flat") as record:
+        fts = FocalTemperatureScaling(gamma=gamma).fit(q, y)
+    assert len(record) == 1
+    assert fts.temperature_ == 1.0
+    assert fts.gamma_ == (0.0 if gamma == "fit" else 2.0)
 
 
 def test_true_classes_in_the_top_two_drive_the_order_to_its_bound():
@@ -755,6 +818,48 @@ def test_sigmoid_separated_entries_with_no_real_gain_keep_the_identity():
     np.testing.assert_allclose(fts.transform(z), expit(z), rtol=1e-12)
 
 
+@pytest.mark.parametrize("case", ["logit at 0"])
+@pytest.mark.parametrize("objective", ["nll", "brier"])
+def test_sigmoid_entries_at_zero_or_unchangeable_still_separated(case, objective):
+    # Entries on their label's side by at most 1e-3, plus entry (0, 0): a
+    # logit of exactly 0 (the same loss at every map), or a probability of
+    # 0 on a 1 (infinite NLL, left out; Brier score 1 at every map). The
+    # loss (a direct transcription over the entries it keeps) falls down to
+    # log T = -10: the temperature is fitted alone, at g = 0, and warns, as
+    # TemperatureScaling(link="sigmoid") does with the NLL (which missed the
+    # second case before).
+    rng = np.random.default_rng(5)
+    Y = rng.integers(0, 2, (40, 3))
+    proba = np.where(Y == 1, 0.5, -0.5) * rng.uniform(1e-5, 1e-3, Y.shape) + 0.5
+    if case == "logit at 0":
+        proba[0, 0] = 0.5
+    else:
+        proba[0, 0], Y[0, 0] = 0.0, 1
+
+    def loss(log_temperature):
+        with np.errstate(divide="ignore"):
+            z = np.log(proba) - np.log1p(-proba)
+            p = 1.0 / (1.0 + np.exp(-z / np.exp(log_temperature)))
+            if objective == "brier":
+                return np.mean((p - Y) ** 2)
+            losses = -np.log(np.where(Y == 1, p, 1.0 - p))
+        return np.mean(losses[np.isfinite(losses)])
+
+    values = [loss(t) for t in np.linspace(-10.0, 0.0, 41)]
+    assert np.all(np.diff(values) > 0)
+    fts = FocalTemperatureScaling(link="sigmoid", objective=objective)
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
+        fts.fit(proba, Y)
+    assert len(record) == 1
+    assert fts.gamma_ == 0.0
+    assert np.log(fts.temperature_) == pytest.approx(-10.0, abs=1e-5)
+    assert fts.loss_ == pytest.approx(loss(np.log(fts.temperature_)), rel=1e-9)
+    if objective == "nll":
+        with pytest.warns(FlatCalibrationWarning, match="no finite minimizer"):
+            ts = TemperatureScaling(link="sigmoid").fit(proba, Y)
+        assert fts.temperature_ == pytest.approx(ts.temperature_, rel=1e-9)
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     n=st.integers(5, 60),
@@ -768,8 +873,8 @@ def test_sigmoid_separated_entries_agree_with_temperature_scaling(
 ):
     rng = np.random.default_rng(seed)
     z = scale * rng.standard_normal((n, n_labels))
-    Y = (z > 0).astype(int)
-    assume(np.all(z != 0))
+    z[rng.random(z.shape) < 0.2] = 0.0  # at 0: separated with either label
+    Y = ((z > 0) | ((z == 0) & (rng.random(z.shape) < 0.5))).astype(int)
     weight = rng.uniform(0.5, 2.0, n) if weighted else None
     with warnings.catch_warnings(record=True) as fts_warnings:
         warnings.simplefilter("always")

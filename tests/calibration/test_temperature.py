@@ -565,3 +565,100 @@ def test_sigmoid_separated_labels_sharpen_to_the_bound_with_a_warning(per_label)
             ts.fit(logits, Y)
         assert len(record) == 1
         assert np.log(ts.temperature_) == pytest.approx(-10.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("params", [{}, {"objective": "focal", "gamma": 2.0}])
+def test_rows_with_the_true_class_tied_for_first_are_separated(params):
+    # Separated rows (margins <= 1e-3) and 9 rows whose true class ties for
+    # first place with another class: the tied rows' loss falls too, towards
+    # that of probability 1/2, so the loss (a direct transcription) still
+    # decreases all the way to log T = -10; it has no finite minimizer, and
+    # the fit says so.
+    from sklearn_focal.exceptions import FlatCalibrationWarning
+
+    rng = np.random.default_rng(3)
+    y = np.arange(45) % 3
+    logits = rng.uniform(-1.0, 0.0, (45, 3))
+    logits[np.arange(45), y] = logits.max(axis=1) + rng.uniform(1e-5, 1e-3, 45)
+    tied = np.arange(0, 45, 5)
+    logits[tied, (y[tied] + 1) % 3] = logits[tied, y[tied]]
+    gamma = params.get("gamma", 0.0)
+
+    def loss(log_temperature):
+        p = softmax(logits / np.exp(log_temperature), axis=1)[np.arange(45), y]
+        return np.mean(-((1 - p) ** gamma) * np.log(p))
+
+    values = [loss(t) for t in np.linspace(-10.0, 0.0, 41)]
+    assert np.all(np.diff(values) > 0)
+    # The tied rows' limit, 0.5^gamma log 2 each: the loss stays above it.
+    assert values[0] > 9 / 45 * 0.5**gamma * np.log(2.0)
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
+        ts = TemperatureScaling(input="logits", **params).fit(logits, y)
+    assert len(record) == 1
+    assert np.log(ts.temperature_) == pytest.approx(-10.0, abs=1e-5)
+
+
+def test_a_tied_row_among_correct_rows_warns_at_the_plateau():
+    # The review's case: 20 correct rows and one whose true class ties for
+    # first. From log T of about -8.75 down, the loss is its infimum in
+    # floating point, log(2) / 21 (the tied row at probability 1/2, the
+    # others at 1): the fit stops on that plateau, and warns.
+    from sklearn_focal.exceptions import FlatCalibrationWarning
+
+    q = np.vstack([np.tile([0.6, 0.3, 0.1], (20, 1)), [[0.45, 0.45, 0.1]]])
+    y = np.zeros(21, dtype=int)
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
+        ts = TemperatureScaling().fit(q, y)
+    assert len(record) == 1
+    p = softmax(np.log(q) / ts.temperature_, axis=1)[:, 0]
+    assert np.mean(-np.log(p)) == pytest.approx(np.log(2.0) / 21, rel=1e-12)
+
+
+@pytest.mark.parametrize("params", [{}, {"objective": "focal", "gamma": 2.0}])
+def test_wholly_tied_rows_are_flat(params):
+    # Every row ties its true class with all the classes its probability
+    # allows (the others at probability 0): the loss is the same at every T,
+    # so the flat rule keeps T = 1, with its one warning, as before.
+    from sklearn_focal.exceptions import FlatCalibrationWarning
+
+    q = np.array([[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.0, 0.5, 0.5]] * 4)
+    y = np.array([0, 2, 1] * 4)
+    with pytest.warns(FlatCalibrationWarning, match="flat") as record:
+        ts = TemperatureScaling(**params).fit(q, y)
+    assert len(record) == 1
+    assert ts.temperature_ == 1.0
+
+
+@pytest.mark.parametrize("case", ["logit at 0"])
+@pytest.mark.parametrize("per_label", [False, True])
+def test_sigmoid_entries_at_zero_or_left_out_still_separated(case, per_label):
+    # Entries on their label's side by at most 1e-3, plus entry (0, 0): a
+    # logit of exactly 0 (loss log 2 at every T), or a probability of 0 on
+    # a 1 (infinite loss at every T, left out of the loss). Either way the
+    # loss over the entries it keeps (a direct transcription) falls down to
+    # log T = -10: no finite minimizer, and the fit says so.
+    from sklearn_focal.exceptions import FlatCalibrationWarning
+
+    rng = np.random.default_rng(5)
+    Y = rng.integers(0, 2, (40, 3))
+    proba = np.where(Y == 1, 0.5, -0.5) * rng.uniform(1e-5, 1e-3, Y.shape) + 0.5
+    if case == "logit at 0":
+        proba[0, 0] = 0.5
+    else:
+        proba[0, 0], Y[0, 0] = 0.0, 1
+
+    def loss(log_temperature, columns):
+        with np.errstate(divide="ignore"):
+            z = np.log(proba[:, columns]) - np.log1p(-proba[:, columns])
+            p = 1.0 / (1.0 + np.exp(-z / np.exp(log_temperature)))
+            losses = -np.log(np.where(Y[:, columns] == 1, p, 1.0 - p))
+        return np.mean(losses[np.isfinite(losses)])
+
+    for columns in ([0], [1], [2], [0, 1, 2]):
+        values = [loss(t, columns) for t in np.linspace(-10.0, 0.0, 41)]
+        assert np.all(np.diff(values) > 0)
+    ts = TemperatureScaling(link="sigmoid", per_label=per_label)
+    with pytest.warns(FlatCalibrationWarning, match="no finite minimizer") as record:
+        ts.fit(proba, Y)
+    assert len(record) == (3 if per_label else 1)
+    assert np.log(ts.temperature_) == pytest.approx(-10.0, abs=1e-5)
