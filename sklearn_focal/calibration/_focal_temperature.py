@@ -48,6 +48,7 @@ from sklearn_focal.calibration._temperature import (
     _ROWS_SEPARATED,
     TemperatureScaling,
     _fit_log_temperature,
+    _label_entries_kept,
     _labels_separated,
     _separated,
     _warn_unbounded,
@@ -519,8 +520,8 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     saturated entries keep finite losses; for ``g < 0``, ``p`` is
     :func:`~sklearn_focal.theory.binary_focal_minimizer`, differentiated
     implicitly. Entries whose raw probability is 0 on a 1 (or 1 on a 0) are
-    left out of the NLL. When every entry lies on its label's side of 0 or
-    at 0, the
+    left out of the NLL (their loss is the same under every map). When
+    every other entry lies on its label's side of 0 or at 0, the
     temperature is fitted at ``g = 0`` (or the fixed ``gamma``) as
     ``TemperatureScaling(link="sigmoid")`` fits its shared temperature,
     with the same warnings. In the binary
@@ -891,10 +892,12 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     def _fit_sigmoid_map(self, logits, Y, sample_weight, estimator):
         owner = "FocalTemperatureScaling(link='sigmoid')"
         objective = self.objective
+        # A logit of -inf on a 1 (or +inf on a 0) has the same loss under
+        # every map of the family (infinite NLL, Brier score 1): such entries
+        # are left out of the NLL, and of the separation test.
+        changeable = _label_entries_kept(logits, Y)
         if objective == "nll":
-            # A logit of -inf on a 1 (or +inf on a 0) has an infinite loss
-            # under every map of the family: such entries are left out.
-            keep = ~np.where(Y == 1, logits == -np.inf, logits == np.inf)
+            keep = changeable
         else:
             keep = np.ones(Y.shape, dtype=bool)
         row_weight = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
@@ -916,7 +919,7 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
                 logits, Y, keep, sample_weight, objective, *theta
             )
 
-        separated = _labels_separated(logits, Y, keep, sample_weight)
+        separated = _labels_separated(logits, Y, changeable, sample_weight)
         if fit_gamma and not separated:
             log_temperature, gamma = self._fit_joint(value, value_and_gradient, owner)
             self._warn_at_bound(log_temperature, gamma)

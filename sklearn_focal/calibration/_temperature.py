@@ -82,6 +82,18 @@ def _separated(logits, y, weight):
     return True
 
 
+def _label_entries_kept(logits, Y):
+    """The per-label entries whose loss a map of the family can change.
+
+    A logit of ``-inf`` on a 1 (or ``+inf`` on a 0) gives the observed label
+    probability 0 under every temperature and signed focal map: an infinite
+    NLL or focal loss, which the objectives leave out, and a Brier score of
+    1 at every map. The one rule for such entries, for the objectives and
+    for :func:`_labels_separated`.
+    """
+    return ~np.where(Y == 1, logits == -np.inf, logits == np.inf)
+
+
 def _labels_separated(logits, Y, keep, weight):
     """Whether every ``keep`` entry of a row of positive weight is on its
     label's side of 0 (logit >= 0 for a 1, <= 0 for a 0).
@@ -354,14 +366,13 @@ class TemperatureScaling(_BaseProbaPostprocessor):
     When no calibration row ranks another class above its true class
     (separated data: the true class first, alone or tied; with
     ``link="sigmoid"``, every entry of a label on its label's side of 0 or
-    at 0),
+    at 0, leaving out the entries whose loss is infinite at every ``T``),
     the loss falls as ``T -> 0`` (towards 0, or towards the loss of a
     probability ``1 / k`` on a row whose true class ties with ``k - 1``
-    others) and has no finite minimizer: a
-    temperature with a real gain over ``T = 1`` is kept
-    where the search stops (at or near ``e^-10``), with a
-    FlatCalibrationWarning that says so, since such a map gives any test row
-    it misclassifies a probability near 0 for its true class.
+    others) and has no finite minimizer: a temperature with a real gain
+    over ``T = 1`` is kept where the search stops (at or near ``e^-10``),
+    with a FlatCalibrationWarning that says so, since such a map gives any
+    test row it misclassifies a probability near 0 for its true class.
 
     ``sample_weight`` must be finite, non-negative and not all zero;
     otherwise a ``ValueError`` is raised before anything is fitted.
@@ -616,10 +627,12 @@ class TemperatureScaling(_BaseProbaPostprocessor):
                 owner=owner,
                 identity_text="temperature_ = 1",
             )
-            entries = logits[:, columns]
-            keep = np.ones(entries.shape, dtype=bool)
+            entries, labels = logits[:, columns], Y[:, columns]
+            # The entries the loss keeps (_indicator_losses leaves out those
+            # whose loss is infinite at every T).
+            keep = _label_entries_kept(entries, labels)
             if log_temperature < 0.0 and _labels_separated(
-                entries, Y[:, columns], keep, sample_weight
+                entries, labels, keep, sample_weight
             ):
                 what = _ENTRIES_SEPARATED
                 if self.per_label:

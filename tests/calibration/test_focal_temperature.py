@@ -818,7 +818,7 @@ def test_sigmoid_separated_entries_with_no_real_gain_keep_the_identity():
     np.testing.assert_allclose(fts.transform(z), expit(z), rtol=1e-12)
 
 
-@pytest.mark.parametrize("case", ["logit at 0"])
+@pytest.mark.parametrize("case", ["logit at 0", "probability 0 on a 1"])
 @pytest.mark.parametrize("objective", ["nll", "brier"])
 def test_sigmoid_entries_at_zero_or_unchangeable_still_separated(case, objective):
     # Entries on their label's side by at most 1e-3, plus entry (0, 0): a

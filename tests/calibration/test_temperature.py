@@ -629,7 +629,7 @@ def test_wholly_tied_rows_are_flat(params):
     assert ts.temperature_ == 1.0
 
 
-@pytest.mark.parametrize("case", ["logit at 0"])
+@pytest.mark.parametrize("case", ["logit at 0", "probability 0 on a 1"])
 @pytest.mark.parametrize("per_label", [False, True])
 def test_sigmoid_entries_at_zero_or_left_out_still_separated(case, per_label):
     # Entries on their label's side by at most 1e-3, plus entry (0, 0): a
