@@ -283,8 +283,8 @@ def _minimize_with_slope(
     side. A walk stops at the first grid point where the slope falls back
     towards the identity, and the abandoned side is judged by its first grid
     point, so a deeper minimum farther out, behind a maximum that no grid
-    point of the walk passes, is not seen (the grid search sees it when it
-    falls on a grid point).
+    point of the walk passes, is not seen (the grid search finds it only
+    when one of its grid points there is the lowest of the grid).
 
     ``fallback()`` (the grid search itself) decides instead whenever the
     objective does not behave as one with a minimum per side (a value or

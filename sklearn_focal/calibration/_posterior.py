@@ -270,9 +270,9 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     finite, or a side does not behave as one with a single minimum at the
     grid's resolution, the order is found as with ``alpha``: a grid of 17
     orders over the search range, then Brent's method between the
-    neighbours of the best (which sees such a basin only where it falls on a
-    grid point). On an objective with a single minimum both give the same
-    order, to ``1e-7``.
+    neighbours of the best (which finds such a basin only when one of its
+    grid points there is the lowest of the grid). On an objective with a
+    single minimum both give the same order, to ``1e-7``.
 
     ``sample_weight`` must be finite, non-negative and not all zero, as in
     the metrics of :mod:`sklearn_focal.metrics`; otherwise a ``ValueError``
