@@ -262,8 +262,8 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     sides' minima is returned (the one nearer 0 on a tie). The side the slope
     at 0 rises into is abandoned after its first point (2.5 or -2.5) when
     that point is above the value at 0 and its slope points back towards 0;
-    this costs one evaluation there (on the negative side a Newton solve per
-    row, which later negative orders start from). What the search can still
+    this costs one evaluation there (on the negative side, a Newton solve
+    per row). What the search can still
     miss is a basin behind a rise of the objective on a side: a deeper
     minimum farther out than the first minimum of a side, or beyond the
     first point of an abandoned side. Where the objective is flat or not
