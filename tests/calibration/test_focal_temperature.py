@@ -420,9 +420,17 @@ def test_separated_data_agree_with_temperature_scaling(n, k, scale, weighted, se
     assert fts.gamma_ == 0.0
     assert [w.category for w in fts_warnings] == [w.category for w in ts_warnings]
     assert len(ts_warnings) == 1  # flat (identity) or the bound, never silent
+    # Equal temperatures make the two calibration losses equal; what the
+    # rule buys is the gain over the identity map: a sharp temperature is
+    # kept only when it beats T = 1 by more than the flat tolerance (the
+    # reference loss, computed apart, gets half of it for rounding).
     ours = reference_loss(z, y, np.log(fts.temperature_), 0.0, weights=weight)
-    theirs = reference_loss(z, y, np.log(ts.temperature_), 0.0, weights=weight)
-    assert ours <= theirs
+    identity = reference_loss(z, y, 0.0, 0.0, weights=weight)
+    if "no finite minimizer" in str(ts_warnings[0].message):
+        assert fts.temperature_ < 1.0
+        assert ours < identity - 0.5e-6 * max(1.0, identity)
+    else:
+        assert fts.temperature_ == 1.0
 
 
 @pytest.mark.parametrize("gamma", ["fit", 0.0, 2.0])
