@@ -62,6 +62,18 @@ from sklearn_focal.utils.validation import check_gamma, check_probability_rows
 
 __all__ = ["FocalTemperatureScaling"]
 
+#: How close to a bound of the joint search (in log T or g) a fit counts as
+#: on it, for the warning of :meth:`FocalTemperatureScaling._warn_at_bound`.
+#: The searches stop short of a bound they run towards: bounded Brent (the
+#: one-parameter starts) within a few times its ``xatol = 1e-7`` (it never
+#: evaluates a bound itself), L-BFGS-B where the loss, flattening towards
+#: its infimum, changes by less than its ``ftol = 1e-14``: 3.7e-6 short of
+#: ``log T = 10`` on two rows measured. 1e-5 covers these with room; a
+#: change of 1e-5 in log T (a relative 1e-5 in T) or in g is far below what
+#: calibration data resolve, and an interior minimizer that close to the
+#: bound, arbitrary numbers, would be a coincidence.
+_AT_BOUND_TOL = 1e-5
+
 # --------------------------------------------------------------------------
 # The map and its derivatives, by rows, in log space
 # --------------------------------------------------------------------------
@@ -507,7 +519,8 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     misclassifies a probability near 0 for its true class.
 
     A joint fit that ends on a bound of the search (``g = -20`` or ``20``,
-    ``log T = -10`` or ``10``) is kept, with a FlatCalibrationWarning: the
+    ``log T = -10`` or ``10``, or within ``1e-5`` of one, where the searches
+    stop short of it) is kept, with a FlatCalibrationWarning: the
     loss falls towards that bound and no map inside the search range
     minimizes it. A common case: every calibration row ranks its true class
     among its first two (not all first), and as ``T`` and ``g`` fall
@@ -787,6 +800,9 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     def _warn_at_bound(self, log_temperature, gamma, detail=None):
         """Warn when the joint fit ends on a bound of its search box.
 
+        On it means within :data:`_AT_BOUND_TOL` of it: the searches stop a
+        hair short of a bound they run towards.
+
         The loss then falls towards the bound: no map inside the search range
         minimizes it. ``detail``: a callable giving the cause, for an order at
         its lower bound, or None.
@@ -797,12 +813,12 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
                 ("log T", log_temperature, _LOG_TEMPERATURE_BOUNDS),
                 ("gamma", gamma, _GAMMA_FIT_BOUNDS),
             )
-            if value <= low or value >= high
+            if value <= low + _AT_BOUND_TOL or value >= high - _AT_BOUND_TOL
         ]
         if not ends:
             return
         cause = ""
-        if detail is not None and gamma <= _GAMMA_FIT_BOUNDS[0]:
+        if detail is not None and gamma <= _GAMMA_FIT_BOUNDS[0] + _AT_BOUND_TOL:
             cause = detail()
         warnings.warn(
             f"{self._owner(True, gamma)}: the joint fit stops at the bound "

@@ -530,6 +530,40 @@ def test_true_classes_in_the_top_two_drive_the_order_to_its_bound():
     assert -20.0 < fts.gamma_ < 20.0
 
 
+def test_joint_fit_a_hair_inside_a_bound_warns():
+    # Two identical rows with opposite labels: the loss's infimum is log 2
+    # (probability 1/2 each), reached by no finite map (every map of the
+    # family keeps the first class above the second), and the loss falls
+    # towards it as T grows (the reference transcription). The joint fit
+    # ends at gamma = -20 and, L-BFGS-B stopping where the loss is flat to
+    # 1e-14, a hair short of log T = 10 (3.7e-6 measured): the warning names
+    # both bounds.
+    z = np.array([[0.25, 0.0], [0.25, 0.0]])
+    y = np.array([0, 1])
+    profile = [reference_loss(z, y, t, 0.0) for t in np.linspace(0.0, 8.0, 9)]
+    assert np.all(np.diff(profile) < 0)
+    with pytest.warns(FlatCalibrationWarning, match="bound") as record:
+        fts = FocalTemperatureScaling(input="logits").fit(z, y)
+    assert len(record) == 1
+    assert "log T = 10 and gamma = -20" in str(record[0].message)
+    assert 10.0 - np.log(fts.temperature_) < 1e-5
+    fitted = reference_loss(z, y, np.log(fts.temperature_), fts.gamma_)
+    assert fitted - np.log(2.0) < 1e-12
+    # The rule itself: 1e-6 inside a bound counts as on it, 1e-3 does not.
+    fts = FocalTemperatureScaling()
+    for log_temperature, gamma, named in [
+        (10.0 - 1e-6, 0.5, "log T = 10"),
+        (-10.0 + 1e-6, 0.5, "log T = -10"),
+        (0.5, -20.0 + 1e-6, "gamma = -20"),
+        (0.5, 20.0 - 1e-6, "gamma = 20"),
+    ]:
+        with pytest.warns(FlatCalibrationWarning, match=named):
+            fts._warn_at_bound(log_temperature, gamma)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlatCalibrationWarning)
+        fts._warn_at_bound(10.0 - 1e-3, -20.0 + 1e-3)
+
+
 def test_flat_objective_returns_identity_with_warning():
     proba = np.eye(3)[[0, 1, 2, 0, 1, 2]]
     y = np.array([0, 1, 2, 0, 1, 2])
