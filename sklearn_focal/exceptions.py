@@ -34,6 +34,12 @@ class FlatCalibrationWarning(UserWarning):
     first, alone or tied) and the temperature has a real gain over
     ``T = 1``: the loss then has no finite minimizer, and the temperature
     where the search stops (near ``e^-10``) is kept.
+
+    And raised by :class:`~sklearn_focal.FocalTemperatureScaling` with
+    ``gamma="fit"`` when its joint fit of ``(T, gamma)`` ends on a bound of
+    its search (``log T = -10`` or ``10``, ``gamma = -20`` or ``20``, or
+    within ``1e-5`` of one): the loss keeps falling towards that bound, and
+    no map inside the search range minimizes it. The fitted map is kept.
     """
 
 
