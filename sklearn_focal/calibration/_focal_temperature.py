@@ -506,14 +506,20 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     calibration row ranks another class above its true class (separated
     data: the true class first, alone or tied, as on small or easy
     calibration sets), the loss falls as the map sharpens without limit and
-    no finite map minimizes it. The fit then does
-    what :class:`~sklearn_focal.TemperatureScaling` does, so that its
-    calibration loss is never above temperature scaling's: ``g = 0`` (or the
-    fixed ``gamma``) and the temperature of TemperatureScaling's search (at
-    ``g = 0`` with the NLL, TemperatureScaling's fit itself, so the same
-    ``temperature_``). That is ``T = 1`` with the flat warning when the gain
-    over the identity is below the tolerance above; otherwise the
-    temperature where the search stops, at or near ``e^-10``, kept with a
+    no finite map minimizes it. The fit then fits the temperature alone,
+    at ``g = 0`` (with ``gamma="fit"``) or at the fixed ``gamma``, by the
+    one-parameter search of ``log T`` that
+    :class:`~sklearn_focal.TemperatureScaling` uses. With
+    ``objective="nll"`` at ``g = 0`` it is TemperatureScaling's fit itself
+    (the same ``temperature_`` and warnings), so the calibration NLL is
+    never above temperature scaling's. With ``objective="brier"`` it is that
+    search on the Brier score (of ``softmax(z / T)`` at ``g = 0``), which
+    TemperatureScaling does not offer (its objectives are the NLL and the
+    focal loss): the temperature minimizes the Brier score, and need not be
+    TemperatureScaling's. Either way, that is ``T = 1`` with the flat
+    warning when the gain over the identity is below the tolerance above;
+    otherwise the temperature where the search stops, at or near ``e^-10``,
+    kept with a
     :class:`~sklearn_focal.exceptions.FlatCalibrationWarning` that says the
     loss has no finite minimizer: such a map gives any test row it
     misclassifies a probability near 0 for its true class.
@@ -535,9 +541,10 @@ class FocalTemperatureScaling(_BaseProbaPostprocessor):
     implicitly. Entries whose raw probability is 0 on a 1 (or 1 on a 0) are
     left out of the NLL (their loss is the same under every map). When
     every other entry lies on its label's side of 0 or at 0, the
-    temperature is fitted at ``g = 0`` (or the fixed ``gamma``) as
-    ``TemperatureScaling(link="sigmoid")`` fits its shared temperature,
-    with the same warnings. In the binary
+    temperature is fitted alone at ``g = 0`` (or the fixed ``gamma``) as
+    ``TemperatureScaling(link="sigmoid")`` fits its shared temperature, with
+    the same warnings (with ``objective="brier"``, by the same search on the
+    Brier score). In the binary
     family ``T`` and ``g`` are nearly interchangeable (``logit p`` is close
     to linear in ``z`` for both), so the fitted pair is well determined by
     its loss, less so by its two values.
