@@ -283,8 +283,10 @@ def _minimize_with_slope(
     side. A walk stops at the first grid point where the slope falls back
     towards the identity, and the abandoned side is judged by its first grid
     point, so a deeper minimum farther out, behind a maximum that no grid
-    point of the walk passes, is not seen (the grid search finds it only
-    when one of its grid points there is the lowest of the grid).
+    point of the walk passes, is not seen, nor is one of an abandoned side,
+    between the identity and that side's first point or beyond it (the grid
+    search finds such a minimum only when one of its grid points there is
+    the lowest of the grid).
 
     ``fallback()`` (the grid search itself) decides instead whenever the
     objective does not behave as one with a minimum per side (a value or
@@ -420,9 +422,20 @@ def _safe_len(y):
 
 
 def _calibration_rows(scores, y, sample_weight, keep):
-    """The calibration rows that can inform the map: ``keep`` and weight > 0."""
-    scores, y = scores[keep], y[keep]
-    weight = None if sample_weight is None else sample_weight[keep]
+    """The calibration rows that can inform the map: ``keep`` and weight > 0.
+
+    ``keep`` is a boolean mask or ``slice(None)`` (every row). Rows of weight 0
+    are left out as well: they cannot move the fit, and a weighted mean
+    would turn their loss of ``inf`` at some maps into ``0 * inf = nan``.
+    Nothing is copied when every row is kept.
+    """
+    if sample_weight is not None and not np.all(sample_weight > 0):
+        positive = sample_weight > 0
+        keep = positive if isinstance(keep, slice) else keep & positive
+    if not isinstance(keep, slice) and not keep.all():
+        scores, y = scores[keep], y[keep]
+        sample_weight = None if sample_weight is None else sample_weight[keep]
+    weight = sample_weight
     if y.shape[0] == 0 or (weight is not None and not weight.sum() > 0):
         raise ValueError(
             "Every calibration row (with a positive sample_weight) gives its "

@@ -265,8 +265,9 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     this costs one evaluation there (on the negative side, a Newton solve
     per row). What the search can still
     miss is a basin behind a rise of the objective on a side: a deeper
-    minimum farther out than the first minimum of a side, or beyond the
-    first point of an abandoned side. Where the objective is flat or not
+    minimum farther out than the first minimum of a side, or before or
+    beyond the first point of an abandoned side (the grid search misses
+    those too unless one of its grid points is the lowest there). Where the objective is flat or not
     finite, or a side does not behave as one with a single minimum at the
     grid's resolution, the order is found as with ``alpha``: a grid of 17
     orders over the search range, then Brent's method between the
@@ -440,10 +441,7 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
         # every map of the family: a constant +inf that cannot move the
         # argmin, so they are left out of the objective.
         keep = proba[np.arange(len(y)), y] > 0
-        if keep.all():  # no copy: sample_weight is checked (not all zero)
-            weight = sample_weight
-        else:
-            proba, y, weight = _calibration_rows(proba, y, sample_weight, keep)
+        proba, y, weight = _calibration_rows(proba, y, sample_weight, keep)
 
         rows = np.arange(len(y))
         owner = "FocalPosteriorRecovery(gamma='fit')"

@@ -471,10 +471,30 @@ def test_labelled_entries_equal_the_independent_minimizer(g):
 
 
 @pytest.mark.parametrize("k, concentration", [(3, 0.3), (6, 2.0)])
-def test_seeded_cold_starts_give_the_independent_minimizer(k, concentration):
+def test_seeded_cold_starts_give_the_independent_minimizer(
+    k, concentration, monkeypatch
+):
     # One evaluator through an order sequence: cold start, seeded starts from
     # a far kept solution (both directions, large jumps) and warm starts
-    # (within _WARM_MAX), as the search makes them.
+    # (within _WARM_MAX), as the search makes them. The start each solve
+    # really used is read from the kernel call (a spy on dispatch).
+    from sklearn_focal.theory import _label_kernels
+    from sklearn_focal.utils import _parallel
+
+    names = {
+        _label_kernels.COLD: "cold",
+        _label_kernels.SEEDED: "seeded",
+        _label_kernels.WARM: "warm",
+    }
+    used = []
+    dispatch = _parallel.dispatch
+
+    def spy(parallel, serial, *args, **kwargs):
+        if parallel is _label_kernels.minimizer_label_rows:
+            used.append(names[args[5]])  # p, log_p, labels, gamma, power, start
+        return dispatch(parallel, serial, *args, **kwargs)
+
+    monkeypatch.setattr(_parallel, "dispatch", spy)
     rng = np.random.default_rng(k)
     p = np.clip(rng.dirichlet(np.full(k, concentration), size=25), 1e-200, None)
     p /= p.sum(axis=1, keepdims=True)
@@ -483,17 +503,14 @@ def test_seeded_cold_starts_give_the_independent_minimizer(k, concentration):
     at_labels = _SignedMapAtLabels(p, y)
     orders = [-2.5, -5.0, -10.0, -20.0, -12.3, -12.3005, -12.301, -0.7, -0.7001]
     orders += [-19.99, 2.5, -3.3]
-    kinds = []
     for g in orders:
-        state = at_labels._state
-        if g < 0:
-            far = state is not None and abs(-g - state[0]) > _posterior_map._WARM_MAX
-            kinds.append("cold" if state is None else "seeded" if far else "warm")
         log_q, _ = at_labels(g)
         expected = np.log(reference_map(p, g)[rows, y])
         np.testing.assert_allclose(log_q, expected, rtol=1e-12, atol=1e-12)
+    # Orders 3e-3 apart or less are warm (_WARM_MAX), farther ones seeded.
+    assert _posterior_map._WARM_MAX < 0.01
     assert (
-        kinds
+        used
         == ["cold"]
         + ["seeded"] * 4
         + ["warm"] * 2
