@@ -263,13 +263,12 @@ class FocalPosteriorRecovery(_BaseProbaPostprocessor):
     at 0 rises into is abandoned after its first point (2.5 or -2.5) when
     that point is above the value at 0 and its slope points back towards 0;
     this costs one evaluation there (on the negative side, a Newton solve
-    per row). What the search can still
-    miss is a basin behind a rise of the objective on a side: a deeper
-    minimum farther out than the first minimum of a side, or before or
-    beyond the first point of an abandoned side (the grid search misses
-    those too unless one of its grid points is the lowest there). Where the objective is flat or not
-    finite, or a side does not behave as one with a single minimum at the
-    grid's resolution, the order is found as with ``alpha``: a grid of 17
+    per row). What the search can still miss is a basin behind a rise of
+    the objective on a side: a deeper minimum farther out than the first
+    minimum of a side, or before or beyond the first point of an abandoned
+    side. Where the objective is flat or not finite, or a side does not
+    behave as one with a single minimum at the grid's resolution, the
+    order is found as with ``alpha``: a grid of 17
     orders over the search range, then Brent's method between the
     neighbours of the best (which finds such a basin only when one of its
     grid points there is the lowest of the grid). On an objective with a
