@@ -73,6 +73,19 @@ WARM = 2
 
 
 @njit(cache=True, inline="always")
+def _h_core(v, log_v, gamma):
+    """``1 - v - gamma v log v``, h's positive factor, from ``log v``."""
+    return 1.0 - v - gamma * v * log_v
+
+
+@njit(cache=True, inline="always")
+def _log_h_and_core(v, log_v, log1m_v, gamma):
+    """``log h(v)`` in log space and h's core, for normal ``v`` in (0, 1)."""
+    core = _h_core(v, log_v, gamma)
+    return log_v - (gamma - 1.0) * log1m_v - math.log(core), core
+
+
+@njit(cache=True, inline="always")
 def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
     """``log Psi(p)[y]`` and its derivative in gamma, row by row.
 
@@ -116,7 +129,7 @@ def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
                 if not (_POWER_LOW <= pw <= _POWER_HIGH):
                     linear = False
                     break
-                core = 1.0 - v - gamma * v * log_p[r, i]
+                core = _h_core(v, log_p[r, i], gamma)
                 value = v / (pw * core)
                 slope = _log_h_gamma_slope(log_p[r, i], log1m_p[r, i], core, v)
             total += value
@@ -137,8 +150,7 @@ def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
             if v < _H_IS_IDENTITY_BELOW:
                 log_h = log_p[r, i]
             else:
-                core = 1.0 - v - gamma * v * log_p[r, i]
-                log_h = log_p[r, i] - exponent * log1m_p[r, i] - math.log(core)
+                log_h = _log_h_and_core(v, log_p[r, i], log1m_p[r, i], gamma)[0]
             largest = max(largest, log_h)
         total = 0.0
         weighted = 0.0
@@ -152,8 +164,7 @@ def _psi_label_rows(p, log_p, log1m_p, labels, gamma, out_log, out_slope):
                 log_h = log_p[r, i]
                 slope = 0.0
             else:
-                core = 1.0 - v - gamma * v * log_p[r, i]
-                log_h = log_p[r, i] - exponent * log1m_p[r, i] - math.log(core)
+                log_h, core = _log_h_and_core(v, log_p[r, i], log1m_p[r, i], gamma)
                 slope = _log_h_gamma_slope(log_p[r, i], log1m_p[r, i], core, v)
             value = math.exp(log_h - largest)
             total += value
